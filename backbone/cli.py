@@ -1,0 +1,155 @@
+"""`backbone`: run the interagency messaging backbone on this machine.
+
+Every command prints what it does; `backbone COMMAND --help` explains each one.
+"""
+
+from __future__ import annotations
+
+import argparse
+import importlib
+import logging
+import subprocess
+import sys
+from collections.abc import Sequence
+
+from backbone.local.kafka import LocalRuntimeError
+from backbone.local.stack import SERVICE_PORTS, LocalStack
+
+EPILOG = """\
+examples:
+  backbone up            start Kafka, PostgreSQL and the services (safe to repeat)
+  backbone run           start everything, then follow one consultation through the backbone
+  backbone status        what is running, and where
+  backbone down          stop everything (data is kept)
+  backbone test          run the test suite against the real Kafka and PostgreSQL
+
+data, logs and generated passwords live in $BACKBONE_HOME (default ~/.fujisawa-backbone);
+Kafka's jars are cached in ~/.cache/fujisawa-backbone.
+"""
+
+
+def main(argv: Sequence[str] | None = None) -> int:
+    parser = _parser()
+    args, extra = parser.parse_known_args(argv)
+    if extra and args.command is not _test:
+        parser.error(f"unrecognised arguments: {' '.join(extra)}")
+    if args.command is _test:
+        args.pytest_args = [*args.pytest_args, *extra]
+    try:
+        result: int = args.command(args)
+    except LocalRuntimeError as error:
+        print(f"backbone: {error}", file=sys.stderr)
+        return 1
+    return result
+
+
+def _parser() -> argparse.ArgumentParser:
+    parser = argparse.ArgumentParser(
+        prog="backbone",
+        description="The interagency messaging backbone of Fujisawa City's multi-layered support system "
+        "(重層的支援体制整備事業): agencies' consultations, referrals and notifications as events on Kafka.",
+        epilog=EPILOG,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+
+    up = commands.add_parser("up", help="start Kafka, PostgreSQL, the topics and the services")
+    up.add_argument("--infra", action="store_true", help="only Kafka, PostgreSQL and the topics (what tests need)")
+    up.set_defaults(command=_up)
+
+    run = commands.add_parser("run", help="the main job: bring the backbone up and follow a consultation through it")
+    run.set_defaults(command=_run)
+
+    commands.add_parser("down", help="stop the services, Kafka and PostgreSQL (data is kept)").set_defaults(
+        command=_down
+    )
+    commands.add_parser("status", help="show what is running and whether it is ready").set_defaults(command=_status)
+
+    serve = commands.add_parser("serve", help="run one service in the foreground (settings from BACKBONE_* variables)")
+    serve.add_argument("service", choices=sorted(SERVICE_PORTS))
+    serve.set_defaults(command=_serve)
+
+    schemas = commands.add_parser("schemas", help="regenerate the JSON Schemas in schemas/jsonschema/")
+    schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
+    schemas.set_defaults(command=_schemas)
+
+    test = commands.add_parser("test", help="start what the tests need, run pytest, stop what was started")
+    test.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. `backbone test -k outbox -x`")
+    test.set_defaults(command=_test)
+    return parser
+
+
+def _up(args: argparse.Namespace) -> int:
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    if not args.infra:
+        stack.up_services(print)
+    return 0
+
+
+def _down(_: argparse.Namespace) -> int:
+    LocalStack.default().down(print)
+    return 0
+
+
+def _status(_: argparse.Namespace) -> int:
+    for line in LocalStack.default().status():
+        print(line)
+    return 0
+
+
+def _run(_: argparse.Namespace) -> int:
+    from backbone.local.scenario import follow_one_consultation  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    stack.up_services(print)
+    return follow_one_consultation(stack)
+
+
+def _serve(args: argparse.Namespace) -> int:
+    import uvicorn  # noqa: PLC0415
+
+    from backbone.settings import ServiceSettings  # noqa: PLC0415
+
+    settings = ServiceSettings(service=args.service)  # the rest comes from BACKBONE_*
+    logging.basicConfig(
+        level=logging.INFO, format=f"%(asctime)s {settings.service} %(levelname)s %(name)s: %(message)s"
+    )
+    app = importlib.import_module(f"services.{settings.service}.app").build_app(settings)
+    uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_level="info")
+    return 0
+
+
+def _schemas(args: argparse.Namespace) -> int:
+    from schemas import jsonschema_gen  # noqa: PLC0415
+
+    if args.check:
+        stale = jsonschema_gen.stale_files()
+        for name in stale:
+            print(f"stale: schemas/jsonschema/{name} (run `backbone schemas`)")
+        return 1 if stale else 0
+    for name in jsonschema_gen.write():
+        print(f"wrote schemas/jsonschema/{name}")
+    return 0
+
+
+def _test(args: argparse.Namespace) -> int:
+    stack = LocalStack.default()
+    was_running = stack.kafka.process.pid() is not None
+    # The tests run the services in their own process, under the services' consumer groups.
+    stack.down_services(print)
+    stack.up_infrastructure(print)
+    try:
+        code = subprocess.call([sys.executable, "-m", "pytest", *args.pytest_args])
+    finally:
+        if not was_running:
+            stack.down(print)
+    if code == 5:
+        print("backbone test: pytest collected no tests; that is a failure", file=sys.stderr)
+        return 1
+    return code
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())

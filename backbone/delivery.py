@@ -1,0 +1,248 @@
+"""Consuming events: ack after commit, inbox dedup, bounded retries, dead letters.
+
+For every record of a batch, in partition order:
+- a record that cannot be an event (bad header, not a CloudEvent, unknown type, wrong topic, bad
+  JSON, schema violation) goes straight to the consumer's dead-letter topic with the reason;
+- an event is applied in one database transaction together with its inbox row; a duplicate is
+  "already done";
+- when the handler fails it is retried with exponential backoff, `max_attempts` times, then the record
+  is dead-lettered with the error and the partition moves on;
+- when the database or the network is unreachable nothing is dead-lettered: the record waits and is
+  retried (capped backoff) until the outage ends, because the record is fine and the fault is ours.
+The Kafka offsets are committed only after every record of the batch was applied, found done or
+dead-lettered (the dead letter acknowledged by Kafka). A crash anywhere before that redelivers the
+batch, and the inbox turns what was already applied into no-ops.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Awaitable, Callable, Sequence
+from dataclasses import dataclass
+from typing import Any, TypeVar
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from aiokafka.structs import ConsumerRecord
+from faststream import AckPolicy
+from faststream.kafka import KafkaBroker
+from faststream.kafka.annotations import KafkaMessage
+from faststream.kafka.message import KafkaAckableMessage
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind, StatusCode
+
+from backbone import inbox
+from backbone.db import Connection
+from backbone.deadletter import dead_letter_headers
+from backbone.records import PoisonReason, PoisonRecordError, Received, decode
+from backbone.settings import DeliverySettings
+from backbone.telemetry import context_from_headers
+from schemas.events import Event
+from schemas.topics import dead_letter_topic
+
+log = logging.getLogger(__name__)
+
+E = TypeVar("E", bound=Event)
+Handler = Callable[[Connection, Received[E]], Awaitable[None]]
+
+# The database or the network is down: waiting helps, dead-lettering would lose good records.
+OUTAGES: tuple[type[BaseException], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+
+
+@dataclass
+class DeliveryStats:
+    applied: int = 0
+    duplicates: int = 0
+    ignored: int = 0
+    dead_lettered: int = 0
+    retries: int = 0
+
+
+class Subscription:
+    """One consuming service's view of its topics: which handler applies which event type."""
+
+    def __init__(
+        self,
+        consumer: str,
+        topics: Sequence[str],
+        *,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        settings: DeliverySettings,
+        tracer: trace.Tracer,
+    ) -> None:
+        self.consumer = consumer
+        self.topics = tuple(topics)
+        self.pool = pool
+        self.producer = producer
+        self.settings = settings
+        self.tracer = tracer
+        self.dead_letter_topic = dead_letter_topic(consumer).name
+        self.stats = DeliveryStats()
+        self._handlers: dict[type[Event], Handler[Any]] = {}
+
+    def on(self, event_type: type[E], handler: Handler[E]) -> None:
+        self._handlers[event_type] = handler
+
+    def register(self, broker: KafkaBroker, *, batch_size: int) -> None:
+        """Attach to FastStream: batches, manual acks, and raw records (FastStream's own parser fails on
+        a header that is not UTF-8 and would stall the partition, so records reach us undecoded)."""
+        # Parser and decoder are ours and cannot fail: whatever FastStream would raise before the handler
+        # runs (its default decoder parses the body as JSON) would leave the batch unacknowledged, and
+        # the next batch's commit would then skip it.
+        subscriber: Any = None
+
+        async def raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...]) -> KafkaAckableMessage:
+            return _raw_batch(records, consumer=subscriber.consumer)
+
+        subscriber = broker.subscriber(
+            *self.topics,
+            group_id=self.consumer,
+            batch=True,
+            max_records=batch_size,
+            auto_offset_reset="earliest",
+            ack_policy=AckPolicy.MANUAL,
+            parser=raw_batch,
+            decoder=_undecoded,
+        )
+        subscriber(self._on_batch)
+
+    async def _on_batch(self, message: KafkaMessage) -> None:
+        # Only the message is taken (no body parameter), so FastStream hands it over as is and
+        # validates nothing; `process` never raises, so no record is skipped by the next ack.
+        for record in message.raw_message:
+            await self.process(record)
+        await message.ack()
+
+    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
+        """Apply, skip or dead-letter one record; returns what happened. Never raises but to cancel."""
+        try:
+            received = decode(record)
+        except PoisonRecordError as poison:
+            await self._dead_letter(record, poison, attempts=0)
+            return "dead-lettered"
+        handler = self._handlers.get(type(received.event))
+        if handler is None:  # a type of this topic that this consumer has no business with
+            self.stats.ignored += 1
+            return "ignored"
+        with self.tracer.start_as_current_span(
+            f"{record.topic} process",
+            context=context_from_headers(received.headers),
+            kind=SpanKind.CONSUMER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": record.topic,
+                "messaging.consumer.group.name": self.consumer,
+                "messaging.kafka.offset": record.offset,
+                "messaging.message.id": str(received.envelope.id),
+                "cloudevents.event_type": received.envelope.type,
+            },
+        ) as span:
+            outcome = await self._apply_with_retries(record, received, handler)
+            span.set_attribute("backbone.outcome", outcome)
+            if outcome == "dead-lettered":
+                span.set_status(StatusCode.ERROR)
+            return outcome
+
+    async def _apply_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], received: Received[Event], handler: Handler[Any]
+    ) -> str:
+        failures = 0
+        outages = 0
+        while True:
+            try:
+                return await self._apply(received, handler)
+            except OUTAGES as error:
+                outages += 1
+                delay = self._backoff(outages)
+                log.warning(
+                    "%s: %s while applying %s; retrying in %.1fs",
+                    self.consumer,
+                    type(error).__name__,
+                    received.envelope.id,
+                    delay,
+                )
+            except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
+                failures += 1
+                if failures >= self.settings.max_attempts:
+                    detail = f"{type(error).__name__}: {error}"
+                    await self._dead_letter(record, PoisonRecordError(PoisonReason.HANDLER_FAILED, detail), failures)
+                    return "dead-lettered"
+                delay = self._backoff(failures)
+                log.warning(
+                    "%s: handler failed for %s (%s), attempt %d of %d",
+                    self.consumer,
+                    received.envelope.id,
+                    type(error).__name__,
+                    failures,
+                    self.settings.max_attempts,
+                )
+            self.stats.retries += 1
+            await asyncio.sleep(delay)
+
+    async def _apply(self, received: Received[Event], handler: Handler[Any]) -> str:
+        async with self.pool.acquire() as conn, conn.transaction():
+            fresh = await inbox.claim(
+                conn, consumer=self.consumer, envelope=received.envelope, position=received.position
+            )
+            if not fresh:
+                self.stats.duplicates += 1
+                return "duplicate"
+            await handler(conn, received)
+        self.stats.applied += 1
+        return "applied"
+
+    async def _dead_letter(
+        self, record: ConsumerRecord[bytes, bytes], poison: PoisonRecordError, attempts: int
+    ) -> None:
+        headers = dead_letter_headers(
+            record, consumer=self.consumer, reason=poison.reason, detail=poison.detail, attempts=attempts
+        )
+        outages = 0
+        while True:  # the dead letter must be safely in Kafka before the offset moves past the record
+            try:
+                await self.producer.send_and_wait(
+                    self.dead_letter_topic, value=record.value, key=record.key, headers=headers
+                )
+                break
+            except Exception as error:  # noqa: BLE001 - Kafka unreachable: wait, the record must not be lost
+                outages += 1
+                log.warning("%s: dead-letter publish failed (%s); retrying", self.consumer, type(error).__name__)
+                await asyncio.sleep(self._backoff(outages))
+        self.stats.dead_lettered += 1
+        log.error(
+            "%s: dead-lettered %s[%d]@%d: %s",
+            self.consumer,
+            record.topic,
+            record.partition,
+            record.offset,
+            poison.reason,
+        )
+
+    def _backoff(self, attempt: int) -> float:
+        return float(min(self.settings.retry_base_seconds * 2 ** (attempt - 1), self.settings.retry_max_seconds))
+
+
+def _raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...], *, consumer: Any) -> KafkaAckableMessage:
+    return KafkaAckableMessage(
+        body=records,
+        headers={},
+        batch_headers=[],
+        raw_message=records,
+        consumer=consumer,
+        message_id=f"{records[0].topic}-{records[0].partition}-{records[0].offset}" if records else "empty",
+    )
+
+
+async def _undecoded(message: KafkaAckableMessage) -> tuple[ConsumerRecord[bytes, bytes], ...]:
+    records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
+    return records

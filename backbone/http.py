@@ -1,0 +1,93 @@
+"""The HTTP edge every service shares: RFC 9457 problem responses, health and readiness, a server span.
+
+Validation errors list field paths and messages but never echo the submitted values, which may be
+personal data.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from typing import Any
+
+from fastapi import APIRouter, FastAPI, Request, Response
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import JSONResponse
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+from starlette.exceptions import HTTPException
+
+from backbone.telemetry import context_from_headers
+
+PROBLEM_JSON = "application/problem+json"
+
+
+def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", **extra: Any) -> JSONResponse:
+    body = {"type": type_, "title": title, "status": status, "detail": detail, **extra}
+    return JSONResponse(body, status_code=status, media_type=PROBLEM_JSON)
+
+
+def install_problem_handlers(app: FastAPI) -> None:
+    @app.exception_handler(RequestValidationError)
+    async def invalid_request(_: Request, error: RequestValidationError) -> JSONResponse:
+        fields = [
+            {
+                "field": ".".join(str(part) for part in item["loc"]),
+                "message": item["msg"],
+                "code": item["type"],
+            }
+            for item in error.errors()
+        ]
+        return problem(
+            422,
+            "The submission is not valid",
+            "Correct the fields listed in `errors` and send it again. Nothing was stored.",
+            type_="urn:jp:fujisawa:welfare:problem:validation",
+            errors=fields,
+        )
+
+    @app.exception_handler(HTTPException)
+    async def http_error(_: Request, error: HTTPException) -> JSONResponse:
+        return problem(error.status_code, _title(error.status_code), str(error.detail))
+
+
+def _title(status: int) -> str:
+    from http import HTTPStatus  # noqa: PLC0415
+
+    try:
+        return HTTPStatus(status).phrase
+    except ValueError:
+        return "Error"
+
+
+def install_server_spans(app: FastAPI, tracer: trace.Tracer) -> None:
+    """One SERVER span per request, continuing a caller's W3C trace context when it sends one."""
+
+    @app.middleware("http")
+    async def server_span(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.url.path in {"/health", "/ready"}:
+            return await call_next(request)
+        with tracer.start_as_current_span(
+            f"{request.method} {request.url.path}",
+            context=context_from_headers(dict(request.headers)),
+            kind=SpanKind.SERVER,
+            attributes={"http.request.method": request.method, "url.path": request.url.path},
+        ) as span:
+            response = await call_next(request)
+            span.set_attribute("http.response.status_code", response.status_code)
+            return response
+
+
+def health_router(readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRouter:
+    router = APIRouter(tags=["operations"])
+
+    @router.get("/health", summary="Liveness: the process is serving")
+    async def health() -> dict[str, str]:
+        return {"status": "ok"}
+
+    @router.get("/ready", summary="Readiness: database, Kafka and background loops are up")
+    async def ready() -> JSONResponse:
+        checks = await readiness()
+        status = 200 if all(checks.values()) else 503
+        return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+    return router

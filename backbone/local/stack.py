@@ -1,0 +1,116 @@
+"""The whole local backbone: Kafka, PostgreSQL, the topics and the service processes."""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import sys
+import time
+from collections.abc import Callable
+from dataclasses import dataclass
+
+import httpx
+
+from backbone.kafka import ensure_topics
+from backbone.local.kafka import LocalKafka, LocalRuntimeError
+from backbone.local.paths import LocalPaths
+from backbone.local.postgres import LocalPostgres, LocalSecrets
+from backbone.local.processes import ManagedProcess
+from backbone.settings import DatabaseSettings, HttpSettings, KafkaSettings, ServiceName, ServiceSettings
+from schemas.topics import ALL_TOPICS
+
+# The services `backbone up` runs, with their HTTP ports on 127.0.0.1.
+# meetings is not built yet, so it has no process.
+SERVICE_PORTS: dict[ServiceName, int] = {"intake": 8101, "referral": 8102, "notify": 8104}
+
+Report = Callable[[str], None]
+
+
+@dataclass(frozen=True)
+class LocalStack:
+    paths: LocalPaths
+    kafka: LocalKafka
+    postgres: LocalPostgres
+
+    @classmethod
+    def default(cls) -> LocalStack:
+        paths = LocalPaths.default()
+        return cls(paths, LocalKafka(paths), LocalPostgres(paths))
+
+    def settings_for(self, service: ServiceName) -> ServiceSettings:
+        """What a service needs to run against this stack (tests use this too)."""
+        local_secrets = LocalSecrets.load_or_create(self.paths.secrets)
+        return ServiceSettings(
+            service=service,
+            database=DatabaseSettings(dsn=self.postgres.dsn(service, local_secrets)),
+            kafka=KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers),
+            http=HttpSettings(port=SERVICE_PORTS.get(service, 8100)),
+        )
+
+    def base_url(self, service: ServiceName) -> str:
+        return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
+
+    def up_infrastructure(self, report: Report) -> None:
+        report("Kafka: resolving jars (the first run downloads about 45 MB from Maven Central) and starting …")
+        report(self.kafka.start())
+        report("PostgreSQL: starting …")
+        report(self.postgres.start())
+        created = asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
+        report(f"Topics: {len(ALL_TOPICS)} declared, {len(created)} created now")
+
+    def up_services(self, report: Report) -> None:
+        for service in SERVICE_PORTS:
+            report(self._start_service(service))
+
+    def down(self, report: Report) -> None:
+        self.down_services(report)
+        report(self.kafka.stop())
+        report(self.postgres.stop())
+
+    def down_services(self, report: Report) -> None:
+        for service in SERVICE_PORTS:
+            if self._process(service).stop(timeout=20):
+                report(f"{service}: stopped")
+
+    def status(self) -> list[str]:
+        lines = [self.kafka.status(), self.postgres.status()]
+        for service in SERVICE_PORTS:
+            pid = self._process(service).pid()
+            state = f"running (pid {pid}) on {self.base_url(service)}" if pid else "stopped"
+            if pid and not self._ready(service):
+                state += ", NOT READY (see " + str(self.paths.log_file(service)) + ")"
+            lines.append(f"{service}: {state}")
+        return lines
+
+    def _process(self, service: ServiceName) -> ManagedProcess:
+        return ManagedProcess(service, self.paths.pid_file(service), marker=f"serve\0{service}")
+
+    def _start_service(self, service: ServiceName) -> str:
+        process = self._process(service)
+        if process.pid() is not None:
+            return f"{service}: already running on {self.base_url(service)}"
+        settings = self.settings_for(service)
+        env = {
+            **os.environ,
+            "BACKBONE_SERVICE": service,
+            "BACKBONE_DATABASE__DSN": settings.database.dsn.get_secret_value(),
+            "BACKBONE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
+            "BACKBONE_HTTP__PORT": str(settings.http.port),
+        }
+        began = time.monotonic()
+        log_file = self.paths.log_file(service)
+        handle = process.start([sys.executable, "-m", "backbone.cli", "serve", service], log_file=log_file, env=env)
+        deadline = began + 60
+        while not self._ready(service):
+            if handle.poll() is not None:
+                raise LocalRuntimeError(f"{service} exited during start-up; see {log_file}")
+            if time.monotonic() > deadline:
+                raise LocalRuntimeError(f"{service} not ready after 60s; see {log_file}")
+            time.sleep(0.2)
+        return f"{service}: started on {self.base_url(service)} in {time.monotonic() - began:.1f}s (log: {log_file})"
+
+    def _ready(self, service: ServiceName) -> bool:
+        try:
+            return httpx.get(f"{self.base_url(service)}/ready", timeout=2).status_code == 200
+        except httpx.HTTPError:
+            return False

@@ -1,0 +1,174 @@
+"""The transactional outbox: handlers write events with their rows; a relay publishes them.
+
+A handler never publishes. `Outbox.add` writes the event, its CloudEvents headers and the current
+trace context in the caller's transaction, so an event exists exactly when the change that caused it
+was committed. `OutboxRelay` publishes unsent rows in order, in batches, with the idempotent
+producer, and marks them sent only after Kafka acknowledged every record of the batch. A crash
+between the two publishes the batch again: consumers' inboxes absorb the duplicate.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+import asyncpg
+from aiokafka import AIOKafkaProducer
+from asyncpg.pool import PoolConnectionProxy
+from opentelemetry import trace
+from opentelemetry.trace import SpanKind
+
+from backbone.db import Connection
+from backbone.kafka import encode_headers
+from backbone.settings import DeliverySettings
+from backbone.telemetry import context_from_headers, inject_trace_headers
+from schemas.envelope import Envelope
+from schemas.events import Event
+
+log = logging.getLogger(__name__)
+
+# Only one relay per service database publishes at a time, so rows leave in `seq` order and the
+# events of a case keep their order across relay instances.
+_RELAY_LOCK = 727_002
+
+
+class Outbox:
+    """Writes outgoing events inside the caller's transaction."""
+
+    def __init__(self, source: str) -> None:
+        self.source = source
+
+    async def add(
+        self,
+        conn: Connection,
+        event: Event,
+        *,
+        caused_by: Envelope | None = None,
+        event_id: UUID | None = None,
+    ) -> Envelope:
+        """Write `event` to the outbox in the caller's transaction; `event_id` when the caller needs
+        to store the id in its own row first."""
+        envelope = Envelope(
+            id=event_id or uuid4(),
+            source=self.source,
+            type=event.TYPE,
+            time=datetime.now(UTC),
+            subject=f"case/{event.case_id}",
+            dataschema=event.dataschema(),
+            correlationid=str(event.case_id),
+            causationid=str(caused_by.id) if caused_by else None,
+        )
+        headers = envelope.to_headers()
+        inject_trace_headers(headers)
+        await conn.execute(
+            "INSERT INTO outbox (event_id, topic, record_key, headers, payload) VALUES ($1, $2, $3, $4, $5)",
+            envelope.id,
+            event.TOPIC.name,
+            str(event.case_id),
+            json.dumps(headers),
+            event.model_dump_json().encode("utf-8"),
+        )
+        return envelope
+
+
+class OutboxRelay:
+    """Publishes committed outbox rows to Kafka; one cancellable task per service process."""
+
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        producer: AIOKafkaProducer,
+        settings: DeliverySettings,
+        tracer: trace.Tracer,
+    ) -> None:
+        self.pool = pool
+        self.producer = producer
+        self.settings = settings
+        self.tracer = tracer
+        self.published = 0
+        self._wake = asyncio.Event()
+
+    async def run(self) -> None:
+        """Relay until cancelled: after every commit that wrote events, and at least every poll interval."""
+        listener = await self._listen()
+        wake = lambda *_: self._wake.set()  # noqa: E731
+        if listener is not None:
+            await listener.add_listener("outbox", wake)
+        failures = 0
+        try:
+            while True:
+                try:
+                    sent = await self.relay_once()
+                    failures = 0
+                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, RuntimeError) as error:
+                    failures += 1
+                    delay = min(self.settings.retry_base_seconds * 2**failures, self.settings.retry_max_seconds)
+                    log.warning("outbox relay failed (%s); retrying in %.1fs", type(error).__name__, delay)
+                    await asyncio.sleep(delay)
+                    continue
+                if sent < self.settings.relay_batch:
+                    await self._wait_for_work()
+        finally:
+            if listener is not None:
+                await listener.remove_listener("outbox", wake)
+                await self.pool.release(listener)
+
+    async def relay_once(self) -> int:
+        """Publish one batch of unsent rows; returns how many were published."""
+        async with self.pool.acquire() as conn, conn.transaction():
+            if not await conn.fetchval("SELECT pg_try_advisory_xact_lock($1)", _RELAY_LOCK):
+                return 0
+            rows = await conn.fetch(
+                "SELECT seq, topic, record_key, headers, payload FROM outbox"
+                " WHERE published_at IS NULL ORDER BY seq LIMIT $1",
+                self.settings.relay_batch,
+            )
+            if not rows:
+                return 0
+            sends = [await self._send(row) for row in rows]
+            await asyncio.gather(*sends)  # every record acknowledged (acks=all) before rows are marked
+            await conn.execute(
+                "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
+                [row["seq"] for row in rows],
+            )
+        self.published += len(rows)
+        return len(rows)
+
+    async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
+        headers: dict[str, str] = json.loads(row["headers"])
+        # Continue the trace of the transaction that wrote the row, not the relay's own.
+        with self.tracer.start_as_current_span(
+            f"{row['topic']} publish",
+            context=context_from_headers(headers),
+            kind=SpanKind.PRODUCER,
+            attributes={
+                "messaging.system": "kafka",
+                "messaging.destination.name": row["topic"],
+                "messaging.message.id": headers.get("ce_id", ""),
+            },
+        ):
+            inject_trace_headers(headers)
+            future: asyncio.Future[object] = await self.producer.send(
+                row["topic"],
+                value=row["payload"],
+                key=row["record_key"].encode(),
+                headers=encode_headers(headers),
+            )
+        return future
+
+    async def _listen(self) -> PoolConnectionProxy[asyncpg.Record] | None:
+        """A connection that LISTENs for commits to the outbox; polling alone still works without it."""
+        try:
+            conn = await self.pool.acquire()
+        except (asyncpg.PostgresError, OSError):
+            return None
+        return conn
+
+    async def _wait_for_work(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._wake.wait(), timeout=self.settings.relay_poll_seconds)
+        self._wake.clear()

@@ -1,0 +1,88 @@
+"""Turning a consumed Kafka record into a typed event, or naming exactly why it cannot be one."""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from enum import StrEnum
+from typing import Generic, TypeVar
+
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from backbone.inbox import Position
+from backbone.kafka import decode_headers
+from schemas.envelope import Envelope, EnvelopeError
+from schemas.events import EVENT_TYPES, Event
+
+E = TypeVar("E", bound=Event)
+
+
+class PoisonReason(StrEnum):
+    """Why a record went to the dead-letter topic (the `dlq.reason` header)."""
+
+    HEADER_NOT_UTF8 = "header-not-utf8"
+    NOT_A_CLOUDEVENT = "not-a-cloudevent"
+    UNKNOWN_TYPE = "unknown-event-type"
+    WRONG_TOPIC = "wrong-topic"
+    INVALID_JSON = "invalid-json"
+    SCHEMA_VIOLATION = "schema-violation"
+    HANDLER_FAILED = "handler-failed"
+
+
+class PoisonRecordError(Exception):
+    """A record that no retry can make processable."""
+
+    def __init__(self, reason: PoisonReason, detail: str) -> None:
+        super().__init__(f"{reason}: {detail}")
+        self.reason = reason
+        self.detail = detail
+
+
+@dataclass(frozen=True)
+class Received(Generic[E]):
+    """One event as a handler sees it: envelope, typed body and where it was read."""
+
+    envelope: Envelope
+    event: E
+    position: Position
+    headers: dict[str, str]
+
+
+def decode(record: ConsumerRecord[bytes, bytes]) -> Received[Event]:
+    """Raises PoisonRecordError with the first thing wrong with the record."""
+    try:
+        headers = decode_headers(record.headers)
+    except UnicodeDecodeError as error:
+        raise PoisonRecordError(PoisonReason.HEADER_NOT_UTF8, f"a header value is not UTF-8 ({error.reason})") from None
+    try:
+        envelope = Envelope.from_headers(headers)
+    except EnvelopeError as error:
+        raise PoisonRecordError(PoisonReason.NOT_A_CLOUDEVENT, _without_input(error)) from None
+    model = EVENT_TYPES.get(envelope.type)
+    if model is None:
+        raise PoisonRecordError(PoisonReason.UNKNOWN_TYPE, f"no event type {envelope.type!r} in schemas/")
+    if model.TOPIC.name != record.topic:
+        raise PoisonRecordError(
+            PoisonReason.WRONG_TOPIC, f"{envelope.type} belongs on {model.TOPIC.name}, not {record.topic}"
+        )
+    try:
+        body = json.loads(record.value or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise PoisonRecordError(PoisonReason.INVALID_JSON, f"body is not JSON: {error}") from None
+    try:
+        event = model.model_validate(body)
+    except ValidationError as error:
+        raise PoisonRecordError(PoisonReason.SCHEMA_VIOLATION, describe_validation_error(error)) from None
+    return Received(envelope, event, Position(record.topic, record.partition, record.offset), headers)
+
+
+def describe_validation_error(error: ValidationError) -> str:
+    """Field paths and messages only: the offending values may be personal data and stay out."""
+    problems = [f"{'.'.join(map(str, item['loc'])) or '(body)'}: {item['msg']}" for item in error.errors()]
+    return "; ".join(problems)
+
+
+def _without_input(error: EnvelopeError) -> str:
+    cause = error.__cause__
+    return describe_validation_error(cause) if isinstance(cause, ValidationError) else str(error)

@@ -1,0 +1,129 @@
+"""A service's runtime: the resources one process owns, opened and closed by its lifespan.
+
+The pool (after migrations), the relay's producer, FastStream's broker with the service's
+subscriptions, and the outbox relay as a task the lifespan cancels. Nothing is opened at import time.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator, Mapping, Sequence
+from pathlib import Path
+from typing import Annotated, Any
+
+import asyncpg
+from fastapi import APIRouter, Depends, FastAPI, Request
+
+from backbone.db import create_pool, migrate
+from backbone.delivery import Handler, Subscription
+from backbone.http import health_router, install_problem_handlers, install_server_spans
+from backbone.kafka import create_broker, create_producer
+from backbone.outbox import Outbox, OutboxRelay
+from backbone.settings import ServiceSettings
+from backbone.telemetry import setup_tracing
+from schemas.events import Event
+
+log = logging.getLogger(__name__)
+
+
+class ServiceRuntime:
+    def __init__(self, settings: ServiceSettings, *, migrations: Path) -> None:
+        self.settings = settings
+        self.name = settings.service
+        self.migrations = migrations
+        self._topics: tuple[str, ...] = ()
+        self._handlers: dict[type[Event], Handler[Any]] = {}
+        self.tracer = setup_tracing(settings.telemetry, self.name)
+        self.outbox = Outbox(source=f"/fujisawa/backbone/{self.name}")
+        self._pool: asyncpg.Pool | None = None
+        self.subscription: Subscription | None = None
+        self.relay: OutboxRelay | None = None
+        self._tasks: list[asyncio.Task[None]] = []
+        self._stack = contextlib.AsyncExitStack()
+
+    def subscribe(self, topics: Sequence[str], handlers: Mapping[type[Event], Handler[Any]]) -> None:
+        """Consume `topics` (as consumer group `<service>`), applying each event type with its handler."""
+        self._topics = tuple(topics)
+        self._handlers = dict(handlers)
+
+    @property
+    def pool(self) -> asyncpg.Pool:
+        if self._pool is None:
+            raise RuntimeError(f"{self.name} is not started")
+        return self._pool
+
+    async def start(self) -> None:
+        stack = self._stack
+        self._pool = await create_pool(self.settings.database)
+        stack.push_async_callback(self._pool.close)
+        applied = await migrate(self._pool, self.name, self.migrations)
+        if applied:
+            log.info("%s: applied migrations %s", self.name, ", ".join(applied))
+        producer = create_producer(self.settings.kafka, client_id=f"backbone-{self.name}")
+        await producer.start()
+        stack.push_async_callback(producer.stop)
+        self.relay = OutboxRelay(self._pool, producer, self.settings.delivery, self.tracer)
+        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"))
+        if self._topics:
+            broker = create_broker(self.settings.kafka, client_id=f"backbone-{self.name}")
+            self.subscription = Subscription(
+                self.name,
+                self._topics,
+                pool=self._pool,
+                producer=producer,
+                settings=self.settings.delivery,
+                tracer=self.tracer,
+            )
+            for event_type, handler in self._handlers.items():
+                self.subscription.on(event_type, handler)
+            self.subscription.register(broker, batch_size=self.settings.kafka.consumer_batch)
+            await broker.start()
+            stack.push_async_callback(broker.stop)
+
+    async def stop(self) -> None:
+        for task in self._tasks:
+            task.cancel()
+        await asyncio.gather(*self._tasks, return_exceptions=True)
+        self._tasks.clear()
+        await self._stack.aclose()
+        self._pool = None
+
+    @contextlib.asynccontextmanager
+    async def lifespan(self, _: FastAPI) -> AsyncIterator[None]:
+        await self.start()
+        try:
+            yield
+        finally:
+            await self.stop()
+
+    async def readiness(self) -> dict[str, bool]:
+        checks = {"database": False, "outbox_relay": any(not t.done() for t in self._tasks)}
+        if self._pool is not None:
+            try:
+                checks["database"] = await self._pool.fetchval("SELECT true") is True
+            except (asyncpg.PostgresError, OSError):
+                checks["database"] = False
+        return checks
+
+
+def create_app(runtime: ServiceRuntime, *, title: str, summary: str, routers: Sequence[APIRouter] = ()) -> FastAPI:
+    """The service's FastAPI app: its routers, health and readiness, problem responses, server spans."""
+    app = FastAPI(title=f"Fujisawa backbone — {title}", summary=summary, version="1", lifespan=runtime.lifespan)
+    app.state.runtime = runtime
+    install_problem_handlers(app)
+    install_server_spans(app, runtime.tracer)
+    for router in routers:
+        app.include_router(router)
+    app.include_router(health_router(runtime.readiness))
+    return app
+
+
+def _runtime_of(request: Request) -> ServiceRuntime:
+    runtime: ServiceRuntime = request.app.state.runtime
+    return runtime
+
+
+Runtime = Annotated[ServiceRuntime, Depends(_runtime_of)]
+"""The running service, for route handlers."""

@@ -1,0 +1,78 @@
+"""Typed settings, built once per process and passed down; tests construct them directly.
+
+Read from the environment with the prefix BACKBONE_ and `__` between nested names, e.g.
+BACKBONE_DATABASE__DSN or BACKBONE_KAFKA__BOOTSTRAP_SERVERS.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+ServiceName = Literal["intake", "referral", "meetings", "notify"]
+
+
+class KafkaSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    bootstrap_servers: str = "127.0.0.1:9092"
+    consumer_batch: int = Field(default=200, ge=1, le=10_000, description="Records per consumed batch")
+
+
+class DatabaseSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    dsn: SecretStr = Field(description="postgresql://user:password@host:port/database of this service")
+    pool_min: int = Field(default=1, ge=0)
+    pool_max: int = Field(default=8, ge=1)
+
+
+class DeliverySettings(BaseModel):
+    """How hard a consumer tries before it dead-letters a record, and how the relay batches."""
+
+    model_config = ConfigDict(frozen=True)
+
+    max_attempts: int = Field(default=4, ge=1, le=50)
+    retry_base_seconds: float = Field(default=0.2, gt=0)
+    retry_max_seconds: float = Field(default=30.0, gt=0)
+    relay_batch: int = Field(default=500, ge=1, le=50_000)
+    relay_poll_seconds: float = Field(default=0.5, gt=0)
+
+
+class TelemetrySettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318")
+    console: bool = Field(default=False, description="Print finished spans to stderr")
+
+
+class HttpSettings(BaseModel):
+    model_config = ConfigDict(frozen=True)
+
+    host: str = "127.0.0.1"
+    port: int = Field(default=8000, ge=1, le=65535)
+
+
+class ServiceSettings(BaseSettings):
+    """Everything one service process needs to run."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKBONE_", env_nested_delimiter="__", frozen=True)
+
+    service: ServiceName
+    environment: Literal["local", "production"] = "local"
+    database: DatabaseSettings
+    kafka: KafkaSettings = KafkaSettings()
+    delivery: DeliverySettings = DeliverySettings()
+    telemetry: TelemetrySettings = TelemetrySettings()
+    http: HttpSettings = HttpSettings()
+
+    @model_validator(mode="after")
+    def _production_is_not_loopback(self) -> ServiceSettings:
+        if self.environment == "production" and "127.0.0.1" in self.kafka.bootstrap_servers:
+            raise ValueError(
+                "environment=production but BACKBONE_KAFKA__BOOTSTRAP_SERVERS points at 127.0.0.1; "
+                "set it to the production cluster's brokers"
+            )
+        return self

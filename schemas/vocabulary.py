@@ -1,0 +1,86 @@
+"""The city's vocabulary, one English name per idea (see design/GLOSSARY.md)."""
+
+from __future__ import annotations
+
+from enum import StrEnum
+
+
+class District(StrEnum):
+    """地区: the 13 districts of Fujisawa City."""
+
+    KATASE = "katase"  # 片瀬
+    KUGENUMA = "kugenuma"  # 鵠沼
+    TSUJIDO = "tsujido"  # 辻堂
+    MURAOKA = "muraoka"  # 村岡
+    FUJISAWA = "fujisawa"  # 藤沢
+    MEIJI = "meiji"  # 明治
+    ZENGYO = "zengyo"  # 善行
+    SHONAN_OBA = "shonan-oba"  # 湘南大庭
+    MUTSUAI = "mutsuai"  # 六会
+    SHONANDAI = "shonandai"  # 湘南台
+    ENDO = "endo"  # 遠藤
+    CHOGO = "chogo"  # 長後
+    GOSHOMI = "goshomi"  # 御所見
+
+    @property
+    def japanese(self) -> str:
+        return _DISTRICT_JA[self]
+
+
+_DISTRICT_JA: dict[District, str] = {
+    District.KATASE: "片瀬",
+    District.KUGENUMA: "鵠沼",
+    District.TSUJIDO: "辻堂",
+    District.MURAOKA: "村岡",
+    District.FUJISAWA: "藤沢",
+    District.MEIJI: "明治",
+    District.ZENGYO: "善行",
+    District.SHONAN_OBA: "湘南大庭",
+    District.MUTSUAI: "六会",
+    District.SHONANDAI: "湘南台",
+    District.ENDO: "遠藤",
+    District.CHOGO: "長後",
+    District.GOSHOMI: "御所見",
+}
+
+
+class SupportDomain(StrEnum):
+    """支援分野: what a consultation is about. The last four are the cross-cutting themes."""
+
+    ELDERLY = "elderly"  # 高齢
+    DISABILITY = "disability"  # 障がい
+    CHILD = "child"  # 子ども・子育て
+    POVERTY = "poverty"  # 生活困窮
+    MENTAL_HEALTH = "mental-health"  # 精神保健
+    MATERNAL_HEALTH = "maternal-health"  # 母子保健
+    SINGLE_PARENT = "single-parent"  # ひとり親家庭
+    SCHOOL = "school"  # 学校教育
+    ABUSE = "abuse"  # DV・虐待
+    WITHDRAWAL = "withdrawal"  # ひきこもり
+    CARER = "carer"  # ケアラー
+    HOARDING = "hoarding"  # ごみ屋敷・セルフネグレクト
+    EIGHT_FIFTY = "8050"  # 8050問題
+
+
+COORDINATION_THEMES: frozenset[SupportDomain] = frozenset(
+    {SupportDomain.WITHDRAWAL, SupportDomain.CARER, SupportDomain.HOARDING, SupportDomain.EIGHT_FIFTY}
+)
+"""Themes that always go to multi-agency coordination (多機関協働事業), whatever else the case is about."""
+
+
+class Channel(StrEnum):
+    """How the consultation reached the agency."""
+
+    COUNTER = "counter"  # 窓口
+    PHONE = "phone"  # 電話
+    HOME_VISIT = "home-visit"  # 訪問
+    OUTREACH = "outreach"  # アウトリーチ
+    COMMUNITY_PLACE = "community-place"  # 地域の縁側
+    ONLINE = "online"  # オンライン・メール
+
+
+class Urgency(StrEnum):
+    """緊急度. Urgent cases run on the clock around the clock; normal ones on business days."""
+
+    URGENT = "urgent"
+    NORMAL = "normal"

@@ -1,0 +1,1 @@
+"""notify: on-call staff are told, in time, that a case needs them. Publishes NotificationDelivered."""

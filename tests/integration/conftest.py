@@ -1,0 +1,74 @@
+"""Integration fixtures: the real Kafka broker and PostgreSQL server of `backbone up --infra`."""
+
+from __future__ import annotations
+
+import uuid
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import asyncpg
+import pytest
+from aiokafka import AIOKafkaProducer
+
+from backbone.db import create_pool, migrate
+from backbone.kafka import create_producer
+from backbone.local.postgres import LocalSecrets
+from backbone.local.stack import LocalStack
+from backbone.settings import DatabaseSettings, KafkaSettings
+from tests.integration.services import RunningServices, running
+
+KIT_MIGRATIONS = Path(__file__).parent / "kit_migrations"
+
+
+def pytest_collection_modifyitems(items: list[pytest.Item]) -> None:
+    for item in items:
+        if "/integration/" in str(item.path):
+            item.add_marker(pytest.mark.integration)
+
+
+@pytest.fixture(scope="session")
+def stack() -> LocalStack:
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)  # idempotent: starts only what is not running, adds missing databases
+    return stack
+
+
+@pytest.fixture(scope="session")
+def bootstrap(stack: LocalStack) -> str:
+    return stack.kafka.bootstrap_servers
+
+
+@pytest.fixture(scope="session")
+def tests_database(stack: LocalStack) -> DatabaseSettings:
+    dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
+    return DatabaseSettings(dsn=dsn)  # type: ignore[arg-type]
+
+
+@pytest.fixture
+async def pool(tests_database: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
+    pool = await create_pool(tests_database)
+    await migrate(pool, "kit-tests", KIT_MIGRATIONS)
+    yield pool
+    await pool.close()
+
+
+@pytest.fixture
+async def producer(bootstrap: str) -> AsyncIterator[AIOKafkaProducer]:
+    producer = create_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id="backbone-tests")
+    await producer.start()
+    yield producer
+    await producer.stop()
+
+
+@pytest.fixture
+def consumer_name() -> str:
+    """A consumer group of its own for each test, so tests never share offsets."""
+    return f"test-{uuid.uuid4().hex[:12]}"
+
+
+@pytest.fixture(scope="session")
+async def services(stack: LocalStack) -> AsyncIterator[RunningServices]:
+    # Service processes left by `backbone up` would share the consumer groups and the outbox relays.
+    stack.down_services(print)
+    async with running(stack) as services:
+        yield services

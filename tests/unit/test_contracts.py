@@ -1,0 +1,25 @@
+from __future__ import annotations
+
+import pytest
+
+from backbone.settings import DatabaseSettings, ServiceSettings
+from schemas import jsonschema_gen
+from schemas.events import EVENT_TYPES, TYPE_PREFIX
+
+
+def test_committed_json_schemas_match_the_models() -> None:
+    assert jsonschema_gen.stale_files() == [], "run `backbone schemas` and commit schemas/jsonschema/"
+
+
+def test_event_types_are_versioned_and_in_the_past_tense() -> None:
+    for event_type, model in EVENT_TYPES.items():
+        assert event_type.startswith(TYPE_PREFIX) and event_type.endswith(".v1")
+        verb = event_type.rsplit(".", 2)[-2]
+        assert verb.endswith("ed"), f"{model.__name__}: {verb} is not past tense"
+
+
+def test_production_settings_refuse_a_loopback_broker() -> None:
+    with pytest.raises(ValueError, match="BOOTSTRAP_SERVERS"):
+        ServiceSettings(
+            service="intake", environment="production", database=DatabaseSettings(dsn="postgresql://x@db/intake")
+        )  # type: ignore[arg-type]
