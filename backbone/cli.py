@@ -29,12 +29,13 @@ Kafka's jars are cached in ~/.cache/fujisawa-backbone.
 
 
 def main(argv: Sequence[str] | None = None) -> int:
+    words = list(sys.argv[1:] if argv is None else argv)
     parser = _parser()
-    args, extra = parser.parse_known_args(argv)
-    if extra and args.command is not _test:
-        parser.error(f"unrecognised arguments: {' '.join(extra)}")
-    if args.command is _test:
-        args.pytest_args = [*args.pytest_args, *extra]
+    if words[:1] == ["test"] and words[1:2] not in (["-h"], ["--help"]):
+        # pytest's own options follow `test` verbatim and in order; argparse would reorder them.
+        args = argparse.Namespace(command=_test, pytest_args=words[1:])
+    else:
+        args = parser.parse_args(words)
     try:
         result: int = args.command(args)
     except LocalRuntimeError as error:
