@@ -13,12 +13,12 @@ import asyncio
 import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
-from asyncpg.pool import PoolConnectionProxy
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
@@ -93,29 +93,25 @@ class OutboxRelay:
         self._wake = asyncio.Event()
 
     async def run(self) -> None:
-        """Relay until cancelled: after every commit that wrote events, and at least every poll interval."""
-        listener = await self._listen()
-        wake = lambda *_: self._wake.set()  # noqa: E731
-        if listener is not None:
-            await listener.add_listener("outbox", wake)
-        failures = 0
-        try:
+        """Relay until cancelled: after every commit that wrote events, and at least every poll interval.
+
+        Any failure (database or Kafka unreachable) is retried with capped backoff; the relay never
+        gives up, because unsent rows simply wait in the outbox until it succeeds.
+        """
+        async with self._listening():
+            failures = 0
             while True:
                 try:
                     sent = await self.relay_once()
-                    failures = 0
-                except (asyncpg.PostgresError, asyncpg.InterfaceError, OSError, RuntimeError) as error:
+                except Exception as error:  # noqa: BLE001 - see the docstring
                     failures += 1
                     delay = min(self.settings.retry_base_seconds * 2**failures, self.settings.retry_max_seconds)
-                    log.warning("outbox relay failed (%s); retrying in %.1fs", type(error).__name__, delay)
+                    log.warning("outbox relay failed (%s: %s); retrying in %.1fs", type(error).__name__, error, delay)
                     await asyncio.sleep(delay)
                     continue
+                failures = 0
                 if sent < self.settings.relay_batch:
                     await self._wait_for_work()
-        finally:
-            if listener is not None:
-                await listener.remove_listener("outbox", wake)
-                await self.pool.release(listener)
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""
@@ -160,13 +156,26 @@ class OutboxRelay:
             )
         return future
 
-    async def _listen(self) -> PoolConnectionProxy[asyncpg.Record] | None:
-        """A connection that LISTENs for commits to the outbox; polling alone still works without it."""
+    @contextlib.asynccontextmanager
+    async def _listening(self) -> AsyncIterator[None]:
+        """LISTEN for commits to the outbox on a connection of its own; without it, polling still works."""
         try:
             conn = await self.pool.acquire()
-        except (asyncpg.PostgresError, OSError):
-            return None
-        return conn
+        except (asyncpg.PostgresError, OSError) as error:
+            log.warning("outbox relay polls only: cannot LISTEN (%s)", type(error).__name__)
+            yield
+            return
+
+        def wake(*_: object) -> None:
+            self._wake.set()
+
+        await conn.add_listener("outbox", wake)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):  # a lost connection
+                await conn.remove_listener("outbox", wake)
+            await self.pool.release(conn)
 
     async def _wait_for_work(self) -> None:
         with contextlib.suppress(TimeoutError):

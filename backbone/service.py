@@ -9,11 +9,12 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
+from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 
 from backbone.db import create_pool, migrate
@@ -38,6 +39,7 @@ class ServiceRuntime:
         self.tracer = setup_tracing(settings.telemetry, self.name)
         self.outbox = Outbox(source=f"/fujisawa/backbone/{self.name}")
         self._pool: asyncpg.Pool | None = None
+        self._producer: AIOKafkaProducer | None = None
         self.subscription: Subscription | None = None
         self.relay: OutboxRelay | None = None
         self._tasks: list[asyncio.Task[None]] = []
@@ -61,7 +63,7 @@ class ServiceRuntime:
         applied = await migrate(self._pool, self.name, self.migrations)
         if applied:
             log.info("%s: applied migrations %s", self.name, ", ".join(applied))
-        producer = create_producer(self.settings.kafka, client_id=f"backbone-{self.name}")
+        self._producer = producer = create_producer(self.settings.kafka, client_id=f"backbone-{self.name}")
         await producer.start()
         stack.push_async_callback(producer.stop)
         self.relay = OutboxRelay(self._pool, producer, self.settings.delivery, self.tracer)
@@ -99,13 +101,22 @@ class ServiceRuntime:
             await self.stop()
 
     async def readiness(self) -> dict[str, bool]:
-        checks = {"database": False, "outbox_relay": any(not t.done() for t in self._tasks)}
-        if self._pool is not None:
-            try:
-                checks["database"] = await self._pool.fetchval("SELECT true") is True
-            except (asyncpg.PostgresError, OSError):
-                checks["database"] = False
-        return checks
+        """Each dependency answers within two seconds, and the background loops are alive."""
+        return {
+            "database": await _answers(self._pool.fetchval("SELECT true") if self._pool else None),
+            "kafka": await _answers(self._producer.client.fetch_all_metadata() if self._producer else None),
+            "outbox_relay": any(not task.done() for task in self._tasks),
+        }
+
+
+async def _answers(request: Awaitable[object] | None) -> bool:
+    if request is None:
+        return False
+    try:
+        await asyncio.wait_for(request, timeout=2.0)
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+    return True
 
 
 def create_app(runtime: ServiceRuntime, *, title: str, summary: str, routers: Sequence[APIRouter] = ()) -> FastAPI:

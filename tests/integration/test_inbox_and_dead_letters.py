@@ -6,6 +6,8 @@ import uuid
 
 import asyncpg
 from aiokafka import AIOKafkaProducer
+from cloudevents.core.bindings.kafka import KafkaMessage, from_binary
+from cloudevents.core.formats.json import JSONFormat
 from opentelemetry import trace
 
 from backbone.db import Connection
@@ -117,3 +119,7 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_the_next_reco
     assert headers["dlq.reason"] == b"handler-failed"
     assert b"RuntimeError" in headers["dlq.detail"]
     assert headers["dlq.attempts"] == str(FAST_DELIVERY.max_attempts).encode()
+    # A dead letter is still the original CloudEvent: the official SDK reads it, ignoring the dlq.* headers.
+    event = from_binary(KafkaMessage(headers=headers, key=letter.key, value=letter.value), JSONFormat())
+    assert event.get_type() == ConsultationReceived.TYPE
+    assert event.get_data()["consultation_id"] == str(doomed.consultation_id)

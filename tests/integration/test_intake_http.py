@@ -68,3 +68,11 @@ async def test_a_retried_submission_returns_the_first_answer_and_publishes_nothi
     assert await stored(services) == before
     assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
+
+
+async def test_ready_reports_each_dependency(services: RunningServices) -> None:
+    for service in ("intake", "referral", "notify"):
+        async with services.client(service) as client:
+            answer = await client.get("/ready")
+        assert answer.status_code == 200
+        assert answer.json() == {"ready": True, "checks": {"database": True, "kafka": True, "outbox_relay": True}}
