@@ -74,6 +74,12 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     schemas.set_defaults(command=_schemas)
 
+    asyncapi = commands.add_parser(
+        "asyncapi", help="regenerate docs/asyncapi.json, the AsyncAPI 3.0 document of the topics"
+    )
+    asyncapi.add_argument("--check", action="store_true", help="only check that it is current; exit 1 if not")
+    asyncapi.set_defaults(command=_asyncapi)
+
     test = commands.add_parser("test", help="start what the tests need, run pytest, stop what was started")
     test.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. `backbone test -k outbox -x`")
     test.set_defaults(command=_test)
@@ -132,6 +138,18 @@ def _schemas(args: argparse.Namespace) -> int:
         return 1 if stale else 0
     for name in jsonschema_gen.write():
         print(f"wrote schemas/jsonschema/{name}")
+    return 0
+
+
+def _asyncapi(args: argparse.Namespace) -> int:
+    from backbone import asyncapi  # noqa: PLC0415
+
+    if args.check:
+        if asyncapi.is_current():
+            return 0
+        print("stale: docs/asyncapi.json (run `backbone asyncapi`)")
+        return 1
+    print(f"wrote {asyncapi.write()}")
     return 0
 
 

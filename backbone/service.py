@@ -51,6 +51,11 @@ class ServiceRuntime:
         self._handlers = dict(handlers)
 
     @property
+    def consumed(self) -> tuple[tuple[str, ...], tuple[type[Event], ...]]:
+        """The topics this service subscribes to and the event types it applies (for the AsyncAPI document)."""
+        return self._topics, tuple(self._handlers)
+
+    @property
     def pool(self) -> asyncpg.Pool:
         if self._pool is None:
             raise RuntimeError(f"{self.name} is not started")

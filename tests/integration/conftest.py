@@ -41,7 +41,7 @@ def bootstrap(stack: LocalStack) -> str:
 @pytest.fixture(scope="session")
 def tests_database(stack: LocalStack) -> DatabaseSettings:
     dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
-    return DatabaseSettings(dsn=dsn)  # type: ignore[arg-type]
+    return DatabaseSettings(dsn=dsn)
 
 
 @pytest.fixture

@@ -2,6 +2,7 @@ from __future__ import annotations
 
 import pytest
 
+from backbone import asyncapi
 from backbone.settings import DatabaseSettings, ServiceSettings
 from schemas import jsonschema_gen
 from schemas.events import EVENT_TYPES, TYPE_PREFIX
@@ -22,4 +23,8 @@ def test_production_settings_refuse_a_loopback_broker() -> None:
     with pytest.raises(ValueError, match="BOOTSTRAP_SERVERS"):
         ServiceSettings(
             service="intake", environment="production", database=DatabaseSettings(dsn="postgresql://x@db/intake")
-        )  # type: ignore[arg-type]
+        )
+
+
+def test_the_committed_asyncapi_document_matches_the_code() -> None:
+    assert asyncapi.is_current(), "run `backbone asyncapi` and commit docs/asyncapi.json"

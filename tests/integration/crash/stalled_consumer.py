@@ -28,7 +28,7 @@ async def stall(conn: Connection, received: Received[ConsultationReceived]) -> N
 
 
 async def main(dsn: str, bootstrap: str, group: str) -> None:
-    pool = await create_pool(DatabaseSettings(dsn=dsn))  # type: ignore[arg-type]
+    pool = await create_pool(DatabaseSettings(dsn=dsn))
     producer = create_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id=group)
     await producer.start()
     sub = Subscription(
