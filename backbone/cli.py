@@ -10,10 +10,12 @@ import importlib
 import logging
 import subprocess
 import sys
+import uuid
 from collections.abc import Sequence
 
 from backbone.local.kafka import LocalRuntimeError
 from backbone.local.stack import SERVICE_PORTS, LocalStack
+from schemas.vocabulary import AgencyType
 
 EPILOG = """\
 examples:
@@ -21,6 +23,7 @@ examples:
   backbone run           start everything, then follow one consultation through the backbone
   backbone status        what is running, and where
   backbone down          stop everything (data is kept)
+  backbone agency-token chiku-fukushi-zengyo --type district-welfare-counter
   backbone test          run the test suite against the real Kafka and PostgreSQL
 
 data, logs and generated passwords live in $BACKBONE_HOME (default ~/.fujisawa-backbone);
@@ -73,6 +76,17 @@ def _parser() -> argparse.ArgumentParser:
     schemas = commands.add_parser("schemas", help="regenerate the JSON Schemas in schemas/jsonschema/")
     schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     schemas.set_defaults(command=_schemas)
+
+    token = commands.add_parser(
+        "agency-token", help="issue (or replace) an agency's token for intake's API and ingress topic"
+    )
+    token.add_argument("agency", help="the agency's directory id, e.g. chiku-fukushi-zengyo")
+    token.add_argument("--type", required=True, choices=[t.value for t in AgencyType], help="the kind of agency")
+    token.set_defaults(command=_agency_token)
+
+    erase = commands.add_parser("erase-person", help="erase a person's data for good (crypto-shredding)")
+    erase.add_argument("person_id", type=uuid.UUID)
+    erase.set_defaults(command=_erase_person)
 
     asyncapi = commands.add_parser(
         "asyncapi", help="regenerate docs/asyncapi.json, the AsyncAPI 3.0 document of the topics"
@@ -139,6 +153,29 @@ def _schemas(args: argparse.Namespace) -> int:
     for name in jsonschema_gen.write():
         print(f"wrote schemas/jsonschema/{name}")
     return 0
+
+
+def _agency_token(args: argparse.Namespace) -> int:
+    from backbone.local.operators import issue_agency_token  # noqa: PLC0415
+
+    token = issue_agency_token(LocalStack.default(), args.agency, AgencyType(args.type))
+    print(token)
+    print(
+        f"Give this token to {args.agency}'s system administrators; it is shown only once. "
+        "Issuing a new one replaces it.",
+        file=sys.stderr,
+    )
+    return 0
+
+
+def _erase_person(args: argparse.Namespace) -> int:
+    from backbone.local.operators import erase_person  # noqa: PLC0415
+
+    if erase_person(LocalStack.default(), args.person_id):
+        print(f"erased {args.person_id}: the data key is gone; the stored ciphertext can never be read again")
+        return 0
+    print(f"no person {args.person_id} to erase (unknown, or erased already)", file=sys.stderr)
+    return 1
 
 
 def _asyncapi(args: argparse.Namespace) -> int:

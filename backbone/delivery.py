@@ -45,6 +45,8 @@ log = logging.getLogger(__name__)
 
 E = TypeVar("E", bound=Event)
 Handler = Callable[[Connection, Received[E]], Awaitable[None]]
+RecordHandler = Callable[[Connection, ConsumerRecord[bytes, bytes]], Awaitable[None]]
+Apply = Callable[[Connection], Awaitable[str]]
 
 # The database or the network is down: waiting helps, dead-lettering would lose good records.
 OUTAGES: tuple[type[BaseException], ...] = (
@@ -89,6 +91,7 @@ class Subscription:
         self.dead_letter_topic = dead_letter_topic(consumer).name
         self.stats = DeliveryStats()
         self._handlers: dict[type[Event], Handler[Any]] = {}
+        self._record_handlers: dict[str, RecordHandler] = {}
 
     def on(self, event_type: type[E], handler: Handler[E]) -> None:
         self._handlers[event_type] = handler
@@ -123,8 +126,25 @@ class Subscription:
             await self.process(record)
         await message.ack()
 
+    def on_records(self, topic: str, handler: RecordHandler) -> None:
+        """Hand every record of `topic` to `handler` undecoded (an ingress topic that agency systems write).
+
+        The handler validates the record itself and raises PoisonRecordError for one that must be
+        dead-lettered; it is responsible for its own idempotency (there is no inbox row, since an
+        ingress record has no event id the backbone can trust before the handler has checked it).
+        """
+        self._record_handlers[topic] = handler
+
     async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
         """Apply, skip or dead-letter one record; returns what happened. Never raises but to cancel."""
+        record_handler = self._record_handlers.get(record.topic)
+        if record_handler is not None:
+
+            async def apply_record(conn: Connection) -> str:
+                await record_handler(conn, record)
+                return "applied"
+
+            return await self._traced(record, _lenient_headers(record), apply_record)
         try:
             received = decode(record)
         except PoisonRecordError as poison:
@@ -134,41 +154,48 @@ class Subscription:
         if handler is None:  # a type of this topic that this consumer has no business with
             self.stats.ignored += 1
             return "ignored"
+        return await self._traced(record, received.headers, lambda conn: self._apply_event(conn, received, handler))
+
+    async def _traced(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str], apply: Apply) -> str:
         with self.tracer.start_as_current_span(
             f"{record.topic} process",
-            context=context_from_headers(received.headers),
+            context=context_from_headers(headers),
             kind=SpanKind.CONSUMER,
             attributes={
                 "messaging.system": "kafka",
                 "messaging.destination.name": record.topic,
                 "messaging.consumer.group.name": self.consumer,
                 "messaging.kafka.offset": record.offset,
-                "messaging.message.id": str(received.envelope.id),
-                "cloudevents.event_type": received.envelope.type,
+                "messaging.message.id": headers.get("ce_id", ""),
+                "cloudevents.event_type": headers.get("ce_type", ""),
             },
         ) as span:
-            outcome = await self._apply_with_retries(record, received, handler)
+            outcome = await self._apply_with_retries(record, apply)
             span.set_attribute("backbone.outcome", outcome)
             if outcome == "dead-lettered":
                 span.set_status(StatusCode.ERROR)
             return outcome
 
-    async def _apply_with_retries(
-        self, record: ConsumerRecord[bytes, bytes], received: Received[Event], handler: Handler[Any]
-    ) -> str:
+    async def _apply_with_retries(self, record: ConsumerRecord[bytes, bytes], apply: Apply) -> str:
         failures = 0
         outages = 0
         while True:
             try:
-                return await self._apply(received, handler)
+                async with self.pool.acquire() as conn, conn.transaction():
+                    outcome = await apply(conn)
+            except PoisonRecordError as poison:  # the handler found the record unprocessable
+                await self._dead_letter(record, poison, attempts=failures + 1)
+                return "dead-lettered"
             except OUTAGES as error:
                 outages += 1
                 delay = self._backoff(outages)
                 log.warning(
-                    "%s: %s while applying %s; retrying in %.1fs",
+                    "%s: %s while applying %s[%d]@%d; retrying in %.1fs",
                     self.consumer,
                     type(error).__name__,
-                    received.envelope.id,
+                    record.topic,
+                    record.partition,
+                    record.offset,
                     delay,
                 )
             except Exception as error:  # noqa: BLE001 - any handler failure is retried, then dead-lettered
@@ -179,26 +206,29 @@ class Subscription:
                     return "dead-lettered"
                 delay = self._backoff(failures)
                 log.warning(
-                    "%s: handler failed for %s (%s), attempt %d of %d",
+                    "%s: handler failed for %s[%d]@%d (%s), attempt %d of %d",
                     self.consumer,
-                    received.envelope.id,
+                    record.topic,
+                    record.partition,
+                    record.offset,
                     type(error).__name__,
                     failures,
                     self.settings.max_attempts,
                 )
+            else:
+                if outcome == "duplicate":
+                    self.stats.duplicates += 1
+                else:
+                    self.stats.applied += 1
+                return outcome
             self.stats.retries += 1
             await asyncio.sleep(delay)
 
-    async def _apply(self, received: Received[Event], handler: Handler[Any]) -> str:
-        async with self.pool.acquire() as conn, conn.transaction():
-            fresh = await inbox.claim(
-                conn, consumer=self.consumer, envelope=received.envelope, position=received.position
-            )
-            if not fresh:
-                self.stats.duplicates += 1
-                return "duplicate"
-            await handler(conn, received)
-        self.stats.applied += 1
+    async def _apply_event(self, conn: Connection, received: Received[Event], handler: Handler[Any]) -> str:
+        fresh = await inbox.claim(conn, consumer=self.consumer, envelope=received.envelope, position=received.position)
+        if not fresh:
+            return "duplicate"
+        await handler(conn, received)
         return "applied"
 
     async def _dead_letter(
@@ -246,3 +276,8 @@ def _raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...], *, consumer: A
 async def _undecoded(message: KafkaAckableMessage) -> tuple[ConsumerRecord[bytes, bytes], ...]:
     records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
     return records
+
+
+def _lenient_headers(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:
+    """Headers for tracing only: a value that is not UTF-8 is replaced, never trusted."""
+    return {name: value.decode("utf-8", errors="replace") for name, value in record.headers}

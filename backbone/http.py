@@ -77,6 +77,39 @@ def install_server_spans(app: FastAPI, tracer: trace.Tracer) -> None:
             return response
 
 
+def install_body_guard(app: FastAPI, max_bytes: int) -> None:
+    """Refuse, before anything is parsed or stored, a body over `max_bytes` (413) and a JSON body that is
+    not UTF-8 (400; the JSON parser would otherwise answer with a vague "error parsing the body")."""
+
+    @app.middleware("http")
+    async def guard_body(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if request.method not in {"POST", "PUT", "PATCH"}:
+            return await call_next(request)
+        declared = request.headers.get("content-length", "")
+        if declared.isdigit() and int(declared) > max_bytes:
+            return _too_large(max_bytes)
+        body = b""
+        async for chunk in request.stream():
+            body += chunk
+            if len(body) > max_bytes:
+                return _too_large(max_bytes)
+        if "json" in request.headers.get("content-type", ""):
+            try:
+                body.decode("utf-8")
+            except UnicodeDecodeError as error:
+                return problem(
+                    400,
+                    "Body is not UTF-8",
+                    f"JSON must be encoded in UTF-8 (byte {error.start} is not). Nothing was stored.",
+                )
+        request._body = body  # already read: hand it on to the route  # noqa: SLF001
+        return await call_next(request)
+
+
+def _too_large(max_bytes: int) -> JSONResponse:
+    return problem(413, "Body too large", f"The limit is {max_bytes // 1024} KiB. Nothing was stored.")
+
+
 def health_router(readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRouter:
     router = APIRouter(tags=["operations"])
 

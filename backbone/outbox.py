@@ -57,9 +57,9 @@ class Outbox:
             source=self.source,
             type=event.TYPE,
             time=datetime.now(UTC),
-            subject=f"case/{event.case_id}",
+            subject=event.subject(),
             dataschema=event.dataschema(),
-            correlationid=str(event.case_id),
+            correlationid=event.record_key(),
             causationid=str(caused_by.id) if caused_by else None,
         )
         headers = envelope.to_headers()
@@ -68,7 +68,7 @@ class Outbox:
             "INSERT INTO outbox (event_id, topic, record_key, headers, payload) VALUES ($1, $2, $3, $4, $5)",
             envelope.id,
             event.TOPIC.name,
-            str(event.case_id),
+            event.record_key(),
             json.dumps(headers),
             event.model_dump_json().encode("utf-8"),
         )

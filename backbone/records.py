@@ -28,6 +28,7 @@ class PoisonReason(StrEnum):
     INVALID_JSON = "invalid-json"
     SCHEMA_VIOLATION = "schema-violation"
     HANDLER_FAILED = "handler-failed"
+    UNAUTHENTICATED = "unauthenticated"
 
 
 class PoisonRecordError(Exception):
@@ -77,10 +78,13 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> Received[Event]:
     return Received(envelope, event, Position(record.topic, record.partition, record.offset), headers)
 
 
+def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
+    """(field path, message) pairs. Never the offending values: they may be personal data."""
+    return [(".".join(map(str, item["loc"])), item["msg"]) for item in error.errors()]
+
+
 def describe_validation_error(error: ValidationError) -> str:
-    """Field paths and messages only: the offending values may be personal data and stay out."""
-    problems = [f"{'.'.join(map(str, item['loc'])) or '(body)'}: {item['msg']}" for item in error.errors()]
-    return "; ".join(problems)
+    return "; ".join(f"{field or '(body)'}: {message}" for field, message in validation_problems(error))
 
 
 def _without_input(error: EnvelopeError) -> str:

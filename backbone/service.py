@@ -16,9 +16,10 @@ from typing import Annotated, Any
 import asyncpg
 from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
+from pydantic import BaseModel
 
 from backbone.db import create_pool, migrate
-from backbone.delivery import Handler, Subscription
+from backbone.delivery import Handler, RecordHandler, Subscription
 from backbone.http import health_router, install_problem_handlers, install_server_spans
 from backbone.kafka import create_broker, create_producer
 from backbone.outbox import Outbox, OutboxRelay
@@ -36,6 +37,7 @@ class ServiceRuntime:
         self.migrations = migrations
         self._topics: tuple[str, ...] = ()
         self._handlers: dict[type[Event], Handler[Any]] = {}
+        self._record_handlers: dict[str, tuple[type[BaseModel], RecordHandler]] = {}
         self.tracer = setup_tracing(settings.telemetry, self.name)
         self.outbox = Outbox(source=f"/fujisawa/backbone/{self.name}")
         self._pool: asyncpg.Pool | None = None
@@ -45,15 +47,31 @@ class ServiceRuntime:
         self._tasks: list[asyncio.Task[None]] = []
         self._stack = contextlib.AsyncExitStack()
 
-    def subscribe(self, topics: Sequence[str], handlers: Mapping[type[Event], Handler[Any]]) -> None:
-        """Consume `topics` (as consumer group `<service>`), applying each event type with its handler."""
+    def subscribe(
+        self,
+        topics: Sequence[str],
+        handlers: Mapping[type[Event], Handler[Any]],
+        *,
+        records: Mapping[str, tuple[type[BaseModel], RecordHandler]] | None = None,
+    ) -> None:
+        """Consume `topics` (as consumer group `<service>`), applying each event type with its handler.
+
+        `records` names topics whose records go undecoded to their own handler (ingress topics), with
+        the model of their body for the AsyncAPI document.
+        """
         self._topics = tuple(topics)
         self._handlers = dict(handlers)
+        self._record_handlers = dict(records or {})
 
     @property
-    def consumed(self) -> tuple[tuple[str, ...], tuple[type[Event], ...]]:
-        """The topics this service subscribes to and the event types it applies (for the AsyncAPI document)."""
-        return self._topics, tuple(self._handlers)
+    def consumed(self) -> dict[str, tuple[type[BaseModel], ...]]:
+        """Each topic this service subscribes to, with the models of what it applies (for the AsyncAPI document)."""
+        return {
+            topic: (self._record_handlers[topic][0],)
+            if topic in self._record_handlers
+            else tuple(model for model in self._handlers if model.TOPIC.name == topic)
+            for topic in self._topics
+        }
 
     @property
     def pool(self) -> asyncpg.Pool:
@@ -85,6 +103,8 @@ class ServiceRuntime:
             )
             for event_type, handler in self._handlers.items():
                 self.subscription.on(event_type, handler)
+            for topic, (_, record_handler) in self._record_handlers.items():
+                self.subscription.on_records(topic, record_handler)
             self.subscription.register(broker, batch_size=self.settings.kafka.consumer_batch)
             await broker.start()
             stack.push_async_callback(broker.stop)
@@ -124,9 +144,17 @@ async def _answers(request: Awaitable[object] | None) -> bool:
     return True
 
 
-def create_app(runtime: ServiceRuntime, *, title: str, summary: str, routers: Sequence[APIRouter] = ()) -> FastAPI:
+def create_app(
+    runtime: ServiceRuntime, *, title: str, summary: str, description: str = "", routers: Sequence[APIRouter] = ()
+) -> FastAPI:
     """The service's FastAPI app: its routers, health and readiness, problem responses, server spans."""
-    app = FastAPI(title=f"Fujisawa backbone — {title}", summary=summary, version="1", lifespan=runtime.lifespan)
+    app = FastAPI(
+        title=f"Fujisawa backbone — {title}",
+        summary=summary,
+        description=description,
+        version="1",
+        lifespan=runtime.lifespan,
+    )
     app.state.runtime = runtime
     install_problem_handlers(app)
     install_server_spans(app, runtime.tracer)

@@ -1,39 +1,72 @@
 """Event types of the backbone, versioned and in the past tense.
 
 A change inside a version may only add optional fields; anything else is a new type published side by
-side (`...v2`). Every event names its case: the case id is the record key, so the events of one case
-stay in order within a partition.
+side (`...v2`). The record key keeps related events in order within a partition: for events of a case
+it is the case id.
 """
 
 from __future__ import annotations
 
-from typing import ClassVar
+from enum import StrEnum
+from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.topics import INTAKE_EVENTS, NOTIFY_EVENTS, REFERRAL_EVENTS, TopicSpec
-from schemas.vocabulary import Channel, District, SupportDomain, Urgency
+from schemas.topics import INTAKE_EVENTS, INTAKE_SUBMISSIONS, NOTIFY_EVENTS, REFERRAL_EVENTS, TopicSpec
+from schemas.vocabulary import AgencyType, Channel, District, SupportDomain, Urgency
 
 TYPE_PREFIX = "jp.fujisawa.welfare."
 
 AgencyId = str
-"""A directory id such as `ikiiki-katase` or `csw-katase` (the directory is data owned by referral)."""
+"""A directory id such as `ikiiki-katase` or `csw-katase`."""
 
 
 class Event(BaseModel):
-    """Base of every event body. Subclasses set TYPE and TOPIC."""
+    """Base of every event body. Subclasses set TYPE and TOPIC and say what keys their records."""
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     TYPE: ClassVar[str]
     TOPIC: ClassVar[TopicSpec]
 
-    case_id: UUID = Field(description="The case this event belongs to; also the Kafka record key")
-
     @classmethod
     def dataschema(cls) -> str:
         return f"urn:jp:fujisawa:welfare:schema:{cls.TYPE.removeprefix(TYPE_PREFIX)}"
+
+    def record_key(self) -> str:
+        """The Kafka record key and CloudEvents `correlationid`: events with one key stay in order."""
+        raise NotImplementedError
+
+    def subject(self) -> str:
+        """The CloudEvents `subject`."""
+        raise NotImplementedError
+
+
+class CaseEvent(Event):
+    """An event about one case: keyed by the case id."""
+
+    case_id: UUID = Field(description="The case this event belongs to; also the Kafka record key")
+
+    def record_key(self) -> str:
+        return str(self.case_id)
+
+    def subject(self) -> str:
+        return f"case/{self.case_id}"
+
+
+class ConsentPurpose(StrEnum):
+    """What the person agreed their data may be used for."""
+
+    SUPPORT = "support"  # 相談支援・支援調整
+    REFERRAL = "referral"  # 関係機関へのつなぎ
+    CASE_MEETING = "case-meeting"  # 重層的支援会議での共有
+
+
+class ConsentMethod(StrEnum):
+    WRITTEN = "written"  # 書面
+    VERBAL = "verbal"  # 口頭 (recorded by the staff member)
+    ELECTRONIC = "electronic"  # 電子
 
 
 class ConsentScope(BaseModel):
@@ -44,16 +77,18 @@ class ConsentScope(BaseModel):
     all_programme_agencies: bool = Field(
         default=False, description="Consent covers every agency of the multi-layered support programme"
     )
-    agencies: tuple[AgencyId, ...] = Field(default=(), description="Agencies named in the consent")
+    agencies: tuple[AgencyId, ...] = Field(default=(), max_length=50, description="Agencies named in the consent")
+    agency_types: tuple[AgencyType, ...] = Field(default=(), description="Kinds of agency named in the consent")
 
 
-class ConsultationReceived(Event):
+class ConsultationReceived(CaseEvent):
     """相談受付: an agency has taken in a consultation. Carries no personal data."""
 
     TYPE = TYPE_PREFIX + "intake.consultation.received.v1"
     TOPIC = INTAKE_EVENTS
 
     consultation_id: UUID
+    person_id: UUID = Field(description="intake's opaque id of the person; personal data is read through intake's API")
     receiving_agency: AgencyId
     channel: Channel
     district: District
@@ -63,11 +98,87 @@ class ConsultationReceived(Event):
         default=None,
         description="Keyed hash of the person's normalised identity; absent for anonymous consultations",
     )
-    consent: ConsentScope = ConsentScope()
+    consent: ConsentScope = Field(default=ConsentScope(), description="The consent in force when it was received")
+    new_case: bool = Field(default=True, description="False when the consultation joined the person's open case")
     received_at: AwareDatetime
 
 
-class ReferralProposed(Event):
+class ConsentRecorded(CaseEvent):
+    """本人同意の記録: the person agreed to share their data with the agencies in `scope`."""
+
+    TYPE = TYPE_PREFIX + "intake.consent.recorded.v1"
+    TOPIC = INTAKE_EVENTS
+
+    consent_id: UUID
+    person_id: UUID
+    scope: ConsentScope
+    purposes: tuple[ConsentPurpose, ...] = Field(min_length=1)
+    method: ConsentMethod
+    obtained_by: AgencyId
+    given_at: AwareDatetime
+    valid_until: AwareDatetime | None = None
+
+
+class ConsentWithdrawn(CaseEvent):
+    """同意の撤回: from now on nothing more is disclosed on the strength of this consent."""
+
+    TYPE = TYPE_PREFIX + "intake.consent.withdrawn.v1"
+    TOPIC = INTAKE_EVENTS
+
+    consent_id: UUID
+    person_id: UUID
+    withdrawn_by: AgencyId
+    withdrawn_at: AwareDatetime
+
+
+class PersonalDataDisclosed(Event):
+    """個人情報の開示: an agency asked to read a person's data, and was shown it or refused."""
+
+    TYPE = TYPE_PREFIX + "intake.personal-data.disclosed.v1"
+    TOPIC = INTAKE_EVENTS
+
+    disclosure_id: UUID
+    person_id: UUID = Field(description="The person asked for (it may not exist: a refusal never says)")
+    case_id: UUID | None = Field(default=None, description="The person's latest case, when the read was allowed")
+    requesting_agency: AgencyId
+    outcome: Literal["allowed", "denied"]
+    basis: Literal["consent", "none"]
+    consent_id: UUID | None = None
+    decided_at: AwareDatetime
+
+    def record_key(self) -> str:
+        return str(self.case_id or self.person_id)
+
+    def subject(self) -> str:
+        return f"case/{self.case_id}" if self.case_id else f"person/{self.person_id}"
+
+
+class RejectionReason(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    field: str = Field(description="Where the problem is, e.g. body.district; empty for the record as a whole")
+    message: str
+
+
+class SubmissionRejected(Event):
+    """A submission on the ingress topic was refused; addressed to the submitting agency, with the reasons."""
+
+    TYPE = TYPE_PREFIX + "intake.submission.rejected.v1"
+    TOPIC = INTAKE_EVENTS
+
+    submission_id: str = Field(description="The `ce_id` of the refused ingress record")
+    agency: AgencyId
+    reasons: tuple[RejectionReason, ...] = Field(min_length=1)
+    rejected_at: AwareDatetime
+
+    def record_key(self) -> str:
+        return self.agency
+
+    def subject(self) -> str:
+        return f"agency/{self.agency}"
+
+
+class ReferralProposed(CaseEvent):
     """つなぐ: the referral service proposes that an agency take the case."""
 
     TYPE = TYPE_PREFIX + "referral.referral.proposed.v1"
@@ -84,7 +195,7 @@ class ReferralProposed(Event):
     respond_by: AwareDatetime
 
 
-class NotificationDelivered(Event):
+class NotificationDelivered(CaseEvent):
     """A person on call at an agency has been told that a case needs them."""
 
     TYPE = TYPE_PREFIX + "notify.notification.delivered.v1"
@@ -101,6 +212,19 @@ class NotificationDelivered(Event):
 
 
 EVENT_TYPES: dict[str, type[Event]] = {
-    model.TYPE: model for model in (ConsultationReceived, ReferralProposed, NotificationDelivered)
+    model.TYPE: model
+    for model in (
+        ConsultationReceived,
+        ConsentRecorded,
+        ConsentWithdrawn,
+        PersonalDataDisclosed,
+        SubmissionRejected,
+        ReferralProposed,
+        NotificationDelivered,
+    )
 }
-"""Every event type the backbone knows, by its CloudEvents `type`."""
+"""Every event type the backbone publishes, by its CloudEvents `type`."""
+
+SUBMISSION_TYPE = TYPE_PREFIX + "intake.consultation.submitted.v1"
+"""The `ce_type` of an agency's submission on the ingress topic (schemas.submission.SealedSubmission)."""
+SUBMISSION_TOPIC = INTAKE_SUBMISSIONS

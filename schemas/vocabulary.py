@@ -84,3 +84,29 @@ class Urgency(StrEnum):
 
     URGENT = "urgent"
     NORMAL = "normal"
+
+
+class AgencyType(StrEnum):
+    """Kinds of agency in the programme (包括的相談支援事業 and the resources around it).
+
+    Consent can name agency types as well as single agencies ("any いきいきサポートセンター").
+    """
+
+    DISTRICT_WELFARE_COUNTER = "district-welfare-counter"  # 地区福祉窓口
+    WELFARE_CONSULTATION_CENTRE = "welfare-consultation-centre"  # 福祉総合相談支援センター
+    NORTHERN_WELFARE_OFFICE = "northern-welfare-office"  # 北部福祉総合相談室
+    COMMUNITY_SUPPORT_CENTRE = "community-support-centre"  # 地域包括支援センター (いきいきサポートセンター)
+    CORE_COMMUNITY_SUPPORT_CENTRE = "core-community-support-centre"  # 基幹型地域包括支援センター
+    DISABILITY_CORE = "disability-core"  # 障がい者相談支援事業所 (基幹相談)
+    DISABILITY_REGIONAL = "disability-regional"  # 地域相談支援センター
+    DISABILITY_SPECIALIST = "disability-specialist"  # 専門相談事業所
+    MENTAL_HEALTH = "mental-health"  # 精神保健福祉相談
+    MATERNAL_CHILD_HEALTH = "maternal-child-health"  # 母子保健相談
+    CHILD_YOUTH = "child-youth"  # 子ども・子育て・青少年相談
+    CHILDCARE_CONCIERGE = "childcare-concierge"  # 保育コンシェルジュ
+    SINGLE_PARENT = "single-parent"  # ひとり親家庭相談
+    SCHOOL_EDUCATION = "school-education"  # 学校教育相談センター
+    SELF_RELIANCE = "self-reliance"  # バックアップふじさわ
+    SELF_RELIANCE_COUNCIL = "self-reliance-council"  # バックアップふじさわ社協
+    DISTRICT_CSW = "district-csw"  # 地区のコミュニティソーシャルワーカー (社協)
+    COMMUNITY_PLACE = "community-place"  # 地域の縁側 and other 参加支援 / 地域づくり resources

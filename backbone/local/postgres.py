@@ -9,6 +9,7 @@ package creates, with its data under that user's home.
 from __future__ import annotations
 
 import asyncio
+import base64
 import json
 import os
 import secrets
@@ -28,10 +29,11 @@ SERVICES_WITH_DATABASES = ("intake", "referral", "meetings", "notify", "audit", 
 
 @dataclass(frozen=True)
 class LocalSecrets:
-    """Passwords generated on first use and kept in $BACKBONE_HOME/secrets.json (mode 0600)."""
+    """Passwords and intake's keys, generated on first use and kept in $BACKBONE_HOME/secrets.json (0600)."""
 
     admin_password: str
     service_passwords: dict[str, str]
+    intake_keys: dict[str, str]
 
     @classmethod
     def load_or_create(cls, path: Path) -> LocalSecrets:
@@ -41,10 +43,14 @@ class LocalSecrets:
         services = {str(k): str(v) for k, v in stored.items()} if isinstance(stored, dict) else {}
         for name in SERVICES_WITH_DATABASES:
             services.setdefault(name, secrets.token_urlsafe(24))
-        result = cls(admin, services)
+        stored_keys = data.get("intake_keys")
+        keys = {str(k): str(v) for k, v in stored_keys.items()} if isinstance(stored_keys, dict) else {}
+        for name in ("master_key", "subject_key", "sealing_key"):
+            keys.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
+        result = cls(admin, services, keys)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        path.write_text(json.dumps({"postgres_admin": admin, "services": services}, indent=2))
+        path.write_text(json.dumps({"postgres_admin": admin, "services": services, "intake_keys": keys}, indent=2))
         return result
 
 

@@ -9,47 +9,82 @@ from __future__ import annotations
 import time
 import unicodedata
 import uuid
+from collections.abc import Callable
 from typing import Any
 
 import httpx
 
+from backbone.local.operators import issue_agency_token
 from backbone.local.stack import LocalStack
+from schemas.vocabulary import AgencyType
 
+AGENCY = "chiku-fukushi-zengyo"
 CONSULTATION = {
-    # A phone call to the district welfare counter (地区福祉窓口) of 善行 about an older resident:
-    # referred to the district's いきいきサポートセンター.
-    "receiving_agency": "chiku-fukushi-zengyo",
+    # A phone call to the district welfare counter (地区福祉窓口) of 善行 about an older resident, who
+    # agrees that the district's いきいきサポートセンター may see her details. (A fictional person.)
+    "receiving_agency": AGENCY,
+    "staff_id": "zengyo-017",
     "channel": "phone",
     "district": "zengyo",
     "domains": ["elderly"],
     "urgency": "normal",
+    "personal": {
+        "summary": "一人暮らし。最近物忘れが増え、買い物に困っていると民生委員から連絡。",
+        "person": {"family_name": "善行", "given_name": "はな", "birth_date": "1941-05-05"},
+    },
+    "consent": {
+        "scope": {"agency_types": ["community-support-centre"]},
+        "purposes": ["support", "referral"],
+        "method": "verbal",
+    },
 }
 
 
 def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
+    token = issue_agency_token(stack, AGENCY, AgencyType.DISTRICT_WELFARE_COUNTER)
     began = time.monotonic()
     with httpx.Client(timeout=10) as http:
         print("\n相談受付 / consultation: submitting to intake …")
         answer = http.post(
             f"{stack.base_url('intake')}/v1/consultations",
             json=CONSULTATION,
-            headers={"Idempotency-Key": str(uuid.uuid4())},
+            headers={"Idempotency-Key": str(uuid.uuid4()), "Authorization": f"Bearer {token}"},
         )
         answer.raise_for_status()
         accepted = answer.json()
         case_id = accepted["case_id"]
-        _show("case / ケース", case_id)
+        _show("case / ケース", f"{case_id} ({'new case' if accepted['new_case'] else 'joined her open case'})")
         _show("consultation / 相談", accepted["consultation_id"])
-        referral = _first(http, f"{stack.base_url('referral')}/v1/referrals", case_id, began + within)
-        notification = _first(http, f"{stack.base_url('notify')}/v1/notifications", case_id, began + within)
+        # The person may have consulted before (then the consultation joins her open case): follow this one.
+        referral = _first(
+            http,
+            f"{stack.base_url('referral')}/v1/referrals",
+            case_id,
+            began + within,
+            lambda row: row["consultation_id"] == accepted["consultation_id"],
+        )
+        notification = referral and _first(
+            http,
+            f"{stack.base_url('notify')}/v1/notifications",
+            case_id,
+            began + within,
+            lambda row: row["cause_event_id"] == referral["event_id"],
+        )
     if referral is None or notification is None:
         print(f"\nThe consultation did not reach {'referral' if referral is None else 'notify'} within {within:.0f}s.")
         print("Check `backbone status` and the service logs it names.")
         return 1
-    _show("referral / つなぎ", f"{referral['referral_id']} → {referral['to_agency']} (rule {referral['routing_rule']}, "
-          f"respond by {referral['respond_by']})")  # fmt: skip
-    _show("notification / 通知", f"{notification['notification_id']} → {notification['recipient_agency']} "
-          f"({notification['recipient_role']}, via {notification['channel']})")  # fmt: skip
+    _show(
+        "referral / つなぎ",
+        f"{referral['referral_id']} → {referral['to_agency']} (rule {referral['routing_rule']}, "
+        f"respond by {referral['respond_by']})",
+    )
+    _show(
+        "notification / 通知",
+        f"{notification['notification_id']} → {notification['recipient_agency']} "
+        f"({notification['recipient_role']}, via {notification['channel']})",
+    )
+    _show_disclosure(stack, accepted["person_id"])
     traces = {accepted["trace_id"], referral["trace_id"], notification["trace_id"]}
     _show("trace id / トレースID", ", ".join(sorted(t or "-" for t in traces)))
     verdict = "one trace spans intake, referral and notify" if len(traces) == 1 else "TRACE BROKEN"
@@ -57,11 +92,31 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     return 0 if len(traces) == 1 else 1
 
 
-def _first(http: httpx.Client, url: str, case_id: str, deadline: float) -> dict[str, Any] | None:
+def _show_disclosure(stack: LocalStack, person_id: str) -> None:
+    """The referred centre may read her details (consent covers its type); an agency outside it may not."""
+    for agency, kind in (
+        ("ikiiki-zengyo", AgencyType.COMMUNITY_SUPPORT_CENTRE),
+        ("backup-fujisawa", AgencyType.SELF_RELIANCE),
+    ):
+        token = issue_agency_token(stack, agency, kind)
+        answer = httpx.get(
+            f"{stack.base_url('intake')}/v1/persons/{person_id}",
+            params={"purpose": "support"},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        )
+        outcome = "shown (consent covers it)" if answer.status_code == 200 else f"refused ({answer.status_code})"
+        _show(f"disclosure / 開示 → {agency}", outcome)
+
+
+def _first(
+    http: httpx.Client, url: str, case_id: str, deadline: float, wanted: Callable[[dict[str, Any]], bool]
+) -> dict[str, Any] | None:
     while time.monotonic() < deadline:
         rows: list[dict[str, Any]] = http.get(url, params={"case_id": case_id}).json()
-        if rows:
-            return rows[0]
+        found = [row for row in rows if wanted(row)]
+        if found:
+            return found[0]
         time.sleep(0.1)
     return None
 
@@ -69,4 +124,4 @@ def _first(http: httpx.Client, url: str, case_id: str, deadline: float) -> dict[
 def _show(label: str, value: str) -> None:
     # Japanese characters take two columns in a terminal; pad by display width, not by length.
     width = sum(2 if unicodedata.east_asian_width(char) in "WF" else 1 for char in label)
-    print(f"  {label}{' ' * max(1, 26 - width)}{value}")
+    print(f"  {label}{' ' * max(1, 36 - width)}{value}")

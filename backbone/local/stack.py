@@ -47,6 +47,10 @@ class LocalStack:
             http=HttpSettings(port=SERVICE_PORTS.get(service, 8100)),
         )
 
+    def intake_keys(self) -> dict[str, str]:
+        """intake's local keys (master, subject, sealing), base64, as BACKBONE_INTAKE__* would carry them."""
+        return LocalSecrets.load_or_create(self.paths.secrets).intake_keys
+
     def base_url(self, service: ServiceName) -> str:
         return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
 
@@ -97,6 +101,8 @@ class LocalStack:
             "BACKBONE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
             "BACKBONE_HTTP__PORT": str(settings.http.port),
         }
+        if service == "intake":
+            env |= {f"BACKBONE_INTAKE__{name.upper()}": value for name, value in self.intake_keys().items()}
         began = time.monotonic()
         log_file = self.paths.log_file(service)
         handle = process.start([sys.executable, "-m", "backbone.cli", "serve", service], log_file=log_file, env=env)

@@ -1,18 +1,29 @@
-"""intake's HTTP API for agency systems."""
+"""intake's HTTP API for agency systems. Every call is made as one agency, by its bearer token."""
 
 from __future__ import annotations
 
+from datetime import datetime
 from typing import Annotated
+from uuid import UUID
 
-from fastapi import APIRouter, Header, Response
+from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
+from pydantic import BaseModel
 
 from backbone.http import problem
 from backbone.service import Runtime
-from services.intake.consultations import IdempotencyConflictError, receive
-from services.intake.submission import ConsultationAccepted, ConsultationSubmission
+from schemas.events import ConsentPurpose, ConsentRecorded, ConsentWithdrawn
+from schemas.submission import ConsentGiven, ConsultationSubmission, PersonIdentity
+from services.intake import consents, disclosure
+from services.intake.auth import CallingAgency, IntakeContext
+from services.intake.consultations import (
+    ConsultationAccepted,
+    ForeignSubmissionError,
+    IdempotencyConflictError,
+    receive,
+)
 
-router = APIRouter(prefix="/v1", tags=["consultations"])
+router = APIRouter(prefix="/v1")
 
 IdempotencyKey = Annotated[
     str | None,
@@ -20,31 +31,55 @@ IdempotencyKey = Annotated[
         alias="Idempotency-Key",
         min_length=8,
         max_length=128,
-        description="Send the same key when retrying; the first answer is returned and nothing is published twice",
+        description="Send the same key when retrying: the first answer comes back and nothing is published twice",
     ),
 ]
+
+NOT_DISCLOSED = (
+    "Nothing can be shown: either no consent in force covers your agency for this purpose, or there is no such "
+    "person. Ask the person for consent (or the agency holding the case to record it), then try again."
+)
+
+
+def _not_disclosed() -> JSONResponse:
+    return problem(403, "Not disclosed", NOT_DISCLOSED, type_="urn:jp:fujisawa:welfare:problem:not-disclosed")
 
 
 @router.post(
     "/consultations",
     status_code=201,
     response_model=ConsultationAccepted,
+    tags=["consultations"],
     summary="Submit a consultation (相談受付)",
     responses={
         200: {"description": "A retry: the earlier submission's answer"},
+        403: {"description": "Submitted in another agency's name"},
         409: {"description": "The Idempotency-Key was used for a different submission"},
+        413: {"description": "The body is larger than 64 KiB"},
         422: {"description": "Invalid submission (RFC 9457 problem JSON); nothing stored"},
     },
 )
 async def submit_consultation(
     submission: ConsultationSubmission,
+    *,
+    agency: CallingAgency,
+    intake: IntakeContext,
     runtime: Runtime,
     response: Response,
     idempotency_key: IdempotencyKey = None,
 ) -> ConsultationAccepted | JSONResponse:
     try:
         async with runtime.pool.acquire() as conn:
-            accepted = await receive(conn, runtime.outbox, submission, idempotency_key=idempotency_key)
+            accepted = await receive(
+                conn, intake, submission, submission.personal, agency=agency, idempotency_key=idempotency_key
+            )
+    except ForeignSubmissionError:
+        return problem(
+            403,
+            "Not your agency",
+            f"You are authenticated as {agency.id}; set receiving_agency to "
+            f"{agency.id!r}. An agency submits only in its own name.",
+        )
     except IdempotencyConflictError:
         return problem(
             409,
@@ -54,3 +89,95 @@ async def submit_consultation(
     if accepted.replayed:
         response.status_code = 200
     return accepted
+
+
+class SubmissionKey(BaseModel):
+    algorithm: str = "libsodium sealed box (X25519, XSalsa20-Poly1305)"
+    public_key: str
+
+
+@router.get(
+    "/keys/submission",
+    response_model=SubmissionKey,
+    tags=["consultations"],
+    summary="intake's public key, for sealing the personal part of ingress-topic submissions",
+)
+async def submission_key(intake: IntakeContext) -> SubmissionKey:
+    return SubmissionKey(public_key=intake.opener.public_key_base64)
+
+
+@router.post(
+    "/persons/{person_id}/consents",
+    status_code=201,
+    response_model=ConsentRecorded,
+    tags=["consent"],
+    summary="Record a consent the person gave (本人同意)",
+    responses={403: {"description": "Not disclosed"}},
+)
+async def record_consent(
+    person_id: UUID, given: ConsentGiven, agency: CallingAgency, intake: IntakeContext, runtime: Runtime
+) -> ConsentRecorded | JSONResponse:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        # Only an agency that took in a consultation from the person may record their consent.
+        case_id = await conn.fetchval(
+            "SELECT c.case_id FROM consultations c JOIN persons p USING (person_id)"
+            " WHERE c.person_id = $1 AND c.receiving_agency = $2 AND p.erased_at IS NULL"
+            " ORDER BY c.received_at DESC LIMIT 1",
+            person_id,
+            agency.id,
+        )
+        if case_id is None:
+            return _not_disclosed()
+        return await consents.record(
+            conn, intake.outbox, person_id=person_id, case_id=case_id, given=given, agency=agency
+        )
+
+
+@router.post(
+    "/consents/{consent_id}/withdrawal",
+    response_model=ConsentWithdrawn,
+    tags=["consent"],
+    summary="Withdraw a consent (同意の撤回): nothing more is disclosed on its strength",
+    responses={404: {"description": "No consent in force with this id"}},
+)
+async def withdraw_consent(
+    consent_id: UUID, agency: CallingAgency, intake: IntakeContext, runtime: Runtime
+) -> ConsentWithdrawn | JSONResponse:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        withdrawn = await consents.withdraw(conn, intake.outbox, consent_id=consent_id, agency=agency)
+    if withdrawn is None:
+        return problem(404, "No such consent in force", "The consent does not exist or was withdrawn already.")
+    return withdrawn
+
+
+class ConsultationRecord(BaseModel):
+    consultation_id: UUID
+    case_id: UUID
+    receiving_agency: str
+    received_at: datetime
+    summary: str
+
+
+class PersonRecord(BaseModel):
+    person_id: UUID
+    identity: PersonIdentity | None
+    consultations: list[ConsultationRecord]
+
+
+@router.get(
+    "/persons/{person_id}",
+    response_model=PersonRecord,
+    tags=["disclosure"],
+    summary="Read a person's data (個人情報の開示), when consent covers your agency for the purpose",
+    responses={403: {"description": "Not disclosed (the same answer whether or not the person exists)"}},
+)
+async def read_person(
+    person_id: UUID,
+    agency: CallingAgency,
+    intake: IntakeContext,
+    runtime: Runtime,
+    purpose: Annotated[ConsentPurpose, Query(description="Why your agency needs the data")],
+) -> PersonRecord | JSONResponse:
+    async with runtime.pool.acquire() as conn:
+        data = await disclosure.disclose(conn, intake, person_id=person_id, agency=agency, purpose=purpose)
+    return _not_disclosed() if data is None else PersonRecord.model_validate(data)

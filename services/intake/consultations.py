@@ -1,18 +1,35 @@
-"""Recording a consultation: the row and its ConsultationReceived event in one transaction."""
+"""Receiving a consultation, however it arrived: one transaction writes the person, the case, the
+consultation, any consent, and the ConsultationReceived event, or nothing at all."""
 
 from __future__ import annotations
 
-import hashlib
 from datetime import UTC, datetime
-from uuid import uuid4
+from uuid import UUID, uuid4
 
-import asyncpg
+from pydantic import BaseModel, Field
 
 from backbone.db import Connection
-from backbone.outbox import Outbox
 from backbone.telemetry import current_trace_id
 from schemas.events import ConsultationReceived
-from services.intake.submission import ConsultationAccepted, ConsultationSubmission
+from schemas.submission import ConsultationFacts, PersonalPart
+from services.intake import consents, persons
+from services.intake.context import Intake
+from services.intake.credentials import Agency
+from services.intake.crypto import keyed_hash
+
+
+class ConsultationAccepted(BaseModel):
+    consultation_id: UUID
+    case_id: UUID
+    person_id: UUID
+    new_case: bool = Field(description="False when the consultation joined the person's open case")
+    event_id: UUID
+    trace_id: str | None
+    replayed: bool = Field(description="True when this answers a retry of an earlier submission")
+
+
+class ForeignSubmissionError(Exception):
+    """An agency submitted in another agency's name."""
 
 
 class IdempotencyConflictError(Exception):
@@ -21,78 +38,97 @@ class IdempotencyConflictError(Exception):
 
 async def receive(
     conn: Connection,
-    outbox: Outbox,
-    submission: ConsultationSubmission,
+    intake: Intake,
+    facts: ConsultationFacts,
+    personal: PersonalPart,
     *,
+    agency: Agency,
     idempotency_key: str | None,
 ) -> ConsultationAccepted:
-    request_hash = hashlib.sha256(submission.model_dump_json().encode()).hexdigest()
+    if facts.receiving_agency != agency.id:
+        raise ForeignSubmissionError
+    # Keyed, because the submission holds personal data and a plain hash of it could be guessed.
+    fingerprint = keyed_hash(intake.subject_key, facts.model_dump_json() + personal.model_dump_json())
     async with conn.transaction():
         if idempotency_key is not None:
-            earlier = await _earlier(conn, submission.receiving_agency, idempotency_key)
+            earlier = await _earlier(conn, agency.id, idempotency_key)
             if earlier is not None:
-                return _replay(earlier, request_hash)
-        consultation_id, case_id, event_id = uuid4(), uuid4(), uuid4()
-        event = ConsultationReceived(
-            case_id=case_id,
-            consultation_id=consultation_id,
-            receiving_agency=submission.receiving_agency,
-            channel=submission.channel,
-            district=submission.district,
-            domains=submission.domains,
-            urgency=submission.urgency,
-            consent=submission.consent,
-            received_at=submission.received_at or datetime.now(UTC),
-        )
-        inserted = await conn.fetchval(
-            "INSERT INTO consultations (consultation_id, case_id, receiving_agency, channel, district, domains,"
-            " urgency, received_at, event_id, trace_id, idempotency_key, request_hash)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12)"
-            " ON CONFLICT (receiving_agency, idempotency_key) DO NOTHING RETURNING true",
+                return _replay(earlier, fingerprint)
+            # Serialise retries of one key, so that exactly one of them writes.
+            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{agency.id}\n{idempotency_key}")
+            earlier = await _earlier(conn, agency.id, idempotency_key)
+            if earlier is not None:
+                return _replay(earlier, fingerprint)
+        person = await persons.resolve(conn, intake.vault, intake.subject_key, personal.person)
+        consultation_id, event_id = uuid4(), uuid4()
+        received_at = facts.received_at or datetime.now(UTC)
+        await conn.execute(
+            "INSERT INTO consultations (consultation_id, case_id, person_id, receiving_agency, staff_id, channel,"
+            " district, domains, urgency, received_at, summary_ct, event_id, trace_id, idempotency_key, request_hash)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
             consultation_id,
-            case_id,
-            event.receiving_agency,
-            event.channel,
-            event.district,
-            list(event.domains),
-            event.urgency,
-            event.received_at,
+            person.case_id,
+            person.person_id,
+            agency.id,
+            facts.staff_id,
+            facts.channel,
+            facts.district,
+            list(facts.domains),
+            facts.urgency,
+            received_at,
+            persons.encrypt_summary(person.data_key, consultation_id, personal.summary) if personal.summary else None,
             event_id,
             current_trace_id(),
             idempotency_key,
-            request_hash,
+            fingerprint,
         )
-        if not inserted:  # a concurrent retry with the same key committed first
-            earlier = await _earlier(conn, submission.receiving_agency, idempotency_key or "")
-            if earlier is None:
-                raise RuntimeError("idempotency conflict without an earlier row")
-            return _replay(earlier, request_hash)
-        await outbox.add(conn, event, event_id=event_id)
+        if facts.consent is not None:
+            await consents.record(
+                conn,
+                intake.outbox,
+                person_id=person.person_id,
+                case_id=person.case_id,
+                given=facts.consent,
+                agency=agency,
+            )
+        event = ConsultationReceived(
+            case_id=person.case_id,
+            consultation_id=consultation_id,
+            person_id=person.person_id,
+            receiving_agency=agency.id,
+            channel=facts.channel,
+            district=facts.district,
+            domains=facts.domains,
+            urgency=facts.urgency,
+            subject_ref=person.subject_ref,
+            consent=await consents.scope_in_force(conn, person.person_id),
+            new_case=person.new_case,
+            received_at=received_at,
+        )
+        await intake.outbox.add(conn, event, event_id=event_id)
     return ConsultationAccepted(
         consultation_id=consultation_id,
-        case_id=case_id,
+        case_id=person.case_id,
+        person_id=person.person_id,
+        new_case=person.new_case,
         event_id=event_id,
         trace_id=current_trace_id(),
         replayed=False,
     )
 
 
-async def _earlier(conn: Connection, agency: str, key: str) -> asyncpg.Record | None:
-    return await conn.fetchrow(
-        "SELECT consultation_id, case_id, event_id, trace_id, request_hash FROM consultations"
-        " WHERE receiving_agency = $1 AND idempotency_key = $2",
+async def _earlier(conn: Connection, agency: str, key: str) -> dict[str, object] | None:
+    row = await conn.fetchrow(
+        "SELECT c.consultation_id, c.case_id, c.person_id, c.event_id, c.trace_id, c.request_hash,"
+        " NOT EXISTS (SELECT 1 FROM consultations o WHERE o.case_id = c.case_id AND o.received_at < c.received_at)"
+        " AS new_case FROM consultations c WHERE c.receiving_agency = $1 AND c.idempotency_key = $2",
         agency,
         key,
     )
+    return dict(row) if row else None
 
 
-def _replay(earlier: asyncpg.Record, request_hash: str) -> ConsultationAccepted:
-    if earlier["request_hash"] != request_hash:
+def _replay(earlier: dict[str, object], fingerprint: str) -> ConsultationAccepted:
+    if earlier.pop("request_hash") != fingerprint:
         raise IdempotencyConflictError
-    return ConsultationAccepted(
-        consultation_id=earlier["consultation_id"],
-        case_id=earlier["case_id"],
-        event_id=earlier["event_id"],
-        trace_id=earlier["trace_id"],
-        replayed=True,
-    )
+    return ConsultationAccepted.model_validate({**earlier, "replayed": True})

@@ -25,6 +25,7 @@ def consultation(case_id: uuid.UUID | None = None) -> ConsultationReceived:
     return ConsultationReceived(
         case_id=case_id or uuid.uuid4(),
         consultation_id=uuid.uuid4(),
+        person_id=uuid.uuid4(),
         receiving_agency="chiku-fukushi-katase",
         channel=Channel.COUNTER,
         district=District.KATASE,

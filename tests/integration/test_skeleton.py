@@ -10,11 +10,13 @@ from cloudevents.core.formats.json import JSONFormat
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 
 from schemas.events import ConsultationReceived, NotificationDelivered, ReferralProposed
+from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import end_offsets, eventually, read_from
 from tests.integration.services import RunningServices
 
 SUBMISSION = {
     "receiving_agency": "chiku-fukushi-zengyo",
+    "staff_id": "z-1",
     "channel": "phone",
     "district": "zengyo",
     "domains": ["elderly"],
@@ -27,7 +29,7 @@ async def test_a_consultation_reaches_the_agency_on_call_in_one_trace(
     services: RunningServices, bootstrap: str, spans: InMemorySpanExporter
 ) -> None:
     since = {model.TOPIC.name: await end_offsets(bootstrap, model.TOPIC.name) for model in CHAIN}
-    async with services.client("intake") as intake:
+    async with await services.as_agency("chiku-fukushi-zengyo", AgencyType.DISTRICT_WELFARE_COUNTER) as intake:
         answer = await intake.post("/v1/consultations", json=SUBMISSION, headers={"Idempotency-Key": uuid.uuid4().hex})
     assert answer.status_code == 201, answer.text
     accepted = answer.json()

@@ -17,6 +17,7 @@ from schemas.events import ConsultationReceived
 BODY = {
     "case_id": str(uuid.uuid4()),
     "consultation_id": str(uuid.uuid4()),
+    "person_id": str(uuid.uuid4()),
     "receiving_agency": "csw-endo",
     "channel": "home-visit",
     "district": "endo",

@@ -1,0 +1,128 @@
+"""Consent (本人同意): recorded, withdrawn, and asked whether it covers an agency for a purpose."""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from uuid import UUID, uuid4
+
+from backbone.db import Connection
+from backbone.outbox import Outbox
+from schemas.events import ConsentPurpose, ConsentRecorded, ConsentScope, ConsentWithdrawn
+from schemas.submission import ConsentGiven
+from services.intake.credentials import Agency
+
+
+def covers(scope: ConsentScope, agency: Agency) -> bool:
+    """Pure: does a consent of this scope name the agency, its type, or every programme agency?"""
+    return scope.all_programme_agencies or agency.id in scope.agencies or agency.type in scope.agency_types
+
+
+def in_force(*, given_at: datetime, valid_until: datetime | None, withdrawn_at: datetime | None, now: datetime) -> bool:
+    return given_at <= now and withdrawn_at is None and (valid_until is None or now < valid_until)
+
+
+async def record(
+    conn: Connection, outbox: Outbox, *, person_id: UUID, case_id: UUID, given: ConsentGiven, agency: Agency
+) -> ConsentRecorded:
+    consent_id, event_id = uuid4(), uuid4()
+    event = ConsentRecorded(
+        case_id=case_id,
+        consent_id=consent_id,
+        person_id=person_id,
+        scope=given.scope,
+        purposes=given.purposes,
+        method=given.method,
+        obtained_by=agency.id,
+        given_at=given.given_at or datetime.now(UTC),
+        valid_until=given.valid_until,
+    )
+    await conn.execute(
+        "INSERT INTO consents (consent_id, person_id, case_id, scope, purposes, method, obtained_by, given_at,"
+        " valid_until, event_id) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10)",
+        consent_id,
+        person_id,
+        case_id,
+        event.scope.model_dump_json(),
+        list(event.purposes),
+        event.method,
+        agency.id,
+        event.given_at,
+        event.valid_until,
+        event_id,
+    )
+    await outbox.add(conn, event, event_id=event_id)
+    return event
+
+
+async def withdraw(conn: Connection, outbox: Outbox, *, consent_id: UUID, agency: Agency) -> ConsentWithdrawn | None:
+    """Withdraw a consent in force; None when there is no such consent (or it was withdrawn already)."""
+    row = await conn.fetchrow(
+        "UPDATE consents SET withdrawn_at = now(), withdrawn_by = $2 WHERE consent_id = $1 AND withdrawn_at IS NULL"
+        " RETURNING person_id, case_id, withdrawn_at",
+        consent_id,
+        agency.id,
+    )
+    if row is None:
+        return None
+    event = ConsentWithdrawn(
+        case_id=row["case_id"],
+        consent_id=consent_id,
+        person_id=row["person_id"],
+        withdrawn_by=agency.id,
+        withdrawn_at=row["withdrawn_at"],
+    )
+    await outbox.add(conn, event)
+    return event
+
+
+@dataclass(frozen=True)
+class StoredConsent:
+    consent_id: UUID
+    scope: ConsentScope
+    purposes: tuple[str, ...]
+    given_at: datetime
+    valid_until: datetime | None
+    withdrawn_at: datetime | None
+
+    def in_force(self, now: datetime) -> bool:
+        return in_force(given_at=self.given_at, valid_until=self.valid_until, withdrawn_at=self.withdrawn_at, now=now)
+
+
+async def basis(conn: Connection, *, person_id: UUID, agency: Agency, purpose: ConsentPurpose) -> UUID | None:
+    """The consent in force that lets `agency` read the person's data for `purpose`, if there is one."""
+    now = datetime.now(UTC)
+    for consent in await stored(conn, person_id):
+        if purpose in consent.purposes and covers(consent.scope, agency) and consent.in_force(now):
+            return consent.consent_id
+    return None
+
+
+async def scope_in_force(conn: Connection, person_id: UUID) -> ConsentScope:
+    """Everything the consents in force cover together (what ConsultationReceived tells the backbone)."""
+    now = datetime.now(UTC)
+    scopes = [consent.scope for consent in await stored(conn, person_id) if consent.in_force(now)]
+    return ConsentScope(
+        all_programme_agencies=any(s.all_programme_agencies for s in scopes),
+        agencies=tuple(sorted({a for s in scopes for a in s.agencies})),
+        agency_types=tuple(sorted({t for s in scopes for t in s.agency_types})),
+    )
+
+
+async def stored(conn: Connection, person_id: UUID) -> list[StoredConsent]:
+    rows = await conn.fetch(
+        "SELECT consent_id, scope, purposes, given_at, valid_until, withdrawn_at FROM consents"
+        " WHERE person_id = $1 ORDER BY given_at",
+        person_id,
+    )
+    return [
+        StoredConsent(
+            row["consent_id"],
+            ConsentScope.model_validate_json(row["scope"]),
+            tuple(row["purposes"]),
+            row["given_at"],
+            row["valid_until"],
+            row["withdrawn_at"],
+        )
+        for row in rows
+    ]

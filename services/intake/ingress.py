@@ -1,0 +1,125 @@
+"""The ingress topic: agency systems that speak Kafka submit consultations here.
+
+The same rules as over HTTP. The record is signed by the agency (credentials.signature); the personal
+part is sealed to intake's public key. A record whose sender cannot be verified goes to the dead-letter
+topic (nobody trustworthy to answer); a verified agency's invalid submission is refused with a
+SubmissionRejected event addressed to it, with the reasons. A retried record (same `ce_id` from the same
+agency) gets the first outcome and publishes nothing new.
+"""
+
+from __future__ import annotations
+
+import json
+from datetime import UTC, datetime
+from typing import TypeVar
+
+from aiokafka.structs import ConsumerRecord
+from pydantic import ValidationError
+
+from backbone.db import Connection
+from backbone.delivery import RecordHandler
+from backbone.kafka import decode_headers
+from backbone.records import PoisonReason, PoisonRecordError, validation_problems
+from schemas.events import SUBMISSION_TYPE, RejectionReason, SubmissionRejected
+from schemas.submission import PersonalPart, SealedSubmission
+from services.intake import credentials
+from services.intake.consultations import ForeignSubmissionError, IdempotencyConflictError, receive
+from services.intake.context import Intake
+from services.intake.credentials import Agency
+from services.intake.crypto import UndecryptableError
+
+M = TypeVar("M", SealedSubmission, PersonalPart)
+
+
+class RefusedError(Exception):
+    def __init__(self, *reasons: RejectionReason) -> None:
+        super().__init__(reasons)
+        self.reasons = reasons
+
+
+def on_submission(intake: Intake) -> RecordHandler:
+    async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
+        agency, submission_id = await _sender(conn, intake, record)
+        if await conn.fetchval(
+            "SELECT 1 FROM rejected_submissions WHERE agency_id = $1 AND submission_id = $2", agency.id, submission_id
+        ):
+            return  # refused before: the agency already has its SubmissionRejected
+        try:
+            facts, personal = _open(intake, record)
+            await receive(conn, intake, facts, personal, agency=agency, idempotency_key=f"kafka:{submission_id}")
+        except RefusedError as refused:
+            await _refuse(conn, intake, agency, submission_id, refused.reasons)
+        except ForeignSubmissionError:
+            reason = RejectionReason(field="body.receiving_agency", message=f"must be your own agency, {agency.id}")
+            await _refuse(conn, intake, agency, submission_id, (reason,))
+        except IdempotencyConflictError:
+            reason = RejectionReason(field="ce_id", message="was used before for a different submission")
+            await _refuse(conn, intake, agency, submission_id, (reason,))
+
+    return handle
+
+
+async def _sender(conn: Connection, intake: Intake, record: ConsumerRecord[bytes, bytes]) -> tuple[Agency, str]:
+    try:
+        headers = decode_headers(record.headers)
+    except UnicodeDecodeError:
+        raise PoisonRecordError(PoisonReason.HEADER_NOT_UTF8, "a header value is not UTF-8") from None
+    agency_id, claimed, submission_id = headers.get("agency"), headers.get("signature"), headers.get("ce_id")
+    if not (agency_id and claimed and submission_id):
+        raise PoisonRecordError(PoisonReason.UNAUTHENTICATED, "the agency, signature and ce_id headers are required")
+    agency = await credentials.by_signature(
+        conn, intake.vault, agency_id=agency_id, submission_id=submission_id, value=record.value or b"", claimed=claimed
+    )
+    if agency is None:
+        raise PoisonRecordError(PoisonReason.UNAUTHENTICATED, f"the signature does not verify for {agency_id!r}")
+    if headers.get("ce_type") != SUBMISSION_TYPE:
+        raise RefusedError(RejectionReason(field="ce_type", message=f"must be {SUBMISSION_TYPE}"))
+    return agency, submission_id
+
+
+def _open(intake: Intake, record: ConsumerRecord[bytes, bytes]) -> tuple[SealedSubmission, PersonalPart]:
+    try:
+        body = json.loads(record.value or b"")
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RefusedError(RejectionReason(field="body", message=f"is not UTF-8 JSON: {error}")) from None
+    facts = _validated(SealedSubmission, body, "body")
+    if facts.sealed_personal is None:
+        return facts, PersonalPart()
+    try:
+        opened = intake.opener.open(facts.sealed_personal)
+    except UndecryptableError:
+        reason = RejectionReason(
+            field="body.sealed_personal",
+            message="does not open with intake's key; seal the personal part to GET /v1/keys/submission",
+        )
+        raise RefusedError(reason) from None
+    try:
+        personal_body = json.loads(opened)
+    except (json.JSONDecodeError, UnicodeDecodeError) as error:
+        raise RefusedError(RejectionReason(field="body.sealed_personal", message=f"is not JSON: {error}")) from None
+    return facts, _validated(PersonalPart, personal_body, "body.sealed_personal")
+
+
+def _validated(model: type[M], body: object, where: str) -> M:
+    try:
+        return model.model_validate(body)
+    except ValidationError as error:
+        problems = validation_problems(error)
+        raise RefusedError(
+            *(RejectionReason(field=f"{where}.{field}", message=text) for field, text in problems)
+        ) from None
+
+
+async def _refuse(
+    conn: Connection, intake: Intake, agency: Agency, submission_id: str, reasons: tuple[RejectionReason, ...]
+) -> None:
+    event = SubmissionRejected(
+        submission_id=submission_id, agency=agency.id, reasons=reasons, rejected_at=datetime.now(UTC)
+    )
+    await conn.execute(
+        "INSERT INTO rejected_submissions (agency_id, submission_id, reasons) VALUES ($1, $2, $3)",
+        agency.id,
+        submission_id,
+        json.dumps([reason.model_dump() for reason in reasons]),
+    )
+    await intake.outbox.add(conn, event)
