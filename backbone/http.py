@@ -102,7 +102,7 @@ def install_body_guard(app: FastAPI, max_bytes: int) -> None:
                     "Body is not UTF-8",
                     f"JSON must be encoded in UTF-8 (byte {error.start} is not). Nothing was stored.",
                 )
-        request._body = body  # already read: hand it on to the route  # noqa: SLF001
+        request._body = body  # already read: hand it on to the route
         return await call_next(request)
 
 

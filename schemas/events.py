@@ -147,10 +147,11 @@ class PersonalDataDisclosed(Event):
     decided_at: AwareDatetime
 
     def record_key(self) -> str:
-        return str(self.case_id or self.person_id)
+        # Keyed by the person, allowed or not, so that every request about one person stays in order.
+        return str(self.person_id)
 
     def subject(self) -> str:
-        return f"case/{self.case_id}" if self.case_id else f"person/{self.person_id}"
+        return f"person/{self.person_id}"
 
 
 class RejectionReason(BaseModel):
