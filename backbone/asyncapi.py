@@ -80,10 +80,12 @@ def write() -> Path:
 
 
 def _runtime_of(service: ServiceName) -> ServiceRuntime:
-    placeholder = ServiceSettings(service=service, database=DatabaseSettings(dsn="postgresql://docs@127.0.0.1/docs"))
+    zeros = base64.b64encode(bytes(32)).decode()  # keys only matter when a service runs
+    placeholder = ServiceSettings(
+        service=service, database=DatabaseSettings(dsn="postgresql://docs@127.0.0.1/docs"), credentials_key=zeros
+    )
     extra: dict[str, Any] = {}
-    if service == "intake":  # its keys only matter when it runs
-        zeros = base64.b64encode(bytes(32)).decode()
+    if service == "intake":
         extra["keys"] = IntakeKeys(master_key=zeros, subject_key=zeros, sealing_key=zeros)
     app = importlib.import_module(f"services.{service}.app").build_app(placeholder, **extra)
     runtime: ServiceRuntime = app.state.runtime

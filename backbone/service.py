@@ -18,6 +18,7 @@ from aiokafka import AIOKafkaProducer
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 
+from backbone.agencies import Credentials
 from backbone.db import create_pool, migrate
 from backbone.delivery import Handler, RecordHandler, Subscription
 from backbone.http import health_router, install_problem_handlers, install_server_spans
@@ -40,6 +41,8 @@ class ServiceRuntime:
         self._record_handlers: dict[str, tuple[type[BaseModel], RecordHandler]] = {}
         self.tracer = setup_tracing(settings.telemetry, self.name)
         self.outbox = Outbox(source=f"/fujisawa/backbone/{self.name}")
+        key = settings.credentials_key
+        self.credentials = Credentials(key.get_secret_value()) if key else None
         self._pool: asyncpg.Pool | None = None
         self._producer: AIOKafkaProducer | None = None
         self.subscription: Subscription | None = None

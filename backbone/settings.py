@@ -67,6 +67,9 @@ class ServiceSettings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     http: HttpSettings = HttpSettings()
+    credentials_key: SecretStr | None = Field(
+        default=None, description="base64 of 32 bytes; encrypts agencies' secrets (services that agencies call)"
+    )
 
     @model_validator(mode="after")
     def _production_is_not_loopback(self) -> ServiceSettings:

@@ -1,34 +1,43 @@
-"""Operators' tasks on the local backbone: agency tokens and erasure, straight against intake's database."""
+"""Operators' tasks on the local backbone: agency tokens and erasure, straight against the services' databases."""
 
 from __future__ import annotations
 
 import asyncio
+from pathlib import Path
 from uuid import UUID
 
 import asyncpg
 
-from backbone.local.stack import LocalStack
+from backbone.agencies import Credentials, new_token
+from backbone.db import create_pool, migrate
+from backbone.local.paths import REPO
+from backbone.local.stack import AGENCY_FACING, LocalStack
 from schemas.vocabulary import AgencyType
-from services.intake import credentials, persons
-from services.intake.crypto import Vault
-from services.intake.keys import IntakeKeys
+from services.intake import persons
 
 
 def issue_agency_token(stack: LocalStack, agency_id: str, agency_type: AgencyType) -> str:
-    return asyncio.run(_issue(stack, agency_id, agency_type))
+    """A new token for the agency, registered in every service that agencies call (replacing any earlier one)."""
+    return asyncio.run(_issue(stack, new_token(agency_id), agency_type))
 
 
 def erase_person(stack: LocalStack, person_id: UUID) -> bool:
     return asyncio.run(_erase(stack, person_id))
 
 
-async def _issue(stack: LocalStack, agency_id: str, agency_type: AgencyType) -> str:
-    vault = Vault(IntakeKeys.model_validate(stack.intake_keys()).raw("master_key"))
-    conn = await asyncpg.connect(stack.settings_for("intake").database.dsn.get_secret_value())
-    try:
-        return await credentials.issue(conn, vault, agency_id=agency_id, agency_type=agency_type)
-    finally:
-        await conn.close()
+async def _issue(stack: LocalStack, token: str, agency_type: AgencyType) -> str:
+    for service in AGENCY_FACING:
+        settings = stack.settings_for(service)
+        assert settings.credentials_key is not None
+        pool = await create_pool(settings.database)
+        try:
+            # The service may not have run yet: its tables come from its migrations, which are safe to re-run.
+            await migrate(pool, service, Path(REPO / "services" / service / "migrations"))
+            async with pool.acquire() as conn:
+                await Credentials(settings.credentials_key.get_secret_value()).register(conn, token, agency_type)
+        finally:
+            await pool.close()
+    return token
 
 
 async def _erase(stack: LocalStack, person_id: UUID) -> bool:

@@ -34,6 +34,7 @@ class LocalSecrets:
     admin_password: str
     service_passwords: dict[str, str]
     intake_keys: dict[str, str]
+    credential_keys: dict[str, str]
 
     @classmethod
     def load_or_create(cls, path: Path) -> LocalSecrets:
@@ -47,10 +48,28 @@ class LocalSecrets:
         keys = {str(k): str(v) for k, v in stored_keys.items()} if isinstance(stored_keys, dict) else {}
         for name in ("master_key", "subject_key", "sealing_key"):
             keys.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
-        result = cls(admin, services, keys)
+        stored_credential_keys = data.get("credential_keys")
+        credential_keys = (
+            {str(k): str(v) for k, v in stored_credential_keys.items()}
+            if isinstance(stored_credential_keys, dict)
+            else {}
+        )
+        for name in SERVICES_WITH_DATABASES:
+            credential_keys.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
+        result = cls(admin, services, keys, credential_keys)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
-        path.write_text(json.dumps({"postgres_admin": admin, "services": services, "intake_keys": keys}, indent=2))
+        path.write_text(
+            json.dumps(
+                {
+                    "postgres_admin": admin,
+                    "services": services,
+                    "intake_keys": keys,
+                    "credential_keys": credential_keys,
+                },
+                indent=2,
+            )
+        )
         return result
 
 

@@ -23,6 +23,9 @@ from schemas.topics import ALL_TOPICS
 # meetings is not built yet, so it has no process.
 SERVICE_PORTS: dict[ServiceName, int] = {"intake": 8101, "referral": 8102, "notify": 8104}
 
+AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral")
+"""Services that agencies call with their tokens."""
+
 Report = Callable[[str], None]
 
 
@@ -45,6 +48,7 @@ class LocalStack:
             database=DatabaseSettings(dsn=self.postgres.dsn(service, local_secrets)),
             kafka=KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers),
             http=HttpSettings(port=SERVICE_PORTS.get(service, 8100)),
+            credentials_key=local_secrets.credential_keys[service] if service in AGENCY_FACING else None,
         )
 
     def intake_keys(self) -> dict[str, str]:
@@ -101,6 +105,8 @@ class LocalStack:
             "BACKBONE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
             "BACKBONE_HTTP__PORT": str(settings.http.port),
         }
+        if settings.credentials_key is not None:
+            env["BACKBONE_CREDENTIALS_KEY"] = settings.credentials_key.get_secret_value()
         if service == "intake":
             env |= {f"BACKBONE_INTAKE__{name.upper()}": value for name, value in self.intake_keys().items()}
         began = time.monotonic()

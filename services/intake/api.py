@@ -10,12 +10,13 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from backbone.callers import CallingAgency
 from backbone.http import problem
 from backbone.service import Runtime
 from schemas.events import ConsentPurpose, ConsentRecorded, ConsentWithdrawn
 from schemas.submission import ConsentGiven, ConsultationSubmission, PersonIdentity
 from services.intake import consents, disclosure
-from services.intake.auth import CallingAgency, IntakeContext
+from services.intake.auth import IntakeContext
 from services.intake.consultations import (
     ConsultationAccepted,
     ForeignSubmissionError,

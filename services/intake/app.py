@@ -6,6 +6,7 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from backbone.agencies import Credentials
 from backbone.http import install_body_guard
 from backbone.service import ServiceRuntime, create_app
 from backbone.settings import ServiceSettings
@@ -27,11 +28,19 @@ Errors are RFC 9457 problem JSON. Bodies are limited to 64 KiB.
 """
 
 
+def _credentials(runtime: ServiceRuntime) -> Credentials:
+    if runtime.credentials is None:
+        raise ValueError("intake needs BACKBONE_CREDENTIALS_KEY: agencies authenticate with it")
+    return runtime.credentials
+
+
 def build_app(settings: ServiceSettings, keys: IntakeKeys | None = None, limits: Limits | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations=Path(__file__).parent / "migrations")
     intake = Intake.from_keys(keys or IntakeKeys(), runtime.outbox)  # keys from BACKBONE_INTAKE__* by default
     runtime.subscribe(
-        [SUBMISSION_TOPIC.name], {}, records={SUBMISSION_TOPIC.name: (SealedSubmission, on_submission(intake))}
+        [SUBMISSION_TOPIC.name],
+        {},
+        records={SUBMISSION_TOPIC.name: (SealedSubmission, on_submission(intake, _credentials(runtime)))},
     )
     app = create_app(
         runtime,

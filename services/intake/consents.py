@@ -6,11 +6,11 @@ from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
+from backbone.agencies import Agency
 from backbone.db import Connection
 from backbone.outbox import Outbox
 from schemas.events import ConsentPurpose, ConsentRecorded, ConsentScope, ConsentWithdrawn
 from schemas.submission import ConsentGiven
-from services.intake.credentials import Agency
 
 
 def covers(scope: ConsentScope, agency: Agency) -> bool:

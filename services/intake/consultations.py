@@ -8,13 +8,13 @@ from uuid import UUID, uuid4
 
 from pydantic import BaseModel, Field
 
+from backbone.agencies import Agency
 from backbone.db import Connection
 from backbone.telemetry import current_trace_id
 from schemas.events import ConsultationReceived
 from schemas.submission import ConsultationFacts, PersonalPart
 from services.intake import consents, persons
 from services.intake.context import Intake
-from services.intake.credentials import Agency
 from services.intake.crypto import keyed_hash
 
 

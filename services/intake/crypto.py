@@ -46,13 +46,6 @@ class Vault:
         except InvalidUnwrap as error:
             raise UndecryptableError("the data key does not unwrap with this master key") from error
 
-    def seal_with_master(self, plaintext: bytes, context: str) -> bytes:
-        """For intake's own secrets (agency credentials): encrypted directly under the master key."""
-        return encrypt(self._master_key, plaintext, context)
-
-    def open_with_master(self, ciphertext: bytes, context: str) -> bytes:
-        return decrypt(self._master_key, ciphertext, context)
-
 
 def encrypt(key: bytes, plaintext: bytes, context: str) -> bytes:
     nonce = os.urandom(NONCE_BYTES)

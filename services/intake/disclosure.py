@@ -11,11 +11,11 @@ from datetime import UTC, datetime
 from typing import Any
 from uuid import UUID, uuid4
 
+from backbone.agencies import Agency
 from backbone.db import Connection
 from schemas.events import ConsentPurpose, PersonalDataDisclosed
 from services.intake import consents, persons
 from services.intake.context import Intake
-from services.intake.credentials import Agency
 
 
 async def disclose(

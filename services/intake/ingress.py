@@ -1,6 +1,6 @@
 """The ingress topic: agency systems that speak Kafka submit consultations here.
 
-The same rules as over HTTP. The record is signed by the agency (credentials.signature); the personal
+The same rules as over HTTP. The record is signed by the agency (backbone.agencies.signature); the personal
 part is sealed to intake's public key. A record whose sender cannot be verified goes to the dead-letter
 topic (nobody trustworthy to answer); a verified agency's invalid submission is refused with a
 SubmissionRejected event addressed to it, with the reasons. A retried record (same `ce_id` from the same
@@ -16,16 +16,14 @@ from typing import TypeVar
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
 
+from backbone.agencies import Agency, Credentials
 from backbone.db import Connection
 from backbone.delivery import RecordHandler
-from backbone.kafka import decode_headers
-from backbone.records import PoisonReason, PoisonRecordError, validation_problems
+from backbone.records import validation_problems
 from schemas.events import SUBMISSION_TYPE, RejectionReason, SubmissionRejected
 from schemas.submission import PersonalPart, SealedSubmission
-from services.intake import credentials
 from services.intake.consultations import ForeignSubmissionError, IdempotencyConflictError, receive
 from services.intake.context import Intake
-from services.intake.credentials import Agency
 from services.intake.crypto import UndecryptableError
 
 M = TypeVar("M", SealedSubmission, PersonalPart)
@@ -37,9 +35,13 @@ class RefusedError(Exception):
         self.reasons = reasons
 
 
-def on_submission(intake: Intake) -> RecordHandler:
+def on_submission(intake: Intake, credentials: Credentials) -> RecordHandler:
     async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
-        agency, submission_id = await _sender(conn, intake, record)
+        agency, submission_id = await credentials.signed_sender(conn, record)
+        if dict(record.headers).get("ce_type") != SUBMISSION_TYPE.encode():
+            reason = RejectionReason(field="ce_type", message=f"must be {SUBMISSION_TYPE}")
+            await _refuse(conn, intake, agency, submission_id, (reason,))
+            return
         if await conn.fetchval(
             "SELECT 1 FROM rejected_submissions WHERE agency_id = $1 AND submission_id = $2", agency.id, submission_id
         ):
@@ -57,24 +59,6 @@ def on_submission(intake: Intake) -> RecordHandler:
             await _refuse(conn, intake, agency, submission_id, (reason,))
 
     return handle
-
-
-async def _sender(conn: Connection, intake: Intake, record: ConsumerRecord[bytes, bytes]) -> tuple[Agency, str]:
-    try:
-        headers = decode_headers(record.headers)
-    except UnicodeDecodeError:
-        raise PoisonRecordError(PoisonReason.HEADER_NOT_UTF8, "a header value is not UTF-8") from None
-    agency_id, claimed, submission_id = headers.get("agency"), headers.get("signature"), headers.get("ce_id")
-    if not (agency_id and claimed and submission_id):
-        raise PoisonRecordError(PoisonReason.UNAUTHENTICATED, "the agency, signature and ce_id headers are required")
-    agency = await credentials.by_signature(
-        conn, intake.vault, agency_id=agency_id, submission_id=submission_id, value=record.value or b"", claimed=claimed
-    )
-    if agency is None:
-        raise PoisonRecordError(PoisonReason.UNAUTHENTICATED, f"the signature does not verify for {agency_id!r}")
-    if headers.get("ce_type") != SUBMISSION_TYPE:
-        raise RefusedError(RejectionReason(field="ce_type", message=f"must be {SUBMISSION_TYPE}"))
-    return agency, submission_id
 
 
 def _open(intake: Intake, record: ConsumerRecord[bytes, bytes]) -> tuple[SealedSubmission, PersonalPart]:

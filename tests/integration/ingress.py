@@ -9,8 +9,8 @@ from typing import Any
 
 from nacl.public import PublicKey, SealedBox
 
+from backbone.agencies import signature
 from schemas.events import SUBMISSION_TYPE
-from services.intake.credentials import signature
 
 Record = tuple[bytes, bytes, list[tuple[str, bytes]]]
 

@@ -9,12 +9,11 @@ from collections.abc import AsyncIterator
 import httpx
 from fastapi import FastAPI
 
-from backbone.local.stack import LocalStack
+from backbone.agencies import new_token
+from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.service import ServiceRuntime
 from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
-from services.intake import credentials
-from services.intake.context import Intake
 from services.intake.keys import IntakeKeys
 from tests.integration.kit import FAST_DELIVERY
 
@@ -29,10 +28,14 @@ class RunningServices:
         return httpx.AsyncClient(transport=httpx.ASGITransport(app=self.apps[service]), base_url=f"http://{service}")
 
     async def token(self, agency_id: str, agency_type: AgencyType) -> str:
-        """Issue the agency a token, as `backbone agency-token` would."""
-        intake: Intake = self.apps["intake"].state.intake
-        async with self.runtime("intake").pool.acquire() as conn:
-            return await credentials.issue(conn, intake.vault, agency_id=agency_id, agency_type=agency_type)
+        """Issue the agency a token, registered in every service it calls, as `backbone agency-token` does."""
+        token = new_token(agency_id)
+        for service in AGENCY_FACING:
+            runtime = self.runtime(service)
+            assert runtime.credentials is not None
+            async with runtime.pool.acquire() as conn:
+                await runtime.credentials.register(conn, token, agency_type)
+        return token
 
     async def as_agency(self, agency_id: str, agency_type: AgencyType) -> httpx.AsyncClient:
         """A client of intake that authenticates as the agency."""

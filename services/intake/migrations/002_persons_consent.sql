@@ -1,5 +1,5 @@
--- Persons (personal data encrypted with a per-person data key), cases, consent, agency credentials,
--- and refused ingress submissions.
+-- Persons (personal data encrypted with a per-person data key), cases, consent, and refused ingress
+-- submissions.
 
 CREATE TABLE persons (
     person_id    uuid        PRIMARY KEY,
@@ -39,17 +39,6 @@ CREATE TABLE consents (
     event_id     uuid        NOT NULL
 );
 CREATE INDEX consents_person ON consents (person_id);
-
--- One credential per agency: the bearer token's hash for HTTP, and the secret itself under the master
--- key for checking the HMAC signatures of ingress records.
-CREATE TABLE agency_credentials (
-    agency_id   text        PRIMARY KEY,
-    agency_type text        NOT NULL,
-    token_hash  text        NOT NULL UNIQUE,
-    secret_ct   bytea       NOT NULL,
-    issued_at   timestamptz NOT NULL DEFAULT now(),
-    revoked_at  timestamptz
-);
 
 -- Ingress submissions refused with SubmissionRejected: a retry of the same record is refused again
 -- without a second event.
