@@ -9,7 +9,7 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Mapping, Sequence
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine, Mapping, Sequence
 from pathlib import Path
 from typing import Annotated, Any
 
@@ -47,7 +47,8 @@ class ServiceRuntime:
         self._producer: AIOKafkaProducer | None = None
         self.subscription: Subscription | None = None
         self.relay: OutboxRelay | None = None
-        self._tasks: list[asyncio.Task[None]] = []
+        self._tasks: dict[str, asyncio.Task[None]] = {}
+        self._loops: dict[str, Callable[[asyncpg.Pool], Coroutine[Any, Any, None]]] = {}
         self._stack = contextlib.AsyncExitStack()
 
     def subscribe(
@@ -65,6 +66,10 @@ class ServiceRuntime:
         self._topics = tuple(topics)
         self._handlers = dict(handlers)
         self._record_handlers = dict(records or {})
+
+    def run_in_background(self, name: str, loop: Callable[[asyncpg.Pool], Coroutine[Any, Any, None]]) -> None:
+        """A loop the lifespan starts once the pool is open and cancels at shutdown (readiness reports it)."""
+        self._loops[name] = loop
 
     @property
     def consumed(self) -> dict[str, tuple[type[BaseModel], ...]]:
@@ -93,7 +98,9 @@ class ServiceRuntime:
         await producer.start()
         stack.push_async_callback(producer.stop)
         self.relay = OutboxRelay(self._pool, producer, self.settings.delivery, self.tracer)
-        self._tasks.append(asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay"))
+        self._tasks["outbox_relay"] = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
+        for name, loop in self._loops.items():
+            self._tasks[name] = asyncio.create_task(loop(self._pool), name=f"{self.name}-{name}")
         if self._topics:
             broker = create_broker(self.settings.kafka, client_id=f"backbone-{self.name}")
             self.subscription = Subscription(
@@ -113,9 +120,9 @@ class ServiceRuntime:
             stack.push_async_callback(broker.stop)
 
     async def stop(self) -> None:
-        for task in self._tasks:
+        for task in self._tasks.values():
             task.cancel()
-        await asyncio.gather(*self._tasks, return_exceptions=True)
+        await asyncio.gather(*self._tasks.values(), return_exceptions=True)
         self._tasks.clear()
         await self._stack.aclose()
         self._pool = None
@@ -130,10 +137,11 @@ class ServiceRuntime:
 
     async def readiness(self) -> dict[str, bool]:
         """Each dependency answers within two seconds, and the background loops are alive."""
+        loops = {name: not task.done() for name, task in self._tasks.items()} or {"outbox_relay": False}
         return {
             "database": await _answers(self._pool.fetchval("SELECT true") if self._pool else None),
             "kafka": await _answers(self._producer.client.fetch_all_metadata() if self._producer else None),
-            "outbox_relay": any(not task.done() for task in self._tasks),
+            **loops,
         }
 
 

@@ -194,6 +194,139 @@ class ReferralProposed(CaseEvent):
     urgency: Urgency
     routing_rule: str = Field(description="Which routing rule chose the agency, for the audit trail")
     respond_by: AwareDatetime
+    reason: str = Field(default="", description="Why this agency, in words")
+    attempt: int = Field(default=1, ge=1, description="1 for the first proposal; +1 after each decline")
+    waitlisted: bool = Field(default=False, description="The agency has a waiting list (capacity: waitlist)")
+
+
+class ReferralAction(CaseEvent):
+    """What every step of a referral's lifecycle says: which referral, who acted, when."""
+
+    referral_id: UUID
+    agency: AgencyId = Field(description="The agency that acted")
+    at: AwareDatetime
+
+
+class ReferralAccepted(ReferralAction):
+    """The agency takes the case (FHIR Task: accepted)."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.accepted.v1"
+    TOPIC = REFERRAL_EVENTS
+
+
+class ReferralStarted(ReferralAction):
+    """Support has begun (FHIR Task: in-progress)."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.started.v1"
+    TOPIC = REFERRAL_EVENTS
+
+
+class DeclineReason(StrEnum):
+    NO_CAPACITY = "no-capacity"  # 受入れ枠なし
+    OUTSIDE_AREA = "outside-area"  # 担当地区外
+    NOT_ELIGIBLE = "not-eligible"  # 対象外
+    OTHER = "other"
+
+
+class ReferralDeclined(ReferralAction):
+    """The agency cannot take the case; the next candidate is proposed (never the same agency again)."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.declined.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    reason: DeclineReason
+    note: str = Field(default="", max_length=200, description="A few words, never personal data")
+
+
+class ReferralCancelled(ReferralAction):
+    """The referral is withdrawn by the side that made it, or by the coordinator."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.cancelled.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class ReferralCompleted(ReferralAction):
+    """Support ended (FHIR Task: completed), with its outcome."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.completed.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    outcome: Literal["resolved", "transferred", "ongoing-elsewhere", "ended-by-person", "other"]
+
+
+class ReferralOverdue(CaseEvent):
+    """The agency did not answer by the deadline."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.overdue.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    referral_id: UUID
+    to_agency: AgencyId
+    respond_by: AwareDatetime
+    detected_at: AwareDatetime
+
+
+class ReferralEscalated(CaseEvent):
+    """An unanswered referral climbs: level 1 to the agency's supervisor, level 2 to the coordinator."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.escalated.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    referral_id: UUID
+    level: int = Field(ge=1, le=2)
+    to_agency: AgencyId = Field(
+        description="Whose people are told: the referred agency (its supervisor) or the coordinator"
+    )
+    role: Literal["supervisor", "coordinator"]
+    escalated_at: AwareDatetime
+
+
+class CaseLeadAssigned(CaseEvent):
+    """主担当: the case has its lead agency."""
+
+    TYPE = TYPE_PREFIX + "referral.case.lead-assigned.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    lead_agency: AgencyId
+    referral_id: UUID
+    assigned_at: AwareDatetime
+
+
+class CoordinationRequested(CaseEvent):
+    """多機関協働: the case needs several agencies around one table; the meetings service convenes them."""
+
+    TYPE = TYPE_PREFIX + "referral.coordination.requested.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    district: District
+    domains: tuple[SupportDomain, ...] = Field(min_length=1)
+    urgency: Urgency
+    coordinator: AgencyId
+    participants: tuple[AgencyId, ...] = Field(
+        description="Proposed: the lead candidate, the district CSW, domain agencies"
+    )
+    reason: Literal["multi-domain", "coordination-theme", "no-agency-accepted", "escalated"]
+    requested_at: AwareDatetime
+
+
+class ReferralActionRejected(Event):
+    """An agency's action on the ingress topic was refused; addressed to that agency, with the reason."""
+
+    TYPE = TYPE_PREFIX + "referral.action.rejected.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    action_id: str = Field(description="The `ce_id` of the refused ingress record")
+    agency: AgencyId
+    reasons: tuple[RejectionReason, ...] = Field(min_length=1)
+    rejected_at: AwareDatetime
+
+    def record_key(self) -> str:
+        return self.agency
+
+    def subject(self) -> str:
+        return f"agency/{self.agency}"
 
 
 class NotificationDelivered(CaseEvent):
@@ -221,6 +354,16 @@ EVENT_TYPES: dict[str, type[Event]] = {
         PersonalDataDisclosed,
         SubmissionRejected,
         ReferralProposed,
+        ReferralAccepted,
+        ReferralStarted,
+        ReferralDeclined,
+        ReferralCancelled,
+        ReferralCompleted,
+        ReferralOverdue,
+        ReferralEscalated,
+        CaseLeadAssigned,
+        CoordinationRequested,
+        ReferralActionRejected,
         NotificationDelivered,
     )
 }
@@ -229,3 +372,6 @@ EVENT_TYPES: dict[str, type[Event]] = {
 SUBMISSION_TYPE = TYPE_PREFIX + "intake.consultation.submitted.v1"
 """The `ce_type` of an agency's submission on the ingress topic (schemas.submission.SealedSubmission)."""
 SUBMISSION_TOPIC = INTAKE_SUBMISSIONS
+
+REFERRAL_ACTION_TYPE = TYPE_PREFIX + "referral.action.requested.v1"
+"""The `ce_type` of an agency's action on a referral, on the ingress topic referral.responses.v1."""

@@ -43,12 +43,12 @@ CONSULTATION = {
 def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     token = issue_agency_token(stack, AGENCY, AgencyType.DISTRICT_WELFARE_COUNTER)
     began = time.monotonic()
-    with httpx.Client(timeout=10) as http:
+    with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
         print("\n相談受付 / consultation: submitting to intake …")
         answer = http.post(
             f"{stack.base_url('intake')}/v1/consultations",
             json=CONSULTATION,
-            headers={"Idempotency-Key": str(uuid.uuid4()), "Authorization": f"Bearer {token}"},
+            headers={"Idempotency-Key": str(uuid.uuid4())},
         )
         answer.raise_for_status()
         accepted = answer.json()

@@ -132,4 +132,5 @@ async def test_ready_reports_each_dependency(services: RunningServices) -> None:
         async with services.client(service) as client:
             answer = await client.get("/ready")
         assert answer.status_code == 200
-        assert answer.json() == {"ready": True, "checks": {"database": True, "kafka": True, "outbox_relay": True}}
+        checks = answer.json()["checks"]
+        assert {"database", "kafka", "outbox_relay"} <= checks.keys() and all(checks.values())

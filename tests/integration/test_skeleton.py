@@ -44,9 +44,12 @@ async def test_a_consultation_reaches_the_agency_on_call_in_one_trace(
 
     await eventually(delivered, within=30)
     async with services.client("referral") as referral:
+        referral.headers["Authorization"] = (
+            f"Bearer {await services.token('ikiiki-zengyo', AgencyType.COMMUNITY_SUPPORT_CENTRE)}"
+        )
         (proposed,) = (await referral.get("/v1/referrals", params={"case_id": case_id})).json()
     (notification,) = notifications
-    assert proposed["to_agency"] == "ikiiki-zengyo" and proposed["routing_rule"] == "district-elderly"
+    assert proposed["to_agency"] == "ikiiki-zengyo" and proposed["routing_rule"] == "domain-elderly"
     assert notification["recipient_agency"] == "ikiiki-zengyo" and notification["urgency"] == "urgent"
     assert proposed["trace_id"] == notification["trace_id"] == trace_id
 

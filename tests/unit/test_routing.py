@@ -1,30 +1,64 @@
 from __future__ import annotations
 
-from datetime import UTC, datetime, timedelta
+import pytest
 
-from schemas.vocabulary import District, SupportDomain, Urgency
-from services.referral.routing import respond_by, route
+from schemas.vocabulary import District, SupportDomain
+from services.referral import directory
+from services.referral.directory import Capacity
+from services.referral.routing import candidates, participants
+
+DIRECTORY = directory.load()
+
+
+def first(district: District, *domains: SupportDomain, excluded: frozenset[str] = frozenset()) -> str:
+    return candidates(DIRECTORY, district, domains, excluded=excluded)[0].agency
 
 
 def test_an_older_persons_consultation_goes_to_the_districts_support_centre() -> None:
-    assert route(District.SHONAN_OBA, (SupportDomain.ELDERLY,)).agency == "ikiiki-shonan-oba"
+    assert first(District.SHONAN_OBA, SupportDomain.ELDERLY) == "ikiiki-shonan-oba"
 
 
-def test_a_single_domain_goes_to_its_city_wide_agency() -> None:
-    assert route(District.KATASE, (SupportDomain.POVERTY,)).agency == "backup-fujisawa"
+def test_a_single_domain_goes_to_the_agency_whose_main_domain_it_is() -> None:
+    assert first(District.KATASE, SupportDomain.POVERTY) == "backup-fujisawa"
+    assert first(District.KATASE, SupportDomain.SCHOOL) == "gakko-kyoiku"
+    assert first(District.GOSHOMI, SupportDomain.DISABILITY) == "shogai-chiiki-kita"
 
 
-def test_several_domains_or_a_coordination_theme_go_to_the_district_csw() -> None:
-    assert route(District.CHOGO, (SupportDomain.ELDERLY, SupportDomain.DISABILITY)).rule == "coordination"
-    assert route(District.CHOGO, (SupportDomain.EIGHT_FIFTY,)).agency == "csw-chogo"
+def test_several_domains_or_a_coordination_theme_go_to_multi_agency_coordination() -> None:
+    route = candidates(DIRECTORY, District.CHOGO, (SupportDomain.ELDERLY, SupportDomain.DISABILITY))[0]
+    assert (route.agency, route.rule) == ("backup-fujisawa-shakyo", "coordination")
+    assert first(District.CHOGO, SupportDomain.EIGHT_FIFTY) == "backup-fujisawa-shakyo"
 
 
-def test_every_single_domain_has_a_route_in_every_district() -> None:
-    for district in District:
-        for domain in SupportDomain:
-            assert route(district, (domain,)).agency
+def test_the_coordination_meeting_brings_the_district_csw_and_each_domains_agency() -> None:
+    people = participants(
+        DIRECTORY, District.CHOGO, (SupportDomain.ELDERLY, SupportDomain.WITHDRAWAL), "backup-fujisawa-shakyo"
+    )
+    assert people == ("backup-fujisawa-shakyo", "csw-chogo", "ikiiki-chogo")
 
 
-def test_urgent_referrals_are_due_sooner() -> None:
-    now = datetime(2026, 11, 30, tzinfo=UTC)
-    assert respond_by(now, Urgency.URGENT) - now < respond_by(now, Urgency.NORMAL) - now <= timedelta(days=3)
+@pytest.mark.parametrize("district", list(District))
+@pytest.mark.parametrize("domain", list(SupportDomain))
+def test_every_need_in_every_district_has_an_agency_and_reaches_a_coordinator(
+    district: District, domain: SupportDomain
+) -> None:
+    routes = candidates(DIRECTORY, district, (domain,))
+    assert routes
+    assert any(DIRECTORY.agencies[route.agency].coordinator for route in routes)
+    assert len({r.agency for r in routes}) == len(routes)
+
+
+def test_declined_agencies_are_never_proposed_again_and_no_capacity_is_skipped() -> None:
+    declined = frozenset({"ikiiki-zengyo"})
+    assert "ikiiki-zengyo" not in [
+        r.agency for r in candidates(DIRECTORY, District.ZENGYO, (SupportDomain.ELDERLY,), excluded=declined)
+    ]
+    full = DIRECTORY.with_capacity("ikiiki-zengyo", Capacity.NONE)
+    assert candidates(full, District.ZENGYO, (SupportDomain.ELDERLY,))[0].agency == "ikiiki-kikan"
+
+
+def test_a_waitlisted_agency_comes_after_those_with_room_and_is_marked() -> None:
+    waiting = DIRECTORY.with_capacity("ikiiki-zengyo", Capacity.WAITLIST)
+    routes = candidates(waiting, District.ZENGYO, (SupportDomain.ELDERLY,))
+    assert routes[0].agency != "ikiiki-zengyo"
+    assert [r for r in routes if r.agency == "ikiiki-zengyo"][0].waitlisted

@@ -1,0 +1,40 @@
+"""Business days of the city's offices, on the Japanese calendar, in Asia/Tokyo.
+
+A business day is a weekday that is neither a national holiday (from the `holidays` package, which
+follows the Cabinet Office's list, substitute holidays included) nor one of the offices' New Year
+closing days, 29 December to 3 January (年末年始; not national holidays, but the offices are shut).
+"""
+
+from __future__ import annotations
+
+from datetime import date, datetime, time, timedelta
+from functools import lru_cache
+from zoneinfo import ZoneInfo
+
+import holidays
+
+TOKYO = ZoneInfo("Asia/Tokyo")
+CLOSE_OF_BUSINESS = time(17, 0)
+NEW_YEAR_CLOSING = {(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)}
+
+
+@lru_cache(maxsize=64)
+def _national_holidays(year: int) -> frozenset[date]:
+    return frozenset(holidays.country_holidays("JP", years=year))
+
+
+def is_business_day(day: date) -> bool:
+    return (
+        day.weekday() < 5 and day not in _national_holidays(day.year) and (day.month, day.day) not in NEW_YEAR_CLOSING
+    )
+
+
+def business_deadline(start: datetime, business_days: int) -> datetime:
+    """17:00 in Tokyo on the `business_days`-th business day after the day of `start` (Tokyo time)."""
+    day = start.astimezone(TOKYO).date()
+    counted = 0
+    while counted < business_days:
+        day += timedelta(days=1)
+        if is_business_day(day):
+            counted += 1
+    return datetime.combine(day, CLOSE_OF_BUSINESS, tzinfo=TOKYO)

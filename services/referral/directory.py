@@ -1,0 +1,150 @@
+"""The service directory: the districts and agencies of the programme, as data in directory.toml.
+
+Validated when loaded; a bad file stops start-up with a message naming the line and the problem.
+"""
+
+from __future__ import annotations
+
+import tomllib
+from dataclasses import dataclass
+from enum import StrEnum
+from pathlib import Path
+from typing import Literal, TypeVar
+
+from pydantic import BaseModel, ConfigDict, Field, ValidationError
+
+from schemas.submission import AGENCY_ID_PATTERN
+from schemas.vocabulary import AgencyType, District, SupportDomain
+
+DIRECTORY_FILE = Path(__file__).parent / "directory.toml"
+CITY_WIDE = "*"
+
+
+class Capacity(StrEnum):
+    AVAILABLE = "available"
+    WAITLIST = "waitlist"  # proposed, and shown as waitlisted
+    NONE = "none"  # skipped by routing
+
+
+class DistrictEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: District
+    name: str = Field(min_length=1)
+    population_65: int = Field(gt=0)
+    ageing_rate: float = Field(gt=0, lt=100)
+
+
+class AgencyEntry(BaseModel):
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=AGENCY_ID_PATTERN)
+    name: str = Field(min_length=1)
+    type: AgencyType
+    districts: tuple[District | Literal["*"], ...] = Field(
+        min_length=1, description='Districts served; ["*"] for city-wide'
+    )
+    domains: tuple[SupportDomain, ...] = Field(min_length=1)
+    capacity: Capacity
+    support_meeting_member: bool
+    on_call: str = Field(min_length=3)
+    coordinator: bool
+
+    def serves(self, district: District, domain: SupportDomain) -> bool:
+        return domain in self.domains and (CITY_WIDE in self.districts or district in self.districts)
+
+    @property
+    def city_wide(self) -> bool:
+        return CITY_WIDE in self.districts
+
+
+class DirectoryError(ValueError):
+    """The directory file is invalid; the message names the file, the line and the problem."""
+
+
+@dataclass(frozen=True)
+class Directory:
+    districts: dict[District, DistrictEntry]
+    agencies: dict[str, AgencyEntry]
+
+    def agency(self, agency_id: str) -> AgencyEntry | None:
+        return self.agencies.get(agency_id)
+
+    def coordinators(self) -> list[AgencyEntry]:
+        return [agency for agency in self.agencies.values() if agency.coordinator]
+
+    def csw(self, district: District) -> AgencyEntry | None:
+        return next(
+            (a for a in self.agencies.values() if a.type is AgencyType.DISTRICT_CSW and district in a.districts), None
+        )
+
+    def with_capacity(self, agency_id: str, capacity: Capacity) -> Directory:
+        """A copy with one agency's capacity changed (capacity is operational state, overlaid on the file)."""
+        agencies = dict(self.agencies)
+        agencies[agency_id] = agencies[agency_id].model_copy(update={"capacity": capacity})
+        return Directory(self.districts, agencies)
+
+
+def load(path: Path = DIRECTORY_FILE) -> Directory:
+    text = path.read_text(encoding="utf-8")
+    try:
+        data = tomllib.loads(text)
+    except tomllib.TOMLDecodeError as error:
+        raise DirectoryError(f"{path}: {error}") from None
+    unknown = set(data) - {"district", "agency"}
+    if unknown:
+        raise DirectoryError(
+            f"{path}: unknown table(s) {sorted(unknown)}; only [[district]] and [[agency]] are allowed"
+        )
+    districts = {entry.id: entry for entry in _entries(path, text, "district", data.get("district", []), DistrictEntry)}
+    missing = set(District) - set(districts)
+    if missing:
+        raise DirectoryError(f"{path}: districts missing: {sorted(missing)}")
+    agencies: dict[str, AgencyEntry] = {}
+    for entry in _entries(path, text, "agency", data.get("agency", []), AgencyEntry):
+        if entry.id in agencies:
+            raise DirectoryError(f"{path}:{_line_of(text, 'agency', entry.id)}: agency {entry.id!r} is listed twice")
+        agencies[entry.id] = entry
+    if not any(agency.coordinator for agency in agencies.values()):
+        raise DirectoryError(f"{path}: no agency has coordinator = true; multi-agency coordination needs one")
+    return Directory(districts, agencies)
+
+
+M = TypeVar("M", DistrictEntry, AgencyEntry)
+
+
+def _entries(path: Path, text: str, table: str, rows: list[dict[str, object]], model: type[M]) -> list[M]:
+    entries = []
+    for index, row in enumerate(rows):
+        try:
+            entries.append(model.model_validate(row))
+        except ValidationError as error:
+            item = error.errors()[0]
+            field = ".".join(map(str, item["loc"]))
+            line = _line_of_field(text, table, index, str(item["loc"][0]))
+            raise DirectoryError(
+                f"{path}:{line}: [[{table}]] #{index + 1} ({row.get('id', '?')}): {field}: {item['msg']}"
+            ) from None
+    return entries
+
+
+def _table_starts(text: str, table: str) -> list[int]:
+    return [number for number, line in enumerate(text.splitlines(), 1) if line.strip() == f"[[{table}]]"]
+
+
+def _line_of_field(text: str, table: str, index: int, field: str) -> int:
+    """The line of `field` inside the index-th [[table]] (or of the table header when the field is absent)."""
+    lines = text.splitlines()
+    start = _table_starts(text, table)[index]
+    following = [n for n in _table_starts(text, "district") + _table_starts(text, "agency") if n > start]
+    for number in range(start + 1, min(following, default=len(lines) + 1)):
+        if lines[number - 1].split("=")[0].strip() == field:
+            return number
+    return start
+
+
+def _line_of(text: str, table: str, agency_id: str) -> int:
+    for number, line in enumerate(text.splitlines(), 1):
+        if line.split("#")[0].replace(" ", "") == f'id="{agency_id}"':
+            return number
+    return 0

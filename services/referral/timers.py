@@ -1,0 +1,56 @@
+"""Durable deadline timers: rows in referral_timers, fired by a loop the service's lifespan owns.
+
+Several instances may run the loop: FOR UPDATE SKIP LOCKED hands each due timer to one of them, and the
+timer is marked fired in the same transaction as the events it writes, so it fires exactly once even
+when an instance dies half-way (its transaction rolls back and another instance fires it).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import logging
+from collections.abc import Callable
+from datetime import UTC, datetime
+
+import asyncpg
+
+from services.referral.casework import Casework, fire_timer
+
+log = logging.getLogger(__name__)
+
+
+class DeadlineTimers:
+    def __init__(self, pool: asyncpg.Pool, casework: Casework, *, clock: Callable[[], datetime] | None = None) -> None:
+        self.pool = pool
+        self.casework = casework
+        self.clock = clock or (lambda: datetime.now(UTC))
+        self.fired = 0
+
+    async def run(self) -> None:
+        failures = 0
+        while True:
+            try:
+                fired = await self.fire_due()
+                failures = 0
+            except Exception as error:  # noqa: BLE001 - the loop must outlive any outage; timers wait in their table
+                failures += 1
+                log.warning("deadline timers failed (%s); retrying", type(error).__name__)
+                await asyncio.sleep(min(0.5 * 2**failures, 30.0))
+                continue
+            if fired == 0:
+                await asyncio.sleep(self.casework.policy.timer_poll_seconds)
+
+    async def fire_due(self, *, limit: int = 100) -> int:
+        """Fire every timer due by now (at most `limit`); returns how many fired."""
+        now = self.clock()
+        async with self.pool.acquire() as conn, conn.transaction():
+            timers = await conn.fetch(
+                "SELECT timer_id, referral_id, kind, due_at FROM referral_timers"
+                " WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
+                now,
+                limit,
+            )
+            for timer in timers:
+                await fire_timer(self.casework, conn, timer, now=now)
+        self.fired += len(timers)
+        return len(timers)
