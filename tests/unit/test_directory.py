@@ -22,7 +22,7 @@ def test_a_bad_entry_stops_loading_with_the_line_and_the_problem(tmp_path: Path)
     broken = text.replace('domains = ["single-parent", "poverty"]', 'domains = ["single-parent", "astrology"]', 1)
     path = tmp_path / "directory.toml"
     path.write_text(broken, encoding="utf-8")
-    line = next(n for n, l in enumerate(broken.splitlines(), 1) if "astrology" in l)
+    line = next(n for n, text in enumerate(broken.splitlines(), 1) if "astrology" in text)
     with pytest.raises(DirectoryError, match=rf"directory.toml:{line}: \[\[agency\]\] .*hitorioya.*domains\.1"):
         directory.load(path)
 

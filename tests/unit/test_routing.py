@@ -61,4 +61,4 @@ def test_a_waitlisted_agency_comes_after_those_with_room_and_is_marked() -> None
     waiting = DIRECTORY.with_capacity("ikiiki-zengyo", Capacity.WAITLIST)
     routes = candidates(waiting, District.ZENGYO, (SupportDomain.ELDERLY,))
     assert routes[0].agency != "ikiiki-zengyo"
-    assert [r for r in routes if r.agency == "ikiiki-zengyo"][0].waitlisted
+    assert next(r for r in routes if r.agency == "ikiiki-zengyo").waitlisted
