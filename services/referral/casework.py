@@ -36,7 +36,7 @@ from schemas.vocabulary import District, SupportDomain, Urgency
 from services.referral.directory import Capacity, Directory
 from services.referral.lifecycle import Action, NotYourReferralError, State, may_act, transition
 from services.referral.policy import ReferralPolicy
-from services.referral.routing import candidates, needs_coordination, participants
+from services.referral.routing import candidates, lead_coordinator, needs_coordination, participants
 
 
 @dataclass(frozen=True)
@@ -90,7 +90,7 @@ class Casework:
             await self.queue(
                 conn, need.case_id, "no agency accepted: every candidate declined or has no capacity", now=now
             )
-            coordinator = next(iter(directory.coordinators())).id
+            coordinator = lead_coordinator(directory)
             await self._request_coordination(
                 conn, need, directory, lead=coordinator, reason="no-agency-accepted", now=now
             )
@@ -232,9 +232,7 @@ class Casework:
     async def _request_coordination(
         self, conn: Connection, need: Need, directory: Directory, *, lead: str, reason: str, now: datetime
     ) -> None:
-        coordinator = (
-            lead if (entry := directory.agency(lead)) and entry.coordinator else directory.coordinators()[0].id
-        )
+        coordinator = lead if (entry := directory.agency(lead)) and entry.coordinator else lead_coordinator(directory)
         await self.outbox.add(
             conn,
             CoordinationRequested(
@@ -301,7 +299,7 @@ async def fire_timer(casework: Casework, conn: Connection, timer: asyncpg.Record
         )
         return
     directory = await casework.current_directory(conn)
-    coordinator = directory.coordinators()[0].id
+    coordinator = lead_coordinator(directory)
     await conn.execute("UPDATE referrals SET escalation_level = 2 WHERE referral_id = $1", referral_id)
     await outbox.add(
         conn,

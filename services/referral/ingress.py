@@ -4,6 +4,7 @@ The record is signed like an intake submission (backbone.agencies); its value is
 same rules as over HTTP: an agency acts only on referrals addressed to it (or, to cancel, that it made),
 a repeat changes nothing, and a refused action becomes a ReferralActionRejected addressed to the
 agency with the reason. A record whose sender cannot be verified goes to the dead-letter topic.
+Key the records by the referral id, so that the actions on one referral are applied in the order sent.
 """
 
 from __future__ import annotations

@@ -70,6 +70,15 @@ def candidates(
     return sorted(usable, key=lambda route: route.waitlisted)  # room first; the order is otherwise kept
 
 
+def lead_coordinator(directory: Directory) -> str:
+    """The agency that coordinates when nobody else will (多機関協働)."""
+    for agency_id in COORDINATOR_ORDER:
+        agency = directory.agency(agency_id)
+        if agency is not None and agency.coordinator:
+            return agency_id
+    return directory.coordinators()[0].id
+
+
 def _route(agency: AgencyEntry, rule: str, reason: str) -> Route:
     return Route(agency.id, rule, reason, waitlisted=agency.capacity is Capacity.WAITLIST)
 

@@ -37,9 +37,11 @@ class RunningServices:
                 await runtime.credentials.register(conn, token, agency_type)
         return token
 
-    async def as_agency(self, agency_id: str, agency_type: AgencyType) -> httpx.AsyncClient:
-        """A client of intake that authenticates as the agency."""
-        client = self.client("intake")
+    async def as_agency(
+        self, agency_id: str, agency_type: AgencyType, service: ServiceName = "intake"
+    ) -> httpx.AsyncClient:
+        """A client of the service that authenticates as the agency."""
+        client = self.client(service)
         client.headers["Authorization"] = f"Bearer {await self.token(agency_id, agency_type)}"
         return client
 

@@ -1,0 +1,36 @@
+"""Fires due deadline timers, then stalls inside the transaction after the first one; the test SIGKILLs it.
+
+Run as: python -m tests.integration.crash.stalled_timers <dsn>
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+from typing import Any
+
+from backbone.db import create_pool
+from backbone.outbox import Outbox
+from backbone.settings import DatabaseSettings
+from services.referral import directory, timers
+from services.referral.casework import Casework
+from services.referral.policy import ReferralPolicy
+
+original = timers.fire_timer
+
+
+async def fire_then_stall(*args: Any, **kwargs: Any) -> None:
+    await original(*args, **kwargs)
+    print("fired-one", flush=True)
+    await asyncio.sleep(600)  # still inside the firing transaction
+
+
+async def main(dsn: str) -> None:
+    timers.fire_timer = fire_then_stall  # type: ignore[assignment]
+    pool = await create_pool(DatabaseSettings(dsn=dsn))
+    casework = Casework(directory.load(), ReferralPolicy(), Outbox(source="/tests/timers"))
+    await timers.DeadlineTimers(pool, casework).fire_due()
+
+
+if __name__ == "__main__":
+    asyncio.run(main(sys.argv[1]))
