@@ -10,7 +10,9 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable
+from datetime import datetime
 from typing import Any
+from zoneinfo import ZoneInfo
 
 import httpx
 
@@ -77,7 +79,7 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     _show(
         "referral / つなぎ",
         f"{referral['referral_id']} → {referral['to_agency']} (rule {referral['routing_rule']}, "
-        f"respond by {referral['respond_by']})",
+        f"respond by {_tokyo(referral['respond_by'])})",
     )
     _show(
         "notification / 通知",
@@ -85,11 +87,25 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
         f"({notification['recipient_role']}, via {notification['channel']})",
     )
     _show_disclosure(stack, accepted["person_id"])
+    _show_acceptance(stack, referral)
     traces = {accepted["trace_id"], referral["trace_id"], notification["trace_id"]}
     _show("trace id / トレースID", ", ".join(sorted(t or "-" for t in traces)))
     verdict = "one trace spans intake, referral and notify" if len(traces) == 1 else "TRACE BROKEN"
     print(f"\n{verdict}; end to end in {time.monotonic() - began:.2f}s")
     return 0 if len(traces) == 1 else 1
+
+
+def _show_acceptance(stack: LocalStack, referral: dict[str, Any]) -> None:
+    """The centre answers the referral from its inbox: it takes the case and becomes its lead agency (主担当)."""
+    token = issue_agency_token(stack, referral["to_agency"], AgencyType.COMMUNITY_SUPPORT_CENTRE)
+    with httpx.Client(
+        base_url=stack.base_url("referral"), headers={"Authorization": f"Bearer {token}"}, timeout=10
+    ) as centre:
+        waiting = [row["referral_id"] for row in centre.get("/v1/inbox").json()]
+        answer = centre.post(f"/v1/referrals/{referral['referral_id']}/accept")
+    state = answer.json().get("state", answer.status_code)
+    _show("inbox / 受付箱", f"{len(waiting)} referral(s) waiting at {referral['to_agency']}")
+    _show("accepted / 受諾", f"{state}: {referral['to_agency']} is the case's lead agency (主担当)")
 
 
 def _show_disclosure(stack: LocalStack, person_id: str) -> None:
@@ -119,6 +135,10 @@ def _first(
             return found[0]
         time.sleep(0.1)
     return None
+
+
+def _tokyo(moment: str) -> str:
+    return datetime.fromisoformat(moment).astimezone(ZoneInfo("Asia/Tokyo")).strftime("%Y-%m-%d %H:%M JST")
 
 
 def _show(label: str, value: str) -> None:
