@@ -11,11 +11,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
 from backbone.callers import CallingAgency
+from backbone.directory import AgencyEntry, Capacity
 from backbone.http import problem
 from backbone.service import Runtime
 from schemas.events import DeclineReason
 from services.referral.casework import Casework
-from services.referral.directory import AgencyEntry, Capacity
 from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError, State
 
 router = APIRouter(prefix="/v1")

@@ -6,11 +6,11 @@ from pathlib import Path
 
 from fastapi import FastAPI
 
+from backbone import directory
 from backbone.service import ServiceRuntime, create_app
 from backbone.settings import ServiceSettings
 from schemas.events import ConsultationReceived
 from schemas.topics import INTAKE_EVENTS, REFERRAL_RESPONSES
-from services.referral import directory
 from services.referral.api import router
 from services.referral.casework import Casework
 from services.referral.ingress import ActionRequest, on_action

@@ -15,6 +15,7 @@ import asyncpg
 
 from backbone.agencies import Agency
 from backbone.db import Connection
+from backbone.directory import Capacity, Directory
 from backbone.outbox import Outbox
 from backbone.telemetry import current_trace_id
 from schemas.envelope import Envelope
@@ -33,7 +34,6 @@ from schemas.events import (
     ReferralStarted,
 )
 from schemas.vocabulary import District, SupportDomain, Urgency
-from services.referral.directory import Capacity, Directory
 from services.referral.lifecycle import Action, NotYourReferralError, State, may_act, transition
 from services.referral.policy import ReferralPolicy
 from services.referral.routing import candidates, lead_coordinator, needs_coordination, participants

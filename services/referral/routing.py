@@ -14,8 +14,8 @@ from __future__ import annotations
 
 from dataclasses import dataclass
 
+from backbone.directory import AgencyEntry, Capacity, Directory
 from schemas.vocabulary import COORDINATION_THEMES, AgencyType, District, SupportDomain
-from services.referral.directory import AgencyEntry, Capacity, Directory
 
 NOT_TARGETS = {AgencyType.DISTRICT_WELFARE_COUNTER, AgencyType.COMMUNITY_PLACE, AgencyType.DISTRICT_CSW}
 GENERAL_COUNTERS = {AgencyType.WELFARE_CONSULTATION_CENTRE, AgencyType.NORTHERN_WELFARE_OFFICE}

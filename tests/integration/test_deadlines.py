@@ -12,13 +12,13 @@ from pathlib import Path
 import asyncpg
 import pytest
 
+from backbone import directory
 from backbone.db import migrate
 from backbone.outbox import Outbox
 from backbone.settings import DatabaseSettings
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived, ReferralEscalated, ReferralOverdue
 from schemas.vocabulary import AgencyType, District, SupportDomain, Urgency
-from services.referral import directory
 from services.referral.casework import Casework, Need
 from services.referral.policy import ReferralPolicy
 from services.referral.timers import DeadlineTimers

@@ -16,17 +16,17 @@ from hypothesis import HealthCheck, settings
 from hypothesis import strategies as st
 from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, rule
 
+from backbone import directory
 from backbone.agencies import Agency
 from backbone.db import migrate
+from backbone.directory import Capacity
 from backbone.outbox import Outbox
 from backbone.settings import DatabaseSettings
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived, DeclineReason
 from schemas.vocabulary import District, SupportDomain, Urgency
-from services.referral import directory
 from services.referral.api import AT_RISK
 from services.referral.casework import Casework, Need
-from services.referral.directory import Capacity
 from services.referral.lifecycle import Action
 from services.referral.policy import ReferralPolicy
 from services.referral.timers import DeadlineTimers

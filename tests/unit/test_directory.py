@@ -4,9 +4,9 @@ from pathlib import Path
 
 import pytest
 
+from backbone import directory
+from backbone.directory import DirectoryError
 from schemas.vocabulary import District
-from services.referral import directory
-from services.referral.directory import DirectoryError
 
 
 def test_the_directory_has_every_district_and_the_programmes_agencies() -> None:

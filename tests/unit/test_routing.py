@@ -2,9 +2,9 @@ from __future__ import annotations
 
 import pytest
 
+from backbone import directory
+from backbone.directory import Capacity
 from schemas.vocabulary import District, SupportDomain
-from services.referral import directory
-from services.referral.directory import Capacity
 from services.referral.routing import candidates, participants
 
 DIRECTORY = directory.load()

@@ -9,10 +9,11 @@ import asyncio
 import sys
 from typing import Any
 
+from backbone import directory
 from backbone.db import create_pool
 from backbone.outbox import Outbox
 from backbone.settings import DatabaseSettings
-from services.referral import directory, timers
+from services.referral import timers
 from services.referral.casework import Casework
 from services.referral.policy import ReferralPolicy
 

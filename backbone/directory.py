@@ -1,4 +1,6 @@
-"""The service directory: the districts and agencies of the programme, as data in directory.toml.
+"""The service directory: the districts and agencies of the programme, as data in schemas/directory.toml.
+
+Shared reference data: referral routes by it, meetings checks 支援会議 membership in it.
 
 Validated when loaded; a bad file stops start-up with a message naming the line and the problem.
 """
@@ -16,7 +18,7 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from schemas.submission import AGENCY_ID_PATTERN
 from schemas.vocabulary import AgencyType, District, SupportDomain
 
-DIRECTORY_FILE = Path(__file__).parent / "directory.toml"
+DIRECTORY_FILE = Path(__file__).resolve().parents[1] / "schemas" / "directory.toml"
 CITY_WIDE = "*"
 
 
