@@ -25,7 +25,7 @@ from schemas.topics import dead_letter_topic
 from services.intake.keys import IntakeKeys
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
-SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "notify")
+SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify")
 
 DESCRIPTION = """\
 Events between the agencies of Fujisawa City's multi-layered support system (重層的支援体制整備事業).

@@ -7,13 +7,21 @@ it is the case id.
 
 from __future__ import annotations
 
+from datetime import date
 from enum import StrEnum
 from typing import ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
-from schemas.topics import INTAKE_EVENTS, INTAKE_SUBMISSIONS, NOTIFY_EVENTS, REFERRAL_EVENTS, TopicSpec
+from schemas.topics import (
+    INTAKE_EVENTS,
+    INTAKE_SUBMISSIONS,
+    MEETINGS_EVENTS,
+    NOTIFY_EVENTS,
+    REFERRAL_EVENTS,
+    TopicSpec,
+)
 from schemas.vocabulary import AgencyType, Channel, District, SupportDomain, Urgency
 
 TYPE_PREFIX = "jp.fujisawa.welfare."
@@ -329,6 +337,102 @@ class ReferralActionRejected(Event):
         return f"agency/{self.agency}"
 
 
+class MeetingKind(StrEnum):
+    """The two kinds of case meeting the law provides for."""
+
+    CONSENT_BASED = "consent-based"  # 重層的支援会議: needs the person's consent covering every participant
+    CONFIDENTIAL = "confidential"  # 支援会議 (社会福祉法第106条の6): members under the confidentiality duty only
+
+
+class MeetingFacts(CaseEvent):
+    """What every meeting event says: which meeting, which kind, who, when."""
+
+    meeting_id: UUID
+    kind: MeetingKind
+    organizer: AgencyId
+    participants: tuple[AgencyId, ...] = Field(min_length=1)
+
+
+class MeetingRequested(MeetingFacts):
+    """A meeting is needed for the case, with a proposed time inside business hours."""
+
+    TYPE = TYPE_PREFIX + "meetings.meeting.requested.v1"
+    TOPIC = MEETINGS_EVENTS
+
+    proposed_start: AwareDatetime
+    proposed_end: AwareDatetime
+    reason: str = Field(description="Why: multi-domain, a coordination theme, no agency accepted, escalated, or asked")
+
+
+class MeetingScheduled(MeetingFacts):
+    """The meeting is on: invitations (iCalendar) go to every participant."""
+
+    TYPE = TYPE_PREFIX + "meetings.meeting.scheduled.v1"
+    TOPIC = MEETINGS_EVENTS
+
+    starts_at: AwareDatetime
+    ends_at: AwareDatetime
+    sequence: int = Field(ge=0, description="iCalendar SEQUENCE: 0 when first scheduled, +1 on every change")
+
+
+class MeetingRescheduled(MeetingScheduled):
+    """The meeting moved (or its participants changed): updated invitations go out."""
+
+    TYPE = TYPE_PREFIX + "meetings.meeting.rescheduled.v1"
+    TOPIC = MEETINGS_EVENTS
+
+
+class MeetingCancelled(MeetingFacts):
+    TYPE = TYPE_PREFIX + "meetings.meeting.cancelled.v1"
+    TOPIC = MEETINGS_EVENTS
+
+    reason: str = Field(min_length=1, max_length=200)
+    sequence: int = Field(ge=0)
+
+
+class MeetingHeld(MeetingFacts):
+    TYPE = TYPE_PREFIX + "meetings.meeting.held.v1"
+    TOPIC = MEETINGS_EVENTS
+
+    held_at: AwareDatetime
+
+
+class PlanRole(BaseModel):
+    """One agency's part in a support plan; it becomes a referral to that agency."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    agency: AgencyId
+    responsibility: Literal[
+        "lead",
+        "home-visits",
+        "benefits",
+        "employment",
+        "health-care",
+        "carer-support",
+        "participation",
+        "housing",
+        "monitoring",
+    ]
+    domain: SupportDomain
+
+
+class SupportPlanConfirmed(CaseEvent):
+    """支援プラン: a 重層的支援会議 confirmed goals (kept by meetings), each agency's role, and the review date."""
+
+    TYPE = TYPE_PREFIX + "meetings.support-plan.confirmed.v1"
+    TOPIC = MEETINGS_EVENTS
+
+    plan_id: UUID
+    meeting_id: UUID
+    organizer: AgencyId
+    district: District
+    urgency: Urgency
+    roles: tuple[PlanRole, ...] = Field(min_length=1)
+    review_on: date
+    goal_count: int = Field(ge=1, description="How many goals; their text stays in the meetings service")
+
+
 class NotificationDelivered(CaseEvent):
     """A person on call at an agency has been told that a case needs them."""
 
@@ -364,6 +468,12 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CaseLeadAssigned,
         CoordinationRequested,
         ReferralActionRejected,
+        MeetingRequested,
+        MeetingScheduled,
+        MeetingRescheduled,
+        MeetingCancelled,
+        MeetingHeld,
+        SupportPlanConfirmed,
         NotificationDelivered,
     )
 }

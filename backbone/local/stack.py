@@ -20,10 +20,9 @@ from backbone.settings import DatabaseSettings, HttpSettings, KafkaSettings, Ser
 from schemas.topics import ALL_TOPICS
 
 # The services `backbone up` runs, with their HTTP ports on 127.0.0.1.
-# meetings is not built yet, so it has no process.
-SERVICE_PORTS: dict[ServiceName, int] = {"intake": 8101, "referral": 8102, "notify": 8104}
+SERVICE_PORTS: dict[ServiceName, int] = {"intake": 8101, "referral": 8102, "meetings": 8103, "notify": 8104}
 
-AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral")
+AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings")
 """Services that agencies call with their tokens."""
 
 Report = Callable[[str], None]

@@ -9,11 +9,12 @@ from fastapi import FastAPI
 from backbone import directory
 from backbone.service import ServiceRuntime, create_app
 from backbone.settings import ServiceSettings
-from schemas.events import ConsultationReceived
-from schemas.topics import INTAKE_EVENTS, REFERRAL_RESPONSES
+from schemas.events import ConsultationReceived, SupportPlanConfirmed
+from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_RESPONSES
 from services.referral.api import router
 from services.referral.casework import Casework
 from services.referral.ingress import ActionRequest, on_action
+from services.referral.plans import on_plan_confirmed
 from services.referral.policy import ReferralPolicy
 from services.referral.proposals import on_consultation_received
 from services.referral.timers import DeadlineTimers
@@ -39,8 +40,8 @@ def build_app(
     if runtime.credentials is None:
         raise ValueError("referral needs BACKBONE_CREDENTIALS_KEY: agencies authenticate with it")
     runtime.subscribe(
-        [INTAKE_EVENTS.name, REFERRAL_RESPONSES.name],
-        {ConsultationReceived: on_consultation_received(casework)},
+        [INTAKE_EVENTS.name, MEETINGS_EVENTS.name, REFERRAL_RESPONSES.name],
+        {ConsultationReceived: on_consultation_received(casework), SupportPlanConfirmed: on_plan_confirmed(casework)},
         records={REFERRAL_RESPONSES.name: (ActionRequest, on_action(casework, runtime.credentials))},
     )
     runtime.run_in_background("deadline_timers", lambda pool: DeadlineTimers(pool, casework).run())

@@ -36,7 +36,7 @@ from schemas.events import (
 from schemas.vocabulary import District, SupportDomain, Urgency
 from services.referral.lifecycle import Action, NotYourReferralError, State, may_act, transition
 from services.referral.policy import ReferralPolicy
-from services.referral.routing import candidates, lead_coordinator, needs_coordination, participants
+from services.referral.routing import Route, candidates, lead_coordinator, needs_coordination, participants
 
 
 @dataclass(frozen=True)
@@ -86,6 +86,13 @@ class Casework:
             )
         }
         route = next(iter(candidates(directory, need.district, need.domains, excluded=frozenset(tried))), None)
+        return await self.propose_to(conn, need, route, attempt=attempt, caused_by=caused_by, now=now)
+
+    async def propose_to(
+        self, conn: Connection, need: Need, route: Route | None, *, attempt: int, caused_by: Envelope, now: datetime
+    ) -> str | None:
+        """Propose the referral along `route`; with no route the case joins the coordination queue."""
+        directory = await self.current_directory(conn)
         if route is None:
             await self.queue(
                 conn, need.case_id, "no agency accepted: every candidate declined or has no capacity", now=now

@@ -7,8 +7,8 @@ from datetime import datetime, timedelta
 from pydantic import Field
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backbone.calendar import business_deadline
 from schemas.vocabulary import Urgency
-from services.referral.calendar import business_deadline
 
 
 class ReferralPolicy(BaseSettings):

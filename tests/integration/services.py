@@ -17,7 +17,7 @@ from schemas.vocabulary import AgencyType
 from services.intake.keys import IntakeKeys
 from tests.integration.kit import FAST_DELIVERY
 
-SKELETON: tuple[ServiceName, ...] = ("intake", "referral", "notify")
+SKELETON: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify")
 
 
 class RunningServices:

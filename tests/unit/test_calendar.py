@@ -4,8 +4,8 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
+from backbone.calendar import TOKYO, business_deadline, is_business_day
 from schemas.vocabulary import Urgency
-from services.referral.calendar import TOKYO, business_deadline, is_business_day
 from services.referral.policy import ReferralPolicy
 
 

@@ -1,4 +1,4 @@
-"""Business days of the city's offices, on the Japanese calendar, in Asia/Tokyo.
+"""Business days and fiscal years of the city's offices, on the Japanese calendar, in Asia/Tokyo.
 
 A business day is a weekday that is neither a national holiday (from the `holidays` package, which
 follows the Cabinet Office's list, substitute holidays included) nor one of the offices' New Year
@@ -38,3 +38,27 @@ def business_deadline(start: datetime, business_days: int) -> datetime:
         if is_business_day(day):
             counted += 1
     return datetime.combine(day, CLOSE_OF_BUSINESS, tzinfo=TOKYO)
+
+
+def next_business_day(day: date) -> date:
+    day += timedelta(days=1)
+    while not is_business_day(day):
+        day += timedelta(days=1)
+    return day
+
+
+def fiscal_year(moment: datetime) -> int:
+    """The Japanese fiscal year (April to March) of a moment, in Tokyo: 2023 for 1 April 2023 – 31 March 2024."""
+    local = moment.astimezone(TOKYO)
+    return local.year if local.month >= 4 else local.year - 1
+
+
+def reiwa(fiscal: int) -> str:
+    """令和N年度 for a fiscal year (令和元年度 = 2019)."""
+    number = fiscal - 2018
+    return f"令和{'元' if number == 1 else number}年度"
+
+
+def fiscal_year_bounds(fiscal: int) -> tuple[datetime, datetime]:
+    """[start, end) of a fiscal year, in Tokyo time."""
+    return datetime(fiscal, 4, 1, tzinfo=TOKYO), datetime(fiscal + 1, 4, 1, tzinfo=TOKYO)

@@ -1,0 +1,224 @@
+"""meetings' HTTP API: request, schedule, reschedule, cancel and hold meetings; confirm plans; invitations."""
+
+from __future__ import annotations
+
+from collections.abc import Awaitable, Callable
+from datetime import UTC, date, datetime
+from typing import Annotated, Any
+from uuid import UUID
+
+import asyncpg
+from fastapi import APIRouter, Query, Request, Response
+from fastapi.responses import JSONResponse
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+
+from backbone.agencies import Agency
+from backbone.calendar import fiscal_year_bounds, reiwa
+from backbone.callers import CallingAgency
+from backbone.db import Connection
+from backbone.http import problem
+from backbone.service import Runtime
+from schemas.events import MeetingKind, PlanRole
+from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
+from services.meetings.invitations import Invitation, render
+
+router = APIRouter(prefix="/v1", tags=["meetings"])
+
+
+class MeetingRequest(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    case_id: UUID
+    kind: MeetingKind
+    participants: tuple[str, ...] = Field(min_length=1, max_length=30)
+    reason: str = Field(default="requested", max_length=200)
+
+
+class Times(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    starts_at: AwareDatetime | None = Field(default=None, description="Absent: take the proposed time")
+    ends_at: AwareDatetime | None = None
+    participants: tuple[str, ...] | None = Field(default=None, description="Absent: keep the participants")
+
+
+class Cancellation(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    reason: str = Field(min_length=1, max_length=200)
+
+
+class Plan(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    goals: list[str] = Field(min_length=1, max_length=10, description="支援プランの目標 (kept here, never on the bus)")
+    roles: tuple[PlanRole, ...] = Field(min_length=1, max_length=20)
+    review_on: date
+
+
+def _book(request: Request) -> Casebook:
+    book: Casebook = request.app.state.casebook
+    return book
+
+
+def _refused(error: MeetingRefusedError) -> JSONResponse:
+    return problem(422, "The meeting cannot be held so", str(error), type_="urn:jp:fujisawa:welfare:problem:meeting")
+
+
+@router.post("/meetings", status_code=201, summary="Request a meeting for a case (a time is proposed)")
+async def request_meeting(body: MeetingRequest, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            event = await _book(request).propose(
+                conn,
+                case_id=body.case_id,
+                organizer=agency.id,
+                kind=body.kind,
+                participants=body.participants,
+                reason=body.reason,
+                now=datetime.now(UTC),
+            )
+    except MeetingRefusedError as error:
+        return _refused(error)
+    return event
+
+
+async def _change(
+    runtime: Runtime,
+    meeting_id: UUID,
+    agency: Agency,
+    request: Request,
+    change: Callable[[Connection, asyncpg.Record, Casebook], Awaitable[Any]],
+) -> Any:
+    book = _book(request)
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            meeting = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id)
+            if meeting is None:
+                return problem(404, "No such meeting", f"There is no meeting {meeting_id}.")
+            entry = book.directory.agency(agency.id)
+            if meeting["organizer"] != agency.id and not (entry and entry.coordinator):
+                return problem(403, "Not your meeting", "Only its organizer or a coordinator may change a meeting.")
+            if meeting["state"] in {"cancelled", "held"}:
+                return problem(409, "The meeting is over", f"It was {meeting['state']}; request a new one.")
+            return await change(conn, meeting, book)
+    except MeetingRefusedError as error:
+        return _refused(error)
+
+
+@router.post("/meetings/{meeting_id}/schedule", summary="Fix the time (the proposed one by default); reschedule")
+async def schedule(meeting_id: UUID, body: Times, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    async def fix(conn: Connection, meeting: asyncpg.Record, book: Casebook) -> Any:
+        return await book.schedule(
+            conn,
+            meeting,
+            starts_at=body.starts_at or meeting["starts_at"],
+            ends_at=body.ends_at or meeting["ends_at"],
+            participants=body.participants or tuple(meeting["participants"]),
+            now=datetime.now(UTC),
+        )
+
+    return await _change(runtime, meeting_id, agency, request, fix)
+
+
+@router.post("/meetings/{meeting_id}/cancel", summary="Cancel, with a reason")
+async def cancel(
+    meeting_id: UUID, body: Cancellation, request: Request, runtime: Runtime, agency: CallingAgency
+) -> Any:
+    return await _change(
+        runtime,
+        meeting_id,
+        agency,
+        request,
+        lambda conn, meeting, book: book.cancel(conn, meeting, body.reason, datetime.now(UTC)),
+    )
+
+
+@router.post("/meetings/{meeting_id}/held", summary="Record that the meeting took place")
+async def held(meeting_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    return await _change(
+        runtime, meeting_id, agency, request, lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC))
+    )
+
+
+@router.post("/meetings/{meeting_id}/plan", status_code=201, summary="Confirm the support plan (支援プラン)")
+async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    book = _book(request)
+    try:
+        async with runtime.pool.acquire() as conn, conn.transaction():
+            meeting = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id)
+            if meeting is None:
+                return problem(404, "No such meeting", f"There is no meeting {meeting_id}.")
+            if agency.id != meeting["organizer"]:
+                return problem(403, "Not your meeting", "The organizer confirms the plan the meeting agreed.")
+            return await book.confirm_plan(
+                conn,
+                meeting,
+                goals=body.goals,
+                roles=body.roles,
+                review_on=body.review_on,
+                by=agency.id,
+                now=datetime.now(UTC),
+            )
+    except MeetingRefusedError as error:
+        return _refused(error)
+
+
+async def _readable(runtime: Runtime, meeting_id: UUID, agency: Agency) -> asyncpg.Record | JSONResponse:
+    """A meeting's records go to its organizer and participants only (a 支援会議's to members, by the law)."""
+    meeting = await runtime.pool.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1", meeting_id)
+    if meeting is None or (agency.id != meeting["organizer"] and agency.id not in meeting["participants"]):
+        return problem(403, "Not disclosed", "Only the meeting's organizer and participants may see it.")
+    return meeting
+
+
+@router.get("/meetings/{meeting_id}", summary="A meeting (to its organizer and participants)")
+async def meeting(meeting_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
+    found = await _readable(runtime, meeting_id, agency)
+    return found if isinstance(found, JSONResponse) else meeting_view(found)
+
+
+@router.get(
+    "/meetings/{meeting_id}/invitation.ics",
+    summary="The invitation as iCalendar (RFC 5545)",
+    response_class=Response,
+    responses={200: {"content": {"text/calendar": {}}}},
+)
+async def invitation(meeting_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Response:
+    found = await _readable(runtime, meeting_id, agency)
+    if isinstance(found, JSONResponse):
+        return found
+    book = _book(request)
+
+    def address(agency_id: str) -> tuple[str, str]:
+        entry = book.directory.agency(agency_id)
+        return agency_id, entry.on_call if entry else f"{agency_id}@fujisawa-backbone.invalid"
+
+    text = render(
+        Invitation(
+            meeting_id=found["meeting_id"],
+            case_id=found["case_id"],
+            kind=MeetingKind(found["kind"]),
+            starts_at=found["starts_at"],
+            ends_at=found["ends_at"],
+            sequence=found["sequence"],
+            organizer=address(found["organizer"]),
+            attendees=tuple(address(a) for a in found["participants"]),
+            cancelled=found["state"] == "cancelled",
+        )
+    )
+    return Response(text, media_type="text/calendar; charset=utf-8")
+
+
+@router.get("/figures", summary="Meetings per fiscal year (April–March), by kind and outcome — the city's 実績")
+async def figures(runtime: Runtime, _: CallingAgency, fiscal_year: Annotated[int, Query(ge=2019, le=2100)]) -> Any:
+    start, end = fiscal_year_bounds(fiscal_year)
+    rows = await runtime.pool.fetch(
+        "SELECT kind, state, count(*) AS n FROM meetings WHERE starts_at >= $1 AND starts_at < $2 GROUP BY kind, state",
+        start,
+        end,
+    )
+    counts: dict[str, dict[str, int]] = {kind: {} for kind in MeetingKind}
+    for row in rows:
+        counts[row["kind"]][row["state"]] = row["n"]
+    return {"fiscal_year": fiscal_year, "label": reiwa(fiscal_year), "from": start, "until": end, "meetings": counts}

@@ -1,0 +1,315 @@
+"""Meetings against the database: proposals, scheduling, changes, plans, and what consent allows.
+
+Each function runs in the caller's transaction and writes its events through the outbox.
+"""
+
+from __future__ import annotations
+
+import json
+from dataclasses import dataclass
+from datetime import date, datetime
+from typing import Any
+from uuid import UUID, uuid4
+
+import asyncpg
+
+from backbone.db import Connection
+from backbone.directory import Directory
+from backbone.outbox import Outbox
+from schemas.events import (
+    ConsentPurpose,
+    ConsentScope,
+    MeetingCancelled,
+    MeetingHeld,
+    MeetingKind,
+    MeetingRequested,
+    MeetingRescheduled,
+    MeetingScheduled,
+    PlanRole,
+    SupportPlanConfirmed,
+)
+from schemas.vocabulary import District, Urgency
+from services.meetings import rules, scheduling
+from services.meetings.rules import AfterWithdrawal, Consent
+
+
+class MeetingRefusedError(Exception):
+    """The meeting cannot be held as asked; the message says what to change."""
+
+
+@dataclass(frozen=True)
+class Casebook:
+    directory: Directory
+    outbox: Outbox
+
+    async def consents_in_force(self, conn: Connection, case_id: UUID, now: datetime) -> list[Consent]:
+        rows = await conn.fetch(
+            "SELECT c.scope, c.purposes FROM consents c JOIN case_persons p USING (person_id) WHERE p.case_id = $1"
+            " AND c.withdrawn_at IS NULL AND (c.valid_until IS NULL OR c.valid_until > $2)",
+            case_id,
+            now,
+        )
+        return [
+            Consent(ConsentScope.model_validate_json(r["scope"]), frozenset(map(ConsentPurpose, r["purposes"])))
+            for r in rows
+        ]
+
+    async def busy(
+        self, conn: Connection, case_id: UUID, agencies: tuple[str, ...], *, besides: UUID | None = None
+    ) -> list[tuple[datetime, datetime]]:
+        """When the case, or any of the agencies, already has a meeting."""
+        rows = await conn.fetch(
+            "SELECT starts_at, ends_at FROM meetings WHERE state IN ('requested', 'scheduled')"
+            " AND (case_id = $1 OR participants && $2::text[]) AND meeting_id IS DISTINCT FROM $3",
+            case_id,
+            list(agencies),
+            besides,
+        )
+        return [(r["starts_at"], r["ends_at"]) for r in rows]
+
+    async def propose(
+        self,
+        conn: Connection,
+        *,
+        case_id: UUID,
+        organizer: str,
+        participants: tuple[str, ...],
+        reason: str,
+        now: datetime,
+        kind: MeetingKind | None = None,
+    ) -> MeetingRequested:
+        consents = await self.consents_in_force(conn, case_id, now)
+        if kind is None:
+            kind, participants = rules.lawful_proposal(participants, consents, self.directory)
+        found = rules.problems(kind, participants, consents, self.directory)
+        if found:
+            raise MeetingRefusedError("; ".join(found))
+        start, end = scheduling.propose(now, await self.busy(conn, case_id, participants))
+        meeting_id = uuid4()
+        await conn.execute(
+            "INSERT INTO meetings (meeting_id, case_id, kind, state, organizer, participants, starts_at, ends_at,"
+            " reason) VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8)",
+            meeting_id,
+            case_id,
+            kind,
+            organizer,
+            list(participants),
+            start,
+            end,
+            reason,
+        )
+        event = MeetingRequested(
+            case_id=case_id,
+            meeting_id=meeting_id,
+            kind=kind,
+            organizer=organizer,
+            participants=participants,
+            proposed_start=start,
+            proposed_end=end,
+            reason=reason,
+        )
+        await self.outbox.add(conn, event)
+        return event
+
+    async def schedule(
+        self,
+        conn: Connection,
+        meeting: asyncpg.Record,
+        *,
+        starts_at: datetime,
+        ends_at: datetime,
+        participants: tuple[str, ...],
+        now: datetime,
+    ) -> MeetingScheduled:
+        """Fix the time (first scheduling, or a reschedule: SEQUENCE + 1), after checking law and clashes."""
+        kind = MeetingKind(meeting["kind"])
+        if starts_at <= now:
+            raise MeetingRefusedError("the meeting must start in the future")
+        if not scheduling.within_business_hours(starts_at, ends_at):
+            raise MeetingRefusedError("the meeting must be on one business day between 8:30 and 17:15 (Tokyo)")
+        found = rules.problems(
+            kind, participants, await self.consents_in_force(conn, meeting["case_id"], now), self.directory
+        )
+        if found:
+            raise MeetingRefusedError("; ".join(found))
+        busy = await self.busy(conn, meeting["case_id"], participants, besides=meeting["meeting_id"])
+        if scheduling.overlaps(starts_at, ends_at, busy):
+            raise MeetingRefusedError("the case or one of the agencies already has a meeting then; choose another time")
+        first = meeting["state"] == "requested"
+        sequence = meeting["sequence"] + (0 if first else 1)
+        await conn.execute(
+            "UPDATE meetings SET state = 'scheduled', starts_at = $2, ends_at = $3, participants = $4, sequence = $5,"
+            " updated_at = $6 WHERE meeting_id = $1",
+            meeting["meeting_id"],
+            starts_at,
+            ends_at,
+            list(participants),
+            sequence,
+            now,
+        )
+        model = MeetingScheduled if first else MeetingRescheduled
+        event = model(
+            case_id=meeting["case_id"],
+            meeting_id=meeting["meeting_id"],
+            kind=kind,
+            organizer=meeting["organizer"],
+            participants=participants,
+            starts_at=starts_at,
+            ends_at=ends_at,
+            sequence=sequence,
+        )
+        await self.outbox.add(conn, event)
+        return event
+
+    async def cancel(self, conn: Connection, meeting: asyncpg.Record, reason: str, now: datetime) -> MeetingCancelled:
+        sequence = meeting["sequence"] + 1
+        await conn.execute(
+            "UPDATE meetings SET state = 'cancelled', sequence = $2, reason = $3, updated_at = $4"
+            " WHERE meeting_id = $1",
+            meeting["meeting_id"],
+            sequence,
+            reason,
+            now,
+        )
+        event = MeetingCancelled(
+            case_id=meeting["case_id"],
+            meeting_id=meeting["meeting_id"],
+            kind=MeetingKind(meeting["kind"]),
+            organizer=meeting["organizer"],
+            participants=tuple(meeting["participants"]),
+            reason=reason,
+            sequence=sequence,
+        )
+        await self.outbox.add(conn, event)
+        return event
+
+    async def hold(self, conn: Connection, meeting: asyncpg.Record, now: datetime) -> MeetingHeld:
+        if meeting["starts_at"] > now:
+            raise MeetingRefusedError("a meeting can be recorded as held only once it has started")
+        await conn.execute(
+            "UPDATE meetings SET state = 'held', updated_at = $2 WHERE meeting_id = $1", meeting["meeting_id"], now
+        )
+        event = MeetingHeld(
+            case_id=meeting["case_id"],
+            meeting_id=meeting["meeting_id"],
+            kind=MeetingKind(meeting["kind"]),
+            organizer=meeting["organizer"],
+            participants=tuple(meeting["participants"]),
+            held_at=now,
+        )
+        await self.outbox.add(conn, event)
+        return event
+
+    async def confirm_plan(
+        self,
+        conn: Connection,
+        meeting: asyncpg.Record,
+        *,
+        goals: list[str],
+        roles: tuple[PlanRole, ...],
+        review_on: date,
+        by: str,
+        now: datetime,
+    ) -> SupportPlanConfirmed:
+        if meeting["kind"] != MeetingKind.CONSENT_BASED:
+            raise MeetingRefusedError("only a 重層的支援会議 (consent-based) confirms a support plan")
+        if meeting["state"] != "held":
+            raise MeetingRefusedError("record the meeting as held before confirming its plan")
+        outsiders = sorted({role.agency for role in roles} - set(meeting["participants"]))
+        if outsiders:
+            raise MeetingRefusedError(f"plan roles for agencies not in the meeting: {', '.join(outsiders)}")
+        if review_on <= now.date():
+            raise MeetingRefusedError("the review date must be in the future")
+        case = await conn.fetchrow("SELECT district, urgency FROM case_persons WHERE case_id = $1", meeting["case_id"])
+        plan_id = uuid4()
+        inserted = await conn.fetchval(
+            "INSERT INTO plans (plan_id, meeting_id, case_id, goals, roles, review_on, confirmed_by)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (meeting_id) DO NOTHING RETURNING true",
+            plan_id,
+            meeting["meeting_id"],
+            meeting["case_id"],
+            json.dumps(goals, ensure_ascii=False),
+            json.dumps([role.model_dump() for role in roles]),
+            review_on,
+            by,
+        )
+        if not inserted:
+            raise MeetingRefusedError("this meeting's plan is confirmed already")
+        event = SupportPlanConfirmed(
+            case_id=meeting["case_id"],
+            plan_id=plan_id,
+            meeting_id=meeting["meeting_id"],
+            organizer=by,
+            district=District(case["district"]) if case else District.FUJISAWA,
+            urgency=Urgency(case["urgency"]) if case else Urgency.NORMAL,
+            roles=roles,
+            review_on=review_on,
+            goal_count=len(goals),
+        )
+        await self.outbox.add(conn, event)
+        return event
+
+    async def consent_withdrawn(self, conn: Connection, person_id: UUID, now: datetime) -> None:
+        """RULE (rules.after_withdrawal): future consent-based meetings are converted or cancelled."""
+        meetings = await conn.fetch(
+            "SELECT m.* FROM meetings m JOIN case_persons p USING (case_id) WHERE p.person_id = $1"
+            " AND m.kind = 'consent-based' AND m.state IN ('requested', 'scheduled') AND m.starts_at > $2 FOR UPDATE",
+            person_id,
+            now,
+        )
+        for meeting in meetings:
+            participants = tuple(meeting["participants"])
+            remaining = await self.consents_in_force(conn, meeting["case_id"], now)
+            decision = rules.after_withdrawal(MeetingKind.CONSENT_BASED, participants, remaining, self.directory)
+            if decision is AfterWithdrawal.CANCEL:
+                await self.cancel(conn, meeting, "consent withdrawn; some participants are not 支援会議 members", now)
+            elif decision is AfterWithdrawal.CONVERT:
+                await conn.execute(
+                    "UPDATE meetings SET kind = 'confidential', flag = $2 WHERE meeting_id = $1",
+                    meeting["meeting_id"],
+                    "converted to 支援会議: consent withdrawn",
+                )
+                converted = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1", meeting["meeting_id"])
+                if converted is not None:
+                    await self._announce_change(conn, converted, now)
+
+    async def _announce_change(self, conn: Connection, meeting: asyncpg.Record, now: datetime) -> None:
+        sequence = meeting["sequence"] + 1
+        await conn.execute(
+            "UPDATE meetings SET sequence = $2, updated_at = $3 WHERE meeting_id = $1",
+            meeting["meeting_id"],
+            sequence,
+            now,
+        )
+        await self.outbox.add(
+            conn,
+            MeetingRescheduled(
+                case_id=meeting["case_id"],
+                meeting_id=meeting["meeting_id"],
+                kind=MeetingKind(meeting["kind"]),
+                organizer=meeting["organizer"],
+                participants=tuple(meeting["participants"]),
+                starts_at=meeting["starts_at"],
+                ends_at=meeting["ends_at"],
+                sequence=sequence,
+            ),
+        )
+
+
+def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
+    return {
+        key: row[key]
+        for key in (
+            "meeting_id",
+            "case_id",
+            "kind",
+            "state",
+            "organizer",
+            "participants",
+            "starts_at",
+            "ends_at",
+            "sequence",
+            "reason",
+            "flag",
+        )
+    }

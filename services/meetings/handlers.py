@@ -1,0 +1,80 @@
+"""What meetings learns from the other services' events, in the consumer's transaction.
+
+Ordering: intake's events of one person's case arrive in order (keyed by case); ConsentRecorded and
+ConsentWithdrawn may interleave with referral's CoordinationRequested from another topic. The rule is
+deterministic whatever the interleaving: a proposal uses the consent in force when it is made, a
+withdrawal re-checks every future consent-based meeting when it arrives, and scheduling re-checks the law.
+"""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+
+from backbone.db import Connection
+from backbone.delivery import Handler
+from backbone.records import Received
+from schemas.events import ConsentRecorded, ConsentWithdrawn, ConsultationReceived, CoordinationRequested
+from services.meetings.casebook import Casebook, MeetingRefusedError
+
+
+def on_consultation(conn_book: Casebook) -> Handler[ConsultationReceived]:
+    async def handle(conn: Connection, received: Received[ConsultationReceived]) -> None:
+        event = received.event
+        await conn.execute(
+            "INSERT INTO case_persons (case_id, person_id, district, urgency) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT (case_id) DO NOTHING",
+            event.case_id,
+            event.person_id,
+            event.district,
+            event.urgency,
+        )
+
+    return handle
+
+
+def on_consent_recorded(_: Casebook) -> Handler[ConsentRecorded]:
+    async def handle(conn: Connection, received: Received[ConsentRecorded]) -> None:
+        event = received.event
+        await conn.execute(
+            "INSERT INTO consents (consent_id, person_id, scope, purposes, valid_until) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT DO NOTHING",
+            event.consent_id,
+            event.person_id,
+            event.scope.model_dump_json(),
+            list(event.purposes),
+            event.valid_until,
+        )
+
+    return handle
+
+
+def on_consent_withdrawn(book: Casebook) -> Handler[ConsentWithdrawn]:
+    async def handle(conn: Connection, received: Received[ConsentWithdrawn]) -> None:
+        event = received.event
+        await conn.execute(
+            "UPDATE consents SET withdrawn_at = $2 WHERE consent_id = $1", event.consent_id, event.withdrawn_at
+        )
+        await book.consent_withdrawn(conn, event.person_id, datetime.now(UTC))
+
+    return handle
+
+
+def on_coordination_requested(book: Casebook) -> Handler[CoordinationRequested]:
+    async def handle(conn: Connection, received: Received[CoordinationRequested]) -> None:
+        event = received.event
+        try:
+            async with conn.transaction():
+                await book.propose(
+                    conn,
+                    case_id=event.case_id,
+                    organizer=event.coordinator,
+                    participants=event.participants,
+                    reason=event.reason,
+                    now=datetime.now(UTC),
+                )
+        except MeetingRefusedError:
+            # No lawful meeting can be proposed (no member agency among them): the coordinator convenes one
+            # by hand through the API; the case stays visible in referral's coordination queue meanwhile.
+            return
+
+    return handle
