@@ -56,16 +56,19 @@ class Casebook:
 
     async def busy(
         self, conn: Connection, case_id: UUID, agencies: tuple[str, ...], *, besides: UUID | None = None
-    ) -> list[tuple[datetime, datetime]]:
-        """When the case, or any of the agencies, already has a meeting."""
+    ) -> scheduling.Busy:
+        """When the case, and each of the agencies, already has a meeting (besides this one)."""
         rows = await conn.fetch(
-            "SELECT starts_at, ends_at FROM meetings WHERE state IN ('requested', 'scheduled')"
+            "SELECT case_id, participants, starts_at, ends_at FROM meetings WHERE state IN ('requested', 'scheduled')"
             " AND (case_id = $1 OR participants && $2::text[]) AND meeting_id IS DISTINCT FROM $3",
             case_id,
             list(agencies),
             besides,
         )
-        return [(r["starts_at"], r["ends_at"]) for r in rows]
+        times = {
+            agency: [(r["starts_at"], r["ends_at"]) for r in rows if agency in r["participants"]] for agency in agencies
+        }
+        return scheduling.Busy([(r["starts_at"], r["ends_at"]) for r in rows if r["case_id"] == case_id], times)
 
     async def propose(
         self,
@@ -84,7 +87,10 @@ class Casebook:
         found = rules.problems(kind, participants, consents, self.directory)
         if found:
             raise MeetingRefusedError("; ".join(found))
-        start, end = scheduling.propose(now, await self.busy(conn, case_id, participants))
+        try:
+            start, end = scheduling.propose(now, await self.busy(conn, case_id, participants))
+        except scheduling.NoSlotError as error:
+            raise MeetingRefusedError(str(error)) from None
         meeting_id = uuid4()
         await conn.execute(
             "INSERT INTO meetings (meeting_id, case_id, kind, state, organizer, participants, starts_at, ends_at,"
@@ -133,8 +139,10 @@ class Casebook:
         if found:
             raise MeetingRefusedError("; ".join(found))
         busy = await self.busy(conn, meeting["case_id"], participants, besides=meeting["meeting_id"])
-        if scheduling.overlaps(starts_at, ends_at, busy):
-            raise MeetingRefusedError("the case or one of the agencies already has a meeting then; choose another time")
+        if not busy.free(starts_at, ends_at):
+            raise MeetingRefusedError(
+                "the case already has a meeting then, or an agency is fully booked; choose another time"
+            )
         first = meeting["state"] == "requested"
         sequence = meeting["sequence"] + (0 if first else 1)
         await conn.execute(
