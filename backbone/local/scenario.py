@@ -92,7 +92,61 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     _show("trace id / トレースID", ", ".join(sorted(t or "-" for t in traces)))
     verdict = "one trace spans intake, referral and notify" if len(traces) == 1 else "TRACE BROKEN"
     print(f"\n{verdict}; end to end in {time.monotonic() - began:.2f}s")
-    return 0 if len(traces) == 1 else 1
+    meeting_ok = follow_a_multi_agency_case(stack, within=within)
+    return 0 if len(traces) == 1 and meeting_ok else 1
+
+
+EIGHT_FIFTY = {
+    # An 8050 household found on an outreach visit by the 鵠沼 CSW: an ageing mother and a son withdrawn for
+    # years. Both agree that the programme's agencies may meet about them. (A fictional household.)
+    "receiving_agency": "csw-kugenuma",
+    "staff_id": "csw-k-03",
+    "channel": "outreach",
+    "district": "kugenuma",
+    "domains": ["elderly", "withdrawal", "8050"],
+    "personal": {"summary": "母親(80代)の介護と、長年ひきこもりの息子(50代)。", "person": {"family_name": "鵠沼"}},
+    "consent": {
+        "scope": {"all_programme_agencies": True},
+        "purposes": ["support", "case-meeting"],
+        "method": "written",
+    },
+}
+
+
+def follow_a_multi_agency_case(stack: LocalStack, *, within: float) -> bool:
+    """A case for several agencies: coordination, a lawful 重層的支援会議 proposed, scheduled, invited to."""
+    print("\n多機関協働 / multi-agency case: an 8050 household …")
+    csw = issue_agency_token(stack, "csw-kugenuma", AgencyType.DISTRICT_CSW)
+    coordinator = issue_agency_token(stack, "backup-fujisawa-shakyo", AgencyType.SELF_RELIANCE_COUNCIL)
+    with httpx.Client(timeout=10) as http:
+        answer = http.post(
+            f"{stack.base_url('intake')}/v1/consultations",
+            json=EIGHT_FIFTY,
+            headers={"Authorization": f"Bearer {csw}", "Idempotency-Key": str(uuid.uuid4())},
+        )
+        answer.raise_for_status()
+        case_id = answer.json()["case_id"]
+        _show("case / ケース", case_id)
+        meetings = httpx.Client(
+            base_url=stack.base_url("meetings"), headers={"Authorization": f"Bearer {coordinator}"}, timeout=10
+        )
+        deadline = time.monotonic() + within
+        proposal = None
+        while proposal is None and time.monotonic() < deadline:
+            found = meetings.get("/v1/meetings", params={"case_id": case_id}).json()
+            proposal = found[0] if found else None
+            time.sleep(0.2)
+        if proposal is None:
+            print("  no meeting was proposed; check `backbone status` and the meetings log")
+            return False
+        _show("meeting / 会議", f"{proposal['kind']} proposed for {', '.join(proposal['participants'])}")
+        scheduled = meetings.post(f"/v1/meetings/{proposal['meeting_id']}/schedule", json={}).json()
+        _show("scheduled / 日程", f"{_tokyo(scheduled['starts_at'])} (sequence {scheduled['sequence']})")
+        ics = meetings.get(f"/v1/meetings/{proposal['meeting_id']}/invitation.ics").text
+        summary = next(line for line in ics.splitlines() if line.startswith("SUMMARY"))
+        _show("invitation / 招待 (.ics)", summary.removeprefix("SUMMARY:"))
+        print("  (the meeting confirms its support plan once held; each role then becomes a referral)")
+    return True
 
 
 def _show_acceptance(stack: LocalStack, referral: dict[str, Any]) -> None:

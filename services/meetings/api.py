@@ -172,6 +172,16 @@ async def _readable(runtime: Runtime, meeting_id: UUID, agency: Agency) -> async
     return meeting
 
 
+@router.get("/meetings", summary="A case's meetings that your agency organises or attends")
+async def meetings_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgency) -> list[dict[str, Any]]:
+    rows = await runtime.pool.fetch(
+        "SELECT * FROM meetings WHERE case_id = $1 AND (organizer = $2 OR $2 = ANY(participants)) ORDER BY starts_at",
+        case_id,
+        agency.id,
+    )
+    return [meeting_view(row) for row in rows]
+
+
 @router.get("/meetings/{meeting_id}", summary="A meeting (to its organizer and participants)")
 async def meeting(meeting_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
     found = await _readable(runtime, meeting_id, agency)
