@@ -169,13 +169,9 @@ class RejectionReason(BaseModel):
     message: str
 
 
-class SubmissionRejected(Event):
-    """A submission on the ingress topic was refused; addressed to the submitting agency, with the reasons."""
+class IngressRejection(Event):
+    """An agency's ingress record was refused: addressed (and keyed) to that agency, with the reasons."""
 
-    TYPE = TYPE_PREFIX + "intake.submission.rejected.v1"
-    TOPIC = INTAKE_EVENTS
-
-    submission_id: str = Field(description="The `ce_id` of the refused ingress record")
     agency: AgencyId
     reasons: tuple[RejectionReason, ...] = Field(min_length=1)
     rejected_at: AwareDatetime
@@ -185,6 +181,15 @@ class SubmissionRejected(Event):
 
     def subject(self) -> str:
         return f"agency/{self.agency}"
+
+
+class SubmissionRejected(IngressRejection):
+    """A submission on the ingress topic was refused."""
+
+    TYPE = TYPE_PREFIX + "intake.submission.rejected.v1"
+    TOPIC = INTAKE_EVENTS
+
+    submission_id: str = Field(description="The `ce_id` of the refused ingress record")
 
 
 class ReferralProposed(CaseEvent):
@@ -319,22 +324,13 @@ class CoordinationRequested(CaseEvent):
     requested_at: AwareDatetime
 
 
-class ReferralActionRejected(Event):
-    """An agency's action on the ingress topic was refused; addressed to that agency, with the reason."""
+class ReferralActionRejected(IngressRejection):
+    """An agency's action on a referral, sent on the ingress topic, was refused."""
 
     TYPE = TYPE_PREFIX + "referral.action.rejected.v1"
     TOPIC = REFERRAL_EVENTS
 
     action_id: str = Field(description="The `ce_id` of the refused ingress record")
-    agency: AgencyId
-    reasons: tuple[RejectionReason, ...] = Field(min_length=1)
-    rejected_at: AwareDatetime
-
-    def record_key(self) -> str:
-        return self.agency
-
-    def subject(self) -> str:
-        return f"agency/{self.agency}"
 
 
 class MeetingKind(StrEnum):
