@@ -23,6 +23,10 @@ def _national_holidays(year: int) -> frozenset[date]:
     return frozenset(holidays.country_holidays("JP", years=year))
 
 
+def is_national_holiday(day: date) -> bool:
+    return day in _national_holidays(day.year)
+
+
 def is_business_day(day: date) -> bool:
     return (
         day.weekday() < 5 and day not in _national_holidays(day.year) and (day.month, day.day) not in NEW_YEAR_CLOSING

@@ -47,11 +47,11 @@ class Outbox:
         conn: Connection,
         event: Event,
         *,
-        caused_by: Envelope | None = None,
+        caused_by: Envelope | UUID | None = None,
         event_id: UUID | None = None,
     ) -> Envelope:
-        """Write `event` to the outbox in the caller's transaction; `event_id` when the caller needs
-        to store the id in its own row first."""
+        """Write `event` to the outbox in the caller's transaction. `caused_by` is the event (or its id) that
+        led to this one; `event_id` when the caller needs to store the id in its own row first."""
         envelope = Envelope(
             id=event_id or uuid4(),
             source=self.source,
@@ -60,7 +60,7 @@ class Outbox:
             subject=event.subject(),
             dataschema=event.dataschema(),
             correlationid=event.record_key(),
-            causationid=str(caused_by.id) if caused_by else None,
+            causationid=str(caused_by.id if isinstance(caused_by, Envelope) else caused_by) if caused_by else None,
         )
         headers = envelope.to_headers()
         inject_trace_headers(headers)

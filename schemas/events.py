@@ -445,6 +445,49 @@ class NotificationDelivered(CaseEvent):
     delivered_at: AwareDatetime
 
 
+class NotificationFailed(CaseEvent):
+    """A notification could not be delivered after every try; it stays visible in notify."""
+
+    TYPE = TYPE_PREFIX + "notify.notification.failed.v1"
+    TOPIC = NOTIFY_EVENTS
+
+    notification_id: UUID
+    cause_event_id: UUID
+    category: str
+    recipient_agency: AgencyId
+    recipient_role: str
+    channel: str
+    attempts: int = Field(ge=1)
+    last_error: str = Field(max_length=300, description="What the channel answered; never personal data")
+    failed_at: AwareDatetime
+
+
+class NotificationAcknowledged(CaseEvent):
+    """The person on call confirmed they have seen it."""
+
+    TYPE = TYPE_PREFIX + "notify.notification.acknowledged.v1"
+    TOPIC = NOTIFY_EVENTS
+
+    notification_id: UUID
+    recipient_agency: AgencyId
+    acknowledged_at: AwareDatetime
+    via: Literal["link", "api", "webhook"]
+
+
+class NotificationEscalated(CaseEvent):
+    """Nobody acknowledged in time: the next rung of the ladder is told."""
+
+    TYPE = TYPE_PREFIX + "notify.notification.escalated.v1"
+    TOPIC = NOTIFY_EVENTS
+
+    notification_id: UUID = Field(description="The unacknowledged notification")
+    next_notification_id: UUID
+    recipient_agency: AgencyId
+    from_role: str
+    to_role: str
+    escalated_at: AwareDatetime
+
+
 EVENT_TYPES: dict[str, type[Event]] = {
     model.TYPE: model
     for model in (
@@ -471,6 +514,9 @@ EVENT_TYPES: dict[str, type[Event]] = {
         MeetingHeld,
         SupportPlanConfirmed,
         NotificationDelivered,
+        NotificationFailed,
+        NotificationAcknowledged,
+        NotificationEscalated,
     )
 }
 """Every event type the backbone publishes, by its CloudEvents `type`."""

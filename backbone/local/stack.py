@@ -13,6 +13,7 @@ import httpx
 
 from backbone.kafka import ensure_topics
 from backbone.local.kafka import LocalKafka, LocalRuntimeError
+from backbone.local.mail import LocalMail
 from backbone.local.paths import LocalPaths
 from backbone.local.postgres import LocalPostgres, LocalSecrets
 from backbone.local.processes import ManagedProcess
@@ -22,7 +23,7 @@ from schemas.topics import ALL_TOPICS
 # The services `backbone up` runs, with their HTTP ports on 127.0.0.1.
 SERVICE_PORTS: dict[ServiceName, int] = {"intake": 8101, "referral": 8102, "meetings": 8103, "notify": 8104}
 
-AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings")
+AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify")
 """Services that agencies call with their tokens."""
 
 Report = Callable[[str], None]
@@ -33,11 +34,12 @@ class LocalStack:
     paths: LocalPaths
     kafka: LocalKafka
     postgres: LocalPostgres
+    mail: LocalMail
 
     @classmethod
     def default(cls) -> LocalStack:
         paths = LocalPaths.default()
-        return cls(paths, LocalKafka(paths), LocalPostgres(paths))
+        return cls(paths, LocalKafka(paths), LocalPostgres(paths), LocalMail(paths))
 
     def settings_for(self, service: ServiceName) -> ServiceSettings:
         """What a service needs to run against this stack (tests use this too)."""
@@ -66,11 +68,13 @@ class LocalStack:
         report(f"Topics: {len(ALL_TOPICS)} declared, {len(created)} created now")
 
     def up_services(self, report: Report) -> None:
+        report(self.mail.start())
         for service in SERVICE_PORTS:
             report(self._start_service(service))
 
     def down(self, report: Report) -> None:
         self.down_services(report)
+        report(self.mail.stop())
         report(self.kafka.stop())
         report(self.postgres.stop())
 
@@ -80,7 +84,7 @@ class LocalStack:
                 report(f"{service}: stopped")
 
     def status(self) -> list[str]:
-        lines = [self.kafka.status(), self.postgres.status()]
+        lines = [self.kafka.status(), self.postgres.status(), self.mail.status()]
         for service in SERVICE_PORTS:
             pid = self._process(service).pid()
             state = f"running (pid {pid}) on {self.base_url(service)}" if pid else "stopped"

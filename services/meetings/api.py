@@ -17,10 +17,10 @@ from backbone.calendar import fiscal_year_bounds, reiwa
 from backbone.callers import CallingAgency
 from backbone.db import Connection
 from backbone.http import problem
+from backbone.invitations import Invitation, render
 from backbone.service import Runtime
 from schemas.events import MeetingKind, PlanRole
 from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
-from services.meetings.invitations import Invitation, render
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 

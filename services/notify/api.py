@@ -1,37 +1,155 @@
-"""notify's HTTP API: what was delivered for a case."""
+"""notify's HTTP API: rosters, the notifications of a case, and acknowledgement (by link, API or signed request)."""
 
 from __future__ import annotations
 
-from datetime import datetime
+from datetime import UTC, datetime
+from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter
-from pydantic import BaseModel
+from fastapi import APIRouter, Header, Query, Request
+from fastapi.responses import HTMLResponse, JSONResponse
+from pydantic import ValidationError
 
+from backbone.callers import CallingAgency
+from backbone.db import Connection
+from backbone.http import problem
+from backbone.records import validation_problems
 from backbone.service import Runtime
+from schemas.events import NotificationAcknowledged
+from services.notify import channels
+from services.notify.deliveries import Notifier
+from services.notify.rosters import Roster
 
-router = APIRouter(prefix="/v1", tags=["notifications"])
+router = APIRouter(prefix="/v1")
 
-
-class DeliveryView(BaseModel):
-    notification_id: UUID
-    case_id: UUID
-    cause_event_id: UUID
-    category: str
-    recipient_agency: str
-    recipient_role: str
-    channel: str
-    urgency: str
-    delivered_at: datetime
-    event_id: UUID
-    trace_id: str | None
+VIEW = (
+    "notification_id, case_id, cause_event_id, category, recipient_agency, recipient_role, channel, urgency,"
+    " state, attempts, last_error, delivered_at, acknowledged_at, escalated_at, event_id, trace_id"
+)
 
 
-@router.get("/notifications", response_model=list[DeliveryView], summary="Notifications delivered for a case")
-async def notifications_of_case(case_id: UUID, runtime: Runtime) -> list[DeliveryView]:
-    rows = await runtime.pool.fetch(
-        "SELECT notification_id, case_id, cause_event_id, category, recipient_agency, recipient_role, channel,"
-        " urgency, delivered_at, event_id, trace_id FROM deliveries WHERE case_id = $1 ORDER BY delivered_at",
-        case_id,
+def _notifier(request: Request) -> Notifier:
+    notifier: Notifier = request.app.state.notifier
+    return notifier
+
+
+@router.get("/notifications", tags=["notifications"], summary="Notifications for a case, as delivered so far")
+async def notifications_of_case(case_id: UUID, runtime: Runtime) -> list[dict[str, Any]]:
+    rows = await runtime.pool.fetch(f"SELECT {VIEW} FROM deliveries WHERE case_id = $1 ORDER BY created_at", case_id)  # noqa: S608 - constant columns
+    return [dict(row) for row in rows]
+
+
+@router.get("/rosters/me", tags=["rosters"], summary="Your agency's on-call roster (the default if none is registered)")
+async def my_roster(request: Request, runtime: Runtime, agency: CallingAgency) -> Roster:
+    async with runtime.pool.acquire() as conn:
+        return await _notifier(request).roster(conn, agency.id)
+
+
+@router.put("/rosters/me", tags=["rosters"], summary="Register your agency's roster (validated: no gaps, no overlaps)")
+async def register_roster(request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    try:
+        roster = Roster.model_validate_json(await request.body())
+    except ValidationError as error:
+        return problem(
+            422,
+            "The roster is not valid",
+            "Correct the problems listed in `errors` and send it again.",
+            type_="urn:jp:fujisawa:welfare:problem:roster",
+            errors=[{"field": field, "message": message} for field, message in validation_problems(error)],
+        )
+    await runtime.pool.execute(
+        "INSERT INTO rosters (agency_id, roster) VALUES ($1, $2)"
+        " ON CONFLICT (agency_id) DO UPDATE SET roster = EXCLUDED.roster, updated_at = now()",
+        agency.id,
+        roster.model_dump_json(),
     )
-    return [DeliveryView.model_validate(dict(row)) for row in rows]
+    return {
+        "agency": agency.id,
+        "webhook_secret": _notifier(request).webhook_secret(agency.id).hex(),
+        "note": "Verify the X-Backbone-Signature of every webhook with this secret (see the README).",
+    }
+
+
+@router.post(
+    "/notifications/{notification_id}/acknowledge",
+    tags=["notifications"],
+    summary="Acknowledge, as the agency (bearer token) or by a request signed with the webhook secret",
+)
+async def acknowledge(
+    notification_id: UUID,
+    request: Request,
+    runtime: Runtime,
+    signature: Annotated[str | None, Header(alias="X-Backbone-Signature")] = None,
+    agency_header: Annotated[str | None, Header(alias="X-Backbone-Agency")] = None,
+) -> Any:
+    notifier = _notifier(request)
+    if signature is not None and agency_header is not None:
+        if not channels.verify(notifier.webhook_secret(agency_header), await request.body(), signature):
+            return problem(
+                401, "Bad signature", "Sign `<t>.<body>` with your webhook secret; t must be within 5 minutes."
+            )
+        agency, via = agency_header, "webhook"
+    else:
+        from backbone.callers import _calling_agency  # noqa: PLC0415 - the bearer path, resolved by hand
+
+        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
+        caller = await _calling_agency(runtime, _bearer_of(token))
+        agency, via = caller.id, "api"
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        return await _acknowledge(conn, notifier, notification_id, agency, via)
+
+
+@router.get(
+    "/ack/{notification_id}",
+    tags=["notifications"],
+    response_class=HTMLResponse,
+    summary="The link in a notification: acknowledges it (確認しました)",
+)
+async def acknowledge_by_link(
+    notification_id: UUID, request: Request, runtime: Runtime, token: Annotated[str, Query()]
+) -> Any:
+    notifier = _notifier(request)
+    if token != notifier.ack_token(notification_id):
+        return HTMLResponse("<p>このリンクは無効です / This link is not valid.</p>", status_code=404)
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        agency = await conn.fetchval(
+            "SELECT recipient_agency FROM deliveries WHERE notification_id = $1", notification_id
+        )
+        answer = await _acknowledge(conn, notifier, notification_id, agency or "", "link")
+    if isinstance(answer, JSONResponse):
+        return HTMLResponse("<p>このリンクは無効です / This link is not valid.</p>", status_code=answer.status_code)
+    return HTMLResponse("<p>確認しました。ありがとうございます / Acknowledged. Thank you.</p>")
+
+
+async def _acknowledge(conn: Connection, notifier: Notifier, notification_id: UUID, agency: str, via: str) -> Any:
+    row = await conn.fetchrow(
+        "SELECT case_id, recipient_agency, acknowledged_at FROM deliveries WHERE notification_id = $1 FOR UPDATE",
+        notification_id,
+    )
+    if row is None or row["recipient_agency"] != agency:
+        return problem(404, "No such notification for your agency", "Check the notification id in the message.")
+    if row["acknowledged_at"] is None:
+        now = datetime.now(UTC)
+        await conn.execute(
+            "UPDATE deliveries SET acknowledged_at = $2, acknowledged_via = $3 WHERE notification_id = $1",
+            notification_id,
+            now,
+            via,
+        )
+        await notifier.outbox.add(
+            conn,
+            NotificationAcknowledged(
+                case_id=row["case_id"],
+                notification_id=notification_id,
+                recipient_agency=agency,
+                acknowledged_at=now,
+                via=via,
+            ),
+        )
+    return {"notification_id": notification_id, "acknowledged": True}
+
+
+def _bearer_of(token: str) -> Any:
+    from fastapi.security import HTTPAuthorizationCredentials  # noqa: PLC0415
+
+    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None

@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import uuid
-from collections.abc import AsyncIterator
+from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
 
 import asyncpg
@@ -15,6 +15,7 @@ from backbone.kafka import create_producer
 from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import LocalStack
 from backbone.settings import DatabaseSettings, KafkaSettings
+from tests.integration.receivers import SmtpCatcher, WebhookReceiver
 from tests.integration.services import RunningServices, running
 
 KIT_MIGRATIONS = Path(__file__).parent / "kit_migrations"
@@ -67,8 +68,24 @@ def consumer_name() -> str:
 
 
 @pytest.fixture(scope="session")
-async def services(stack: LocalStack) -> AsyncIterator[RunningServices]:
+def smtp() -> Iterator[SmtpCatcher]:
+    catcher = SmtpCatcher()
+    catcher.start()
+    yield catcher
+    catcher.stop()
+
+
+@pytest.fixture(scope="session")
+def webhooks() -> Iterator[WebhookReceiver]:
+    receiver = WebhookReceiver()
+    receiver.start()
+    yield receiver
+    receiver.stop()
+
+
+@pytest.fixture(scope="session")
+async def services(stack: LocalStack, smtp: SmtpCatcher) -> AsyncIterator[RunningServices]:
     # Service processes left by `backbone up` would share the consumer groups and the outbox relays.
     stack.down_services(print)
-    async with running(stack) as services:
+    async with running(stack, smtp_port=smtp.port) as services:
         yield services

@@ -15,6 +15,7 @@ from backbone.service import ServiceRuntime
 from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
 from services.intake.keys import IntakeKeys
+from services.notify.settings import NotifySettings
 from tests.integration.kit import FAST_DELIVERY
 
 SKELETON: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify")
@@ -51,12 +52,22 @@ class RunningServices:
 
 
 @contextlib.asynccontextmanager
-async def running(stack: LocalStack) -> AsyncIterator[RunningServices]:
+async def running(stack: LocalStack, *, smtp_port: int) -> AsyncIterator[RunningServices]:
     apps: dict[ServiceName, FastAPI] = {}
     async with contextlib.AsyncExitStack() as lifespans:
         for service in SKELETON:
             settings = stack.settings_for(service).model_copy(update={"delivery": FAST_DELIVERY})
-            extra = {"keys": IntakeKeys.model_validate(stack.intake_keys())} if service == "intake" else {}
+            extra: dict[str, object] = {}
+            if service == "intake":
+                extra["keys"] = IntakeKeys.model_validate(stack.intake_keys())
+            if service == "notify":
+                extra["notify"] = NotifySettings(
+                    smtp_port=smtp_port,
+                    retry_base_seconds=0.05,
+                    poll_seconds=0.05,
+                    send_timeout_seconds=2,
+                    breaker_open_seconds=1,
+                )
             app: FastAPI = importlib.import_module(f"services.{service}.app").build_app(settings, **extra)
             await lifespans.enter_async_context(app.router.lifespan_context(app))
             apps[service] = app

@@ -10,10 +10,10 @@ from icalendar import Calendar
 
 from backbone import directory
 from backbone.calendar import TOKYO, fiscal_year, reiwa
+from backbone.invitations import Invitation, render
 from schemas.events import ConsentPurpose, ConsentScope, MeetingKind
 from schemas.vocabulary import AgencyType
 from services.meetings import rules, scheduling
-from services.meetings.invitations import Invitation, render
 from services.meetings.rules import AfterWithdrawal, Consent
 
 DIRECTORY = directory.load()

@@ -1,0 +1,141 @@
+"""The channels: e-mail over SMTP and signed webhooks. Both carry the delivery's idempotency key, so a
+receiver can tell a retry from a new notification: the e-mail's Message-ID and the webhook's
+`X-Backbone-Delivery` header are the notification id.
+
+Webhook signatures: `X-Backbone-Signature: t=<unix seconds>,v1=<hex HMAC-SHA256 of "<t>.<body>">` with the
+agency's webhook secret. A receiver recomputes it, compares in constant time, and rejects a timestamp more
+than five minutes old (a replay). `verify` below is the reference implementation; notify applies the same
+rule to acknowledgements sent to it by signed request.
+"""
+
+from __future__ import annotations
+
+import hashlib
+import hmac
+import time
+from dataclasses import dataclass
+from email.message import EmailMessage
+from email.utils import formatdate
+
+import aiosmtplib
+import httpx
+
+from services.notify.settings import NotifySettings
+
+REPLAY_WINDOW_SECONDS = 300
+
+
+class DeliveryError(Exception):
+    """The channel refused or failed; the message is safe to show (no personal data)."""
+
+
+@dataclass(frozen=True)
+class Outgoing:
+    notification_id: str
+    to: str  # an e-mail address or a webhook URL
+    subject: str
+    body: str
+    category: str
+    case_id: str
+    urgency: str
+    ics: str | None = None
+
+
+def sign(secret: bytes, body: bytes, timestamp: int | None = None) -> str:
+    moment = int(time.time()) if timestamp is None else timestamp
+    digest = hmac.new(secret, f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
+    return f"t={moment},v1={digest}"
+
+
+def verify(secret: bytes, body: bytes, header: str, *, now: float | None = None) -> bool:
+    """True when `header` signs `body` with `secret` and is at most five minutes old."""
+    try:
+        fields = dict(part.split("=", 1) for part in header.split(","))
+        moment = int(fields["t"])
+    except (ValueError, KeyError):
+        return False
+    if abs((time.time() if now is None else now) - moment) > REPLAY_WINDOW_SECONDS:
+        return False
+    expected = hmac.new(secret, f"{moment}.".encode() + body, hashlib.sha256).hexdigest()
+    return hmac.compare_digest(expected, fields.get("v1", ""))
+
+
+async def send_email(settings: NotifySettings, message: Outgoing) -> None:
+    mail = EmailMessage()
+    mail["From"] = settings.mail_from
+    mail["To"] = message.to
+    mail["Subject"] = message.subject
+    mail["Date"] = formatdate(localtime=False)
+    mail["Message-ID"] = f"<{message.notification_id}@fujisawa-backbone>"
+    mail["X-Backbone-Category"] = message.category
+    mail["X-Backbone-Case"] = message.case_id
+    mail["X-Backbone-Urgency"] = message.urgency
+    mail.set_content(message.body)
+    if message.ics:
+        mail.add_attachment(
+            message.ics.encode(),
+            maintype="text",
+            subtype="calendar",
+            filename="invitation.ics",
+            params={"method": "CANCEL" if "METHOD:CANCEL" in message.ics else "REQUEST"},
+        )
+    try:
+        await aiosmtplib.send(
+            mail,
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            start_tls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout=settings.send_timeout_seconds,
+        )
+    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+        raise DeliveryError(f"smtp: {type(error).__name__}: {str(error)[:200]}") from None
+
+
+async def send_webhook(http: httpx.AsyncClient, secret: bytes, message: Outgoing) -> None:
+    body = httpx.Request(
+        "POST",
+        message.to,
+        json={
+            "notification_id": message.notification_id,
+            "category": message.category,
+            "case_id": message.case_id,
+            "urgency": message.urgency,
+            "subject": message.subject,
+            "ics": message.ics,
+        },
+    ).content
+    headers = {
+        "Content-Type": "application/json",
+        "X-Backbone-Delivery": message.notification_id,
+        "X-Backbone-Signature": sign(secret, body),
+    }
+    try:
+        answer = await http.post(message.to, content=body, headers=headers)
+    except httpx.HTTPError as error:
+        raise DeliveryError(f"webhook: {type(error).__name__}") from None
+    if answer.status_code >= 300:
+        raise DeliveryError(f"webhook: answered {answer.status_code}")
+
+
+class CircuitBreakers:
+    """Per endpoint: after N consecutive failures, stop trying it for a while (others are unaffected)."""
+
+    def __init__(self, failures: int, open_seconds: float) -> None:
+        self.failures = failures
+        self.open_seconds = open_seconds
+        self._streak: dict[str, int] = {}
+        self._open_until: dict[str, float] = {}
+
+    def allows(self, endpoint: str, now: float) -> bool:
+        return self._open_until.get(endpoint, 0.0) <= now
+
+    def record(self, endpoint: str, ok: bool, now: float) -> None:
+        if ok:
+            self._streak.pop(endpoint, None)
+            self._open_until.pop(endpoint, None)
+            return
+        self._streak[endpoint] = self._streak.get(endpoint, 0) + 1
+        if self._streak[endpoint] >= self.failures:
+            self._open_until[endpoint] = now + self.open_seconds

@@ -1,0 +1,88 @@
+"""What notify learns from the other services' events: who must be told, planned in the consumer's transaction."""
+
+from __future__ import annotations
+
+from datetime import UTC, datetime
+from typing import Any
+
+from backbone.db import Connection
+from backbone.delivery import Handler
+from backbone.invitations import Invitation, render
+from backbone.records import Received
+from schemas.events import (
+    CaseEvent,
+    MeetingFacts,
+    MeetingScheduled,
+    ReferralAccepted,
+    ReferralEscalated,
+    ReferralProposed,
+)
+from schemas.vocabulary import Urgency
+from services.notify import rules
+from services.notify.deliveries import COORDINATOR, Notifier
+
+
+def notifying(notifier: Notifier) -> Handler[Any]:
+    """One handler for every event that tells someone something (rules.recipients decides who)."""
+
+    async def handle(conn: Connection, received: Received[CaseEvent]) -> None:
+        event = received.event
+        if isinstance(event, ReferralProposed):
+            await _holds(conn, event.case_id, event.to_agency)
+        holders = frozenset(
+            r["agency_id"]
+            for r in await conn.fetch("SELECT agency_id FROM case_agencies WHERE case_id = $1", event.case_id)
+        )
+        urgency = Urgency(getattr(event, "urgency", Urgency.NORMAL))
+        if isinstance(event, ReferralEscalated):
+            urgency = Urgency.URGENT  # an escalation is always urgent
+        ics = _invitation(notifier, event) if isinstance(event, MeetingFacts) else None
+        now = datetime.now(UTC)
+        for recipient in rules.recipients(event, case_agencies=holders, coordinator=COORDINATOR):
+            await notifier.plan(
+                conn,
+                cause=received.envelope,
+                case_id=event.case_id,
+                recipient=recipient,
+                urgency=urgency,
+                now=now,
+                ics=ics,
+            )
+
+    return handle
+
+
+def on_referral_accepted(_: Notifier) -> Handler[ReferralAccepted]:
+    async def handle(conn: Connection, received: Received[ReferralAccepted]) -> None:
+        await _holds(conn, received.event.case_id, received.event.agency)
+
+    return handle
+
+
+async def _holds(conn: Connection, case_id: Any, agency: str) -> None:
+    await conn.execute(
+        "INSERT INTO case_agencies (case_id, agency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", case_id, agency
+    )
+
+
+def _invitation(notifier: Notifier, event: MeetingFacts) -> str | None:
+    """The .ics for a scheduled or changed meeting (a cancellation's message says so in words)."""
+    if not isinstance(event, MeetingScheduled):
+        return None
+
+    def address(agency: str) -> tuple[str, str]:
+        entry = notifier.directory.agency(agency)
+        return agency, entry.on_call if entry else f"oncall@{agency}.fujisawa-backbone.invalid"
+
+    return render(
+        Invitation(
+            meeting_id=event.meeting_id,
+            case_id=event.case_id,
+            kind=event.kind,
+            starts_at=event.starts_at,
+            ends_at=event.ends_at,
+            sequence=event.sequence,
+            organizer=address(event.organizer),
+            attendees=tuple(address(a) for a in event.participants),
+        )
+    )

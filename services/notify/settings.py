@@ -1,0 +1,31 @@
+"""notify's settings, read from BACKBONE_NOTIFY__*."""
+
+from __future__ import annotations
+
+from datetime import time
+
+from pydantic import Field, SecretStr
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+
+class NotifySettings(BaseSettings):
+    model_config = SettingsConfigDict(env_prefix="BACKBONE_NOTIFY__", frozen=True)
+
+    smtp_host: str = "127.0.0.1"
+    smtp_port: int = 2525
+    smtp_starttls: bool = False
+    smtp_username: str | None = None
+    smtp_password: SecretStr | None = None
+    mail_from: str = "backbone@fujisawa-backbone.invalid"
+    public_base_url: str = Field(default="http://127.0.0.1:8104", description="Where acknowledgement links point")
+    send_timeout_seconds: float = Field(default=10.0, gt=0)
+    max_attempts: int = Field(default=6, ge=1)
+    retry_base_seconds: float = Field(default=2.0, gt=0)
+    retry_max_seconds: float = Field(default=600.0, gt=0)
+    breaker_failures: int = Field(default=5, ge=1, description="Consecutive failures that open an endpoint's breaker")
+    breaker_open_seconds: float = Field(default=60.0, gt=0)
+    ack_urgent_minutes: float = Field(default=15.0, gt=0, description="Unacknowledged urgent: escalate after")
+    ack_normal_minutes: float = Field(default=240.0, gt=0)
+    quiet_start: time = Field(default=time(20, 0), description="Normal notifications wait until quiet hours end")
+    quiet_end: time = time(8, 0)
+    poll_seconds: float = Field(default=0.5, gt=0)
