@@ -73,30 +73,30 @@ async def register_roster(request: Request, runtime: Runtime, agency: CallingAge
 @router.post(
     "/notifications/{notification_id}/acknowledge",
     tags=["notifications"],
-    summary="Acknowledge, as the agency (bearer token) or by a request signed with the webhook secret",
+    summary="Acknowledge, as the agency (bearer token)",
 )
-async def acknowledge(
+async def acknowledge(notification_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        return await _acknowledge(conn, _notifier(request), notification_id, agency.id, "api")
+
+
+@router.post(
+    "/notifications/{notification_id}/signed-acknowledgement",
+    tags=["notifications"],
+    summary="Acknowledge by a request signed like our webhooks (X-Backbone-Signature over t.body)",
+)
+async def acknowledge_signed(
     notification_id: UUID,
     request: Request,
     runtime: Runtime,
-    signature: Annotated[str | None, Header(alias="X-Backbone-Signature")] = None,
-    agency_header: Annotated[str | None, Header(alias="X-Backbone-Agency")] = None,
+    signature: Annotated[str, Header(alias="X-Backbone-Signature")],
+    agency: Annotated[str, Header(alias="X-Backbone-Agency")],
 ) -> Any:
     notifier = _notifier(request)
-    if signature is not None and agency_header is not None:
-        if not channels.verify(notifier.webhook_secret(agency_header), await request.body(), signature):
-            return problem(
-                401, "Bad signature", "Sign `<t>.<body>` with your webhook secret; t must be within 5 minutes."
-            )
-        agency, via = agency_header, "webhook"
-    else:
-        from backbone.callers import _calling_agency  # noqa: PLC0415 - the bearer path, resolved by hand
-
-        token = request.headers.get("authorization", "").removeprefix("Bearer ").strip()
-        caller = await _calling_agency(runtime, _bearer_of(token))
-        agency, via = caller.id, "api"
+    if not channels.verify(notifier.webhook_secret(agency), await request.body(), signature):
+        return problem(401, "Bad signature", "Sign `<t>.<body>` with your webhook secret; t must be within 5 minutes.")
     async with runtime.pool.acquire() as conn, conn.transaction():
-        return await _acknowledge(conn, notifier, notification_id, agency, via)
+        return await _acknowledge(conn, notifier, notification_id, agency, "webhook")
 
 
 @router.get(
@@ -147,9 +147,3 @@ async def _acknowledge(conn: Connection, notifier: Notifier, notification_id: UU
             ),
         )
     return {"notification_id": notification_id, "acknowledged": True}
-
-
-def _bearer_of(token: str) -> Any:
-    from fastapi.security import HTTPAuthorizationCredentials  # noqa: PLC0415
-
-    return HTTPAuthorizationCredentials(scheme="Bearer", credentials=token) if token else None

@@ -119,13 +119,22 @@ def roster_problems(roster: Roster) -> list[str]:
 def _gaps(covered: dict[tuple[int, int], int]) -> list[str]:
     gaps = []
     for day in range(8):
-        missing = [minute for minute in range(MINUTES) if (day, minute) not in covered]
-        if missing:
-            gaps.append(
-                f"no primary on {DAYS[day]} from {missing[0] // 60:02d}:{missing[0] % 60:02d}"
-                f" ({len(missing)} minutes uncovered)"
-            )
+        ranges: list[tuple[int, int]] = []
+        for minute in range(MINUTES):
+            if (day, minute) in covered:
+                continue
+            if ranges and ranges[-1][1] == minute:
+                ranges[-1] = (ranges[-1][0], minute + 1)
+            else:
+                ranges.append((minute, minute + 1))
+        if ranges:
+            spans = ", ".join(f"{_clock(a)}–{_clock(b)}" for a, b in ranges)
+            gaps.append(f"no primary on {DAYS[day]} {spans}")
     return gaps
+
+
+def _clock(minute: int) -> str:
+    return f"{minute // 60:02d}:{minute % 60:02d}"
 
 
 def on_call(roster: Roster, role: Role, at: datetime) -> Person | None:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import email
 import json
 import socket
@@ -31,9 +32,11 @@ class SmtpCatcher:
         self.port = free_port()
         self.messages: list[Message] = []
         self.refuse_next = 0
+        self.delay = 0.0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
+        await asyncio.sleep(self.delay)
         if self.refuse_next > 0:
             self.refuse_next -= 1
             return "451 4.3.0 try again later"

@@ -1,0 +1,77 @@
+from __future__ import annotations
+
+from datetime import datetime, time
+
+import pytest
+from pydantic import ValidationError
+
+from backbone.calendar import TOKYO
+from schemas.vocabulary import Urgency
+from services.notify import channels, rules
+from services.notify.rosters import Roster, on_call
+
+PEOPLE = [{"id": "day", "email": "day@x.invalid"}, {"id": "night", "email": "night@x.invalid"},
+          {"id": "boss", "email": "boss@x.invalid", "language": "en"}]  # fmt: skip
+WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]
+
+
+def roster(shifts: list[dict[str, object]], overrides: list[dict[str, object]] | None = None) -> Roster:
+    return Roster.model_validate({"people": PEOPLE, "shifts": shifts, "overrides": overrides or []})
+
+
+GOOD = [
+    {"role": "primary", "days": WEEK, "start": "09:00", "end": "18:00", "person": "day"},
+    {"role": "primary", "days": WEEK, "start": "18:00", "end": "09:00", "person": "night"},
+    {"role": "supervisor", "days": WEEK, "start": "00:00", "end": "00:00", "person": "boss"},
+]
+
+
+def test_who_is_on_call_by_day_night_holiday_and_override() -> None:
+    week = roster(GOOD, [{"role": "primary", "starts_at": "2026-12-01T12:00:00+09:00",
+                          "ends_at": "2026-12-01T13:00:00+09:00", "person": "boss"}])  # fmt: skip
+    assert on_call(week, "primary", datetime(2026, 12, 1, 10, tzinfo=TOKYO)).id == "day"  # type: ignore[union-attr]
+    assert on_call(week, "primary", datetime(2026, 12, 2, 2, tzinfo=TOKYO)).id == "night"  # type: ignore[union-attr]
+    assert on_call(week, "primary", datetime(2026, 12, 1, 12, 30, tzinfo=TOKYO)).id == "boss"  # type: ignore[union-attr]
+    assert on_call(week, "secondary", datetime(2026, 12, 1, 10, tzinfo=TOKYO)) is None
+
+
+def test_holidays_use_the_holiday_shift() -> None:
+    weekdays_only = [dict(s, days=["mon", "tue", "wed", "thu", "fri", "sat", "sun"]) for s in GOOD[:2]]
+    holiday = [{"role": "primary", "days": ["holiday"], "start": "00:00", "end": "00:00", "person": "boss"}]
+    covered = roster([*weekdays_only, *holiday, GOOD[2]])
+    # 3 May 2026 (Constitution Day) is a Sunday and a holiday: the holiday shift applies.
+    assert on_call(covered, "primary", datetime(2026, 5, 3, 10, tzinfo=TOKYO)).id == "boss"  # type: ignore[union-attr]
+
+
+def test_gaps_and_overlaps_are_refused_with_the_reason() -> None:
+    with pytest.raises(ValidationError, match="no primary on mon 00:00–09:00, 18:00–24:00"):
+        roster([GOOD[0], GOOD[2]])
+    with pytest.raises(ValidationError, match=r"shift 2 \(primary\) overlaps shift 1"):
+        roster([GOOD[0], dict(GOOD[1], start="17:00"), GOOD[2]])
+    with pytest.raises(ValidationError, match="unknown person 'ghost'"):
+        roster([*GOOD[:2], dict(GOOD[2], person="ghost")])
+
+
+def test_normal_notifications_wait_out_the_quiet_hours_urgent_ones_do_not() -> None:
+    night = datetime(2026, 12, 1, 23, tzinfo=TOKYO)
+    assert rules.send_at(night, Urgency.URGENT, time(20), time(8)) == night
+    assert rules.send_at(night, Urgency.NORMAL, time(20), time(8)) == datetime(2026, 12, 2, 8, tzinfo=TOKYO)
+    early = datetime(2026, 12, 2, 6, tzinfo=TOKYO)
+    assert rules.send_at(early, Urgency.NORMAL, time(20), time(8)) == datetime(2026, 12, 2, 8, tzinfo=TOKYO)
+    noon = datetime(2026, 12, 2, 12, tzinfo=TOKYO)
+    assert rules.send_at(noon, Urgency.NORMAL, time(20), time(8)) == noon
+
+
+def test_the_ladder() -> None:
+    assert [rules.next_rung(r) for r in ("primary", "secondary", "supervisor", "coordinator")] == [
+        "secondary", "supervisor", "coordinator", None]  # fmt: skip
+
+
+def test_webhook_signatures_verify_and_refuse_tampering_and_replays() -> None:
+    secret, body = b"s3cret", b'{"notification_id": "n"}'
+    header = channels.sign(secret, body, timestamp=1_800_000_000)
+    assert channels.verify(secret, body, header, now=1_800_000_100)
+    assert not channels.verify(secret, body + b" ", header, now=1_800_000_100)
+    assert not channels.verify(b"other", body, header, now=1_800_000_100)
+    assert not channels.verify(secret, body, header, now=1_800_000_000 + 301)  # older than five minutes
+    assert not channels.verify(secret, body, "garbage")
