@@ -81,6 +81,7 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
         f"{referral['referral_id']} → {referral['to_agency']} (rule {referral['routing_rule']}, "
         f"respond by {_tokyo(referral['respond_by'])})",
     )
+    _show_mail(stack, notification, within)
     _show(
         "notification / 通知",
         f"{notification['notification_id']} → {notification['recipient_agency']} "
@@ -147,6 +148,21 @@ def follow_a_multi_agency_case(stack: LocalStack, *, within: float) -> bool:
         _show("invitation / 招待 (.ics)", summary.removeprefix("SUMMARY:"))
         print("  (the meeting confirms its support plan once held; each role then becomes a referral)")
     return True
+
+
+def _show_mail(stack: LocalStack, notification: dict[str, Any], within: float) -> None:
+    """The notification as it arrived by e-mail at the local mail catcher (a real SMTP server)."""
+    wanted = f"<{notification['notification_id']}@fujisawa-backbone>"
+    deadline = time.monotonic() + within
+    while time.monotonic() < deadline:
+        found = [m for m in stack.mail.messages() if m["Message-ID"] == wanted]
+        if found:
+            _show(
+                "e-mail / メール", f"to {found[0]['To']} ({found[0]['X-Backbone-Category']}), in {stack.mail.maildir}"
+            )
+            return
+        time.sleep(0.2)
+    _show("e-mail / メール", "not yet delivered (see `backbone status` and the notify log)")
 
 
 def _show_acceptance(stack: LocalStack, referral: dict[str, Any]) -> None:
