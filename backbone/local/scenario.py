@@ -10,7 +10,7 @@ import time
 import unicodedata
 import uuid
 from collections.abc import Callable
-from datetime import datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
@@ -114,8 +114,19 @@ EIGHT_FIFTY = {
 }
 
 
+PLAN = {
+    "goals": ["母親の介護負担を減らす", "息子が週1回地域の縁側に通う"],
+    "review_on": (datetime.now(UTC) + timedelta(days=90)).date().isoformat(),
+    "roles": [
+        {"agency": "ikiiki-kugenuma", "responsibility": "carer-support", "domain": "elderly"},
+        {"agency": "csw-kugenuma", "responsibility": "participation", "domain": "withdrawal"},
+    ],
+}
+
+
 def follow_a_multi_agency_case(stack: LocalStack, *, within: float) -> bool:
-    """A case for several agencies: coordination, a lawful 重層的支援会議 proposed, scheduled, invited to."""
+    """A case for several agencies: coordination, a lawful 重層的支援会議 proposed, scheduled, invited to,
+    held, and its support plan's roles referred to their agencies."""
     print("\n多機関協働 / multi-agency case: an 8050 household …")
     csw = issue_agency_token(stack, "csw-kugenuma", AgencyType.DISTRICT_CSW)
     coordinator = issue_agency_token(stack, "backup-fujisawa-shakyo", AgencyType.SELF_RELIANCE_COUNCIL)
@@ -146,8 +157,30 @@ def follow_a_multi_agency_case(stack: LocalStack, *, within: float) -> bool:
         ics = meetings.get(f"/v1/meetings/{proposal['meeting_id']}/invitation.ics").text
         summary = next(line for line in ics.splitlines() if line.startswith("SUMMARY"))
         _show("invitation / 招待 (.ics)", summary.removeprefix("SUMMARY:"))
-        print("  (the meeting confirms its support plan once held; each role then becomes a referral)")
-    return True
+        # The household cannot wait for the date: the coordinator convenes the agencies at short notice.
+        held = meetings.post(
+            f"/v1/meetings/{proposal['meeting_id']}/held",
+            json={"at": (datetime.now(UTC) - timedelta(minutes=45)).isoformat()},
+        )
+        _show("held / 開催", "at short notice (緊急開催)" if held.status_code == 200 else f"refused: {held.text}")
+        plan = meetings.post(f"/v1/meetings/{proposal['meeting_id']}/plan", json=PLAN).json()
+        _show(
+            "support plan / 支援プラン",
+            f"{plan.get('plan_id')} — {len(PLAN['roles'])} roles, review {PLAN['review_on']}",
+        )
+        referral_api = httpx.Client(
+            base_url=stack.base_url("referral"), headers={"Authorization": f"Bearer {coordinator}"}, timeout=10
+        )
+        roles: list[dict[str, Any]] = []
+        while len(roles) < len(PLAN["roles"]) and time.monotonic() < deadline:
+            rows = referral_api.get("/v1/referrals", params={"case_id": case_id}).json()
+            roles = [row for row in rows if row["routing_rule"] == "support-plan"]
+            time.sleep(0.2)
+        for row in roles:
+            _show(
+                "plan referral / つなぎ", f"{row['referral_id']} → {row['to_agency']} ({row['reason'].split(': ')[-1]})"
+            )
+    return len(roles) == len(PLAN["roles"])
 
 
 def _show_mail(stack: LocalStack, notification: dict[str, Any], within: float) -> None:

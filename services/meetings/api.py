@@ -134,10 +134,25 @@ async def cancel(
     )
 
 
-@router.post("/meetings/{meeting_id}/held", summary="Record that the meeting took place")
-async def held(meeting_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+class Held(BaseModel):
+    model_config = ConfigDict(extra="forbid")
+
+    at: AwareDatetime | None = Field(default=None, description="When it was held, if convened earlier at short notice")
+
+
+@router.post(
+    "/meetings/{meeting_id}/held", summary="Record that the meeting took place (as planned, or at short notice)"
+)
+async def held(
+    meeting_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency, body: Held | None = None
+) -> Any:
+    at = body.at if body else None
     return await _change(
-        runtime, meeting_id, agency, request, lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC))
+        runtime,
+        meeting_id,
+        agency,
+        request,
+        lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC), at=at),
     )
 
 

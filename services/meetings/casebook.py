@@ -7,7 +7,7 @@ from __future__ import annotations
 
 import json
 from dataclasses import dataclass
-from datetime import date, datetime
+from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
 
@@ -191,9 +191,36 @@ class Casebook:
         await self.outbox.add(conn, event)
         return event
 
-    async def hold(self, conn: Connection, meeting: asyncpg.Record, now: datetime) -> MeetingHeld:
-        if meeting["starts_at"] > now:
-            raise MeetingRefusedError("a meeting can be recorded as held only once it has started")
+    async def hold(
+        self, conn: Connection, meeting: asyncpg.Record, now: datetime, *, at: datetime | None = None
+    ) -> MeetingHeld:
+        """Record that the meeting took place: as planned (once it has started), or at short notice at `at`
+        (緊急開催: convened earlier than planned; its time is moved to when it was held and the law re-checked)."""
+        if at is None:
+            if meeting["starts_at"] > now:
+                raise MeetingRefusedError(
+                    "a meeting can be recorded as held only once it has started; "
+                    "give `at` if it was convened earlier at short notice"
+                )
+            at = meeting["starts_at"]
+        elif not now - timedelta(days=30) <= at <= now:
+            raise MeetingRefusedError("`at` must be in the past 30 days")
+        else:
+            found = rules.problems(
+                MeetingKind(meeting["kind"]),
+                tuple(meeting["participants"]),
+                await self.consents_in_force(conn, meeting["case_id"], now),
+                self.directory,
+            )
+            if found:
+                raise MeetingRefusedError("; ".join(found))
+            length = meeting["ends_at"] - meeting["starts_at"]
+            await conn.execute(
+                "UPDATE meetings SET starts_at = $2, ends_at = $3, flag = 'held at short notice' WHERE meeting_id = $1",
+                meeting["meeting_id"],
+                at,
+                at + length,
+            )
         await conn.execute(
             "UPDATE meetings SET state = 'held', updated_at = $2 WHERE meeting_id = $1", meeting["meeting_id"], now
         )
@@ -203,7 +230,7 @@ class Casebook:
             kind=MeetingKind(meeting["kind"]),
             organizer=meeting["organizer"],
             participants=tuple(meeting["participants"]),
-            held_at=now,
+            held_at=at,
         )
         await self.outbox.add(conn, event)
         return event

@@ -166,12 +166,18 @@ async def test_unlawful_or_impossible_meetings_are_refused_with_the_reason(servi
             json={"starts_at": past.isoformat(), "ends_at": (past + timedelta(hours=1)).isoformat()},
         )
         first = await meetings.get(f"/v1/meetings/{meeting_id}")
+        not_yet = await meetings.post(f"/v1/meetings/{meeting_id}/held")
+        tomorrow = await meetings.post(
+            f"/v1/meetings/{meeting_id}/held", json={"at": (datetime.now(UTC) + timedelta(days=1)).isoformat()}
+        )
     assert no_consent.status_code == 422 and "does not cover: backup-fujisawa-shakyo, csw-kugenuma" in no_consent.text
     assert outsider.status_code == 422 and "engawa-kugenuma" in outsider.text
     assert unknown.status_code == 422 and "unknown agencies: nobody-here" in unknown.text
     assert lawful.status_code == 201
     assert in_the_past.status_code == 422 and "future" in in_the_past.text
     assert first.json()["kind"] == "confidential"
+    assert not_yet.status_code == 422 and "short notice" in not_yet.text
+    assert tomorrow.status_code == 422 and "past 30 days" in tomorrow.text
     async with await services.as_agency("engawa-kugenuma", AgencyType.COMMUNITY_PLACE, "meetings") as stranger:
         assert (await stranger.get(f"/v1/meetings/{meeting_id}")).status_code == 403  # records go to members only
     # The proposal and the lawful request cannot both take the case's first free slot: the second moves on.

@@ -91,7 +91,11 @@ async def test_known_names_phones_and_addresses_appear_in_no_record_and_no_log_l
         records = await read_from(
             bootstrap, "notify.events.v1", since["notify.events.v1"], until=lambda _: False, within=0.5
         )
-        delivered = [NotificationDelivered.model_validate_json(r.value) for r in records]
+        delivered = [
+            NotificationDelivered.model_validate_json(r.value)
+            for r in records
+            if dict(r.headers).get("ce_type") == NotificationDelivered.TYPE.encode()
+        ]
         return sum(d.recipient_agency == "backup-fujisawa" for d in delivered) >= 2
 
     await eventually(both_notified, within=30)
