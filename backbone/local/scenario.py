@@ -93,8 +93,44 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     _show("trace id / トレースID", ", ".join(sorted(t or "-" for t in traces)))
     verdict = "one trace spans intake, referral and notify" if len(traces) == 1 else "TRACE BROKEN"
     print(f"\n{verdict}; end to end in {time.monotonic() - began:.2f}s")
+    climbed = follow_an_unanswered_urgent_case(stack, within=within)
     meeting_ok = follow_a_multi_agency_case(stack, within=within)
-    return 0 if len(traces) == 1 and meeting_ok else 1
+    return 0 if len(traces) == 1 and meeting_ok and climbed else 1
+
+
+def follow_an_unanswered_urgent_case(stack: LocalStack, *, within: float) -> bool:
+    """An urgent call at night: nobody on call acknowledges, so the notification climbs to the supervisor."""
+    print("\n至急 / urgent: a call nobody on call acknowledges …")
+    token = issue_agency_token(stack, "chiku-fukushi-tsujido", AgencyType.DISTRICT_WELFARE_COUNTER)
+    answer = httpx.post(
+        f"{stack.base_url('intake')}/v1/consultations",
+        timeout=10,
+        headers={"Authorization": f"Bearer {token}"},
+        json={
+            "receiving_agency": "chiku-fukushi-tsujido",
+            "staff_id": "t-night",
+            "channel": "phone",
+            "district": "tsujido",
+            "domains": ["mental-health"],
+            "urgency": "urgent",
+        },
+    )
+    answer.raise_for_status()
+    case_id = answer.json()["case_id"]
+    deadline = time.monotonic() + within
+    rows: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not any(r["recipient_role"] == "supervisor" for r in rows):
+        rows = httpx.get(f"{stack.base_url('notify')}/v1/notifications", params={"case_id": case_id}, timeout=10).json()
+        time.sleep(0.5)
+    for row in rows:
+        _show(
+            f"notified / 通知 ({row['recipient_role']})",
+            f"{row['recipient_agency']} via {row['channel']}: {row['state']}",
+        )
+    climbed = any(r["recipient_role"] == "supervisor" for r in rows)
+    if not climbed:
+        print("  the notification did not climb in time (services started by `backbone up` keep real time)")
+    return climbed
 
 
 EIGHT_FIFTY = {

@@ -6,7 +6,7 @@ import asyncio
 import os
 import sys
 import time
-from collections.abc import Callable
+from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
@@ -67,10 +67,11 @@ class LocalStack:
         created = asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
         report(f"Topics: {len(ALL_TOPICS)} declared, {len(created)} created now")
 
-    def up_services(self, report: Report) -> None:
+    def up_services(self, report: Report, *, extra_env: Mapping[str, str] | None = None) -> None:
+        """Start the services that are not running; `extra_env` adds settings (the main job's pacing)."""
         report(self.mail.start())
         for service in SERVICE_PORTS:
-            report(self._start_service(service))
+            report(self._start_service(service, extra_env or {}))
 
     def down(self, report: Report) -> None:
         self.down_services(report)
@@ -96,7 +97,7 @@ class LocalStack:
     def _process(self, service: ServiceName) -> ManagedProcess:
         return ManagedProcess(service, self.paths.pid_file(service), marker=f"serve\0{service}")
 
-    def _start_service(self, service: ServiceName) -> str:
+    def _start_service(self, service: ServiceName, extra_env: Mapping[str, str]) -> str:
         process = self._process(service)
         if process.pid() is not None:
             return f"{service}: already running on {self.base_url(service)}"
@@ -110,6 +111,7 @@ class LocalStack:
         }
         if settings.credentials_key is not None:
             env["BACKBONE_CREDENTIALS_KEY"] = settings.credentials_key.get_secret_value()
+        env |= extra_env
         if service == "intake":
             env |= {f"BACKBONE_INTAKE__{name.upper()}": value for name, value in self.intake_keys().items()}
         began = time.monotonic()
