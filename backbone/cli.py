@@ -90,6 +90,20 @@ def _parser() -> argparse.ArgumentParser:
     erase.add_argument("person_id", type=uuid.UUID)
     erase.set_defaults(command=_erase_person)
 
+    trace = commands.add_parser("trace", help="print the audit timeline of a case, a referral or a trace id")
+    trace.add_argument("id", help="a case id, a referral id, or an OpenTelemetry trace id")
+    trace.add_argument("--json", action="store_true", help="JSON for machines instead of a table")
+    trace.add_argument("--lang", choices=["ja", "en"], default="ja", help="labels in Japanese (default) or English")
+    trace.set_defaults(command=_trace)
+
+    ledger = commands.add_parser("ledger", help="the audit ledger")
+    ledger.add_argument("action", choices=["verify"], help="verify: walk the hash chain and the signed checkpoints")
+    ledger.set_defaults(command=_ledger)
+
+    auditor = commands.add_parser("auditor-token", help="issue a token for an auditor (the audit page and API)")
+    auditor.add_argument("name", help="the auditor's id, e.g. audit-kansa-01")
+    auditor.set_defaults(command=_auditor_token)
+
     asyncapi = commands.add_parser(
         "asyncapi", help="regenerate docs/asyncapi.json, the AsyncAPI 3.0 document of the topics"
     )
@@ -181,6 +195,52 @@ def _erase_person(args: argparse.Namespace) -> int:
         return 0
     print(f"no person {args.person_id} to erase (unknown, or erased already)", file=sys.stderr)
     return 1
+
+
+def _trace(args: argparse.Namespace) -> int:
+    from backbone.local import auditing  # noqa: PLC0415
+
+    kind, rows = auditing.trace(LocalStack.default(), args.id, language=args.lang)
+    if args.json:
+        print(auditing.as_json(rows))
+        return 0 if rows else 1
+    if not rows:
+        print(f"nothing in the ledger for {args.id} (a case id, a referral id or a trace id)", file=sys.stderr)
+        return 1
+    heading = {"ja": ("時刻 (JST)", "出来事", "機関", "trace id"), "en": ("time (JST)", "what", "who", "trace id")}
+    print(f"{kind} {args.id}: {len(rows)} events\n")
+    print(
+        f"{heading[args.lang][0]:<20} {heading[args.lang][1]:<26} {heading[args.lang][2]:<52} {heading[args.lang][3]}"
+    )
+    for row in rows:
+        print(f"{row['time']:<20} {_pad(row['what'], 26)} {_pad(row['who'], 52)} {row['trace_id']}")
+    return 0
+
+
+def _pad(text: str, width: int) -> str:
+    # Japanese characters take two columns in a terminal.
+    shown = sum(2 if ord(char) > 0x2E80 else 1 for char in text)
+    return text + " " * max(1, width - shown)
+
+
+def _ledger(_: argparse.Namespace) -> int:
+    from backbone.local import auditing  # noqa: PLC0415
+
+    count, findings, checkpoints = auditing.verify(LocalStack.default())
+    if not findings:
+        print(f"ledger verifies: {count} rows, every hash, link and signature, and the checkpoints in {checkpoints}")
+        return 0
+    for finding in findings:
+        print(f"row {finding.seq}: {finding.problem}", file=sys.stderr)
+    return 1
+
+
+def _auditor_token(args: argparse.Namespace) -> int:
+    from backbone.local.operators import issue_agency_token  # noqa: PLC0415
+
+    print(issue_agency_token(LocalStack.default(), args.name, AgencyType.AUDITOR, services=("audit",)))
+    print("Give this token to the auditor; it is shown only once. It opens http://127.0.0.1:8105/.", file=sys.stderr)
+    return 0
 
 
 def _asyncapi(args: argparse.Namespace) -> int:

@@ -11,7 +11,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
-ServiceName = Literal["intake", "referral", "meetings", "notify"]
+ServiceName = Literal["intake", "referral", "meetings", "notify", "audit"]
 
 
 class KafkaSettings(BaseModel):

@@ -110,3 +110,4 @@ class AgencyType(StrEnum):
     SELF_RELIANCE_COUNCIL = "self-reliance-council"  # バックアップふじさわ社協
     DISTRICT_CSW = "district-csw"  # 地区のコミュニティソーシャルワーカー (社協)
     COMMUNITY_PLACE = "community-place"  # 地域の縁側 and other 参加支援 / 地域づくり resources
+    AUDITOR = "auditor"  # 監査: the city's auditors and supervisors (the audit service only)

@@ -12,21 +12,24 @@ from backbone.agencies import Credentials, new_token
 from backbone.db import create_pool, migrate
 from backbone.local.paths import REPO
 from backbone.local.stack import AGENCY_FACING, LocalStack
+from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
 from services.intake import persons
 
 
-def issue_agency_token(stack: LocalStack, agency_id: str, agency_type: AgencyType) -> str:
+def issue_agency_token(
+    stack: LocalStack, agency_id: str, agency_type: AgencyType, *, services: tuple[ServiceName, ...] = AGENCY_FACING
+) -> str:
     """A new token for the agency, registered in every service that agencies call (replacing any earlier one)."""
-    return asyncio.run(_issue(stack, new_token(agency_id), agency_type))
+    return asyncio.run(_issue(stack, new_token(agency_id), agency_type, services))
 
 
 def erase_person(stack: LocalStack, person_id: UUID) -> bool:
     return asyncio.run(_erase(stack, person_id))
 
 
-async def _issue(stack: LocalStack, token: str, agency_type: AgencyType) -> str:
-    for service in AGENCY_FACING:
+async def _issue(stack: LocalStack, token: str, agency_type: AgencyType, services: tuple[ServiceName, ...]) -> str:
+    for service in services:
         settings = stack.settings_for(service)
         assert settings.credentials_key is not None
         pool = await create_pool(settings.database)

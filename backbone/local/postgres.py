@@ -29,7 +29,8 @@ SERVICES_WITH_DATABASES = ("intake", "referral", "meetings", "notify", "audit", 
 
 @dataclass(frozen=True)
 class LocalSecrets:
-    """Passwords and intake's keys, generated on first use and kept in $BACKBONE_HOME/secrets.json (0600)."""
+    """Passwords and keys (intake's three, audit's signing key), generated on first use and kept in
+    $BACKBONE_HOME/secrets.json (0600)."""
 
     admin_password: str
     service_passwords: dict[str, str]
@@ -46,7 +47,7 @@ class LocalSecrets:
             services.setdefault(name, secrets.token_urlsafe(24))
         stored_keys = data.get("intake_keys")
         keys = {str(k): str(v) for k, v in stored_keys.items()} if isinstance(stored_keys, dict) else {}
-        for name in ("master_key", "subject_key", "sealing_key"):
+        for name in ("master_key", "subject_key", "sealing_key", "audit_signing_key"):
             keys.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
         stored_credential_keys = data.get("credential_keys")
         credential_keys = (

@@ -21,9 +21,15 @@ from backbone.settings import DatabaseSettings, HttpSettings, KafkaSettings, Ser
 from schemas.topics import ALL_TOPICS
 
 # The services `backbone up` runs, with their HTTP ports on 127.0.0.1.
-SERVICE_PORTS: dict[ServiceName, int] = {"intake": 8101, "referral": 8102, "meetings": 8103, "notify": 8104}
+SERVICE_PORTS: dict[ServiceName, int] = {
+    "intake": 8101,
+    "referral": 8102,
+    "meetings": 8103,
+    "notify": 8104,
+    "audit": 8105,
+}
 
-AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify")
+AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 """Services that agencies call with their tokens."""
 
 Report = Callable[[str], None]
@@ -54,7 +60,15 @@ class LocalStack:
 
     def intake_keys(self) -> dict[str, str]:
         """intake's local keys (master, subject, sealing), base64, as BACKBONE_INTAKE__* would carry them."""
-        return LocalSecrets.load_or_create(self.paths.secrets).intake_keys
+        keys = LocalSecrets.load_or_create(self.paths.secrets).intake_keys
+        return {name: keys[name] for name in ("master_key", "subject_key", "sealing_key")}
+
+    def audit_settings(self) -> dict[str, str]:
+        """audit's signing key and where its checkpoints go, as BACKBONE_AUDIT__* would carry them."""
+        return {
+            "signing_key": LocalSecrets.load_or_create(self.paths.secrets).intake_keys["audit_signing_key"],
+            "checkpoint_file": str(self.paths.home / "audit" / "checkpoints.jsonl"),
+        }
 
     def base_url(self, service: ServiceName) -> str:
         return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
@@ -114,6 +128,8 @@ class LocalStack:
         env |= extra_env
         if service == "intake":
             env |= {f"BACKBONE_INTAKE__{name.upper()}": value for name, value in self.intake_keys().items()}
+        if service == "audit":
+            env |= {f"BACKBONE_AUDIT__{name.upper()}": value for name, value in self.audit_settings().items()}
         began = time.monotonic()
         log_file = self.paths.log_file(service)
         handle = process.start([sys.executable, "-m", "backbone.cli", "serve", service], log_file=log_file, env=env)

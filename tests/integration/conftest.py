@@ -84,8 +84,11 @@ def webhooks() -> Iterator[WebhookReceiver]:
 
 
 @pytest.fixture(scope="session")
-async def services(stack: LocalStack, smtp: SmtpCatcher) -> AsyncIterator[RunningServices]:
+async def services(
+    stack: LocalStack, smtp: SmtpCatcher, tmp_path_factory: pytest.TempPathFactory
+) -> AsyncIterator[RunningServices]:
     # Service processes left by `backbone up` would share the consumer groups and the outbox relays.
     stack.down_services(print)
-    async with running(stack, smtp_port=smtp.port) as services:
+    checkpoints = tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"
+    async with running(stack, smtp_port=smtp.port, checkpoints=checkpoints) as services:
         yield services

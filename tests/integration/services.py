@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+from pathlib import Path
 from collections.abc import AsyncIterator
 
 import httpx
@@ -14,11 +15,12 @@ from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.service import ServiceRuntime
 from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
+from services.audit.settings import AuditSettings
 from services.intake.keys import IntakeKeys
 from services.notify.settings import NotifySettings
 from tests.integration.kit import FAST_DELIVERY
 
-SKELETON: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify")
+SKELETON: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 
 
 class RunningServices:
@@ -52,7 +54,7 @@ class RunningServices:
 
 
 @contextlib.asynccontextmanager
-async def running(stack: LocalStack, *, smtp_port: int) -> AsyncIterator[RunningServices]:
+async def running(stack: LocalStack, *, smtp_port: int, checkpoints: Path) -> AsyncIterator[RunningServices]:
     apps: dict[ServiceName, FastAPI] = {}
     async with contextlib.AsyncExitStack() as lifespans:
         for service in SKELETON:
@@ -60,6 +62,12 @@ async def running(stack: LocalStack, *, smtp_port: int) -> AsyncIterator[Running
             extra: dict[str, object] = {}
             if service == "intake":
                 extra["keys"] = IntakeKeys.model_validate(stack.intake_keys())
+            if service == "audit":
+                extra["audit"] = AuditSettings(
+                    signing_key=stack.audit_settings()["signing_key"],
+                    checkpoint_file=checkpoints,
+                    checkpoint_seconds=0.5,
+                )
             if service == "notify":
                 extra["notify"] = NotifySettings(
                     smtp_port=smtp_port,

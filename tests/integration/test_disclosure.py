@@ -157,7 +157,7 @@ async def test_erasure_shreds_the_data_and_the_api_answers_as_for_an_unknown_per
 
 
 async def test_the_same_person_at_two_agencies_joins_one_case(services: RunningServices) -> None:
-    given = f"花子{uuid.uuid4().hex[:4]}"
+    given = f"花子{uuid.uuid4().hex[:12]}"
     first = await submit(
         services,
         COUNTER,

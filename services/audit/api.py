@@ -1,0 +1,135 @@
+"""The auditors' API and page. Only the auditor role may use them, and every query is itself recorded."""
+
+from __future__ import annotations
+
+import csv
+import io
+from typing import Annotated, Any, Literal
+from uuid import UUID
+
+from fastapi import APIRouter, Depends, HTTPException, Query, Request
+from fastapi.responses import HTMLResponse, Response
+
+from backbone.agencies import Agency
+from backbone.callers import CallingAgency
+from backbone.service import Runtime
+from schemas.vocabulary import AgencyType
+from services.audit import queries
+from services.audit.ledger import Signer
+from services.audit.page import PAGE
+from services.audit.recording import record_query
+
+router = APIRouter(prefix="/v1", tags=["audit"])
+
+
+def _auditor(agency: CallingAgency) -> Agency:
+    if agency.type is not AgencyType.AUDITOR:
+        raise HTTPException(403, "Only the auditor role may read the ledger; ask for an auditor token.")
+    return agency
+
+
+Auditor = Annotated[Agency, Depends(_auditor)]
+Language = Annotated[Literal["ja", "en"], Query(description="Labels in Japanese or English")]
+
+
+async def _timeline(
+    request: Request, runtime: Runtime, auditor: Agency, *, kind: str, key: str, language: str
+) -> list[dict[str, Any]]:
+    signer: Signer = request.app.state.signer
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await record_query(conn, signer, auditor=auditor.id, query=f"timeline:{kind}", params={kind: key})
+        if kind == "case":
+            entries = await queries.case_timeline(conn, UUID(key))
+        elif kind == "referral":
+            entries = await queries.referral_timeline(conn, UUID(key))
+        else:
+            entries = await queries.trace_timeline(conn, key)
+    return [queries.as_row(entry, language) | {"data": entry.get("data")} for entry in entries]
+
+
+@router.get("/timeline", summary="The timeline of a case, a referral or a trace id")
+async def timeline(
+    request: Request,
+    runtime: Runtime,
+    auditor: Auditor,
+    *,
+    language: Language = "ja",
+    case_id: UUID | None = None,
+    referral_id: UUID | None = None,
+    trace_id: str | None = None,
+) -> Any:
+    kind, key = _which(case_id, referral_id, trace_id)
+    return await _timeline(request, runtime, auditor, kind=kind, key=key, language=language)
+
+
+@router.get("/timeline.csv", summary="The same timeline as CSV", response_class=Response)
+async def timeline_csv(
+    request: Request,
+    runtime: Runtime,
+    auditor: Auditor,
+    *,
+    language: Language = "ja",
+    case_id: UUID | None = None,
+    referral_id: UUID | None = None,
+    trace_id: str | None = None,
+) -> Response:
+    kind, key = _which(case_id, referral_id, trace_id)
+    rows = await _timeline(request, runtime, auditor, kind=kind, key=key, language=language)
+    out = io.StringIO()
+    columns = ["seq", "time", "what", "who", "event_id", "caused_by", "trace_id", "topic"]
+    writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
+    writer.writeheader()
+    writer.writerows(rows)
+    return Response(
+        out.getvalue(),
+        media_type="text/csv; charset=utf-8",
+        headers={"Content-Disposition": f'attachment; filename="timeline-{key}.csv"'},
+    )
+
+
+@router.get("/disclosures", summary="Personal-data disclosures, allowed and denied, by case or agency")
+async def disclosures(
+    request: Request, runtime: Runtime, auditor: Auditor, case_id: UUID | None = None, agency: str | None = None
+) -> Any:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await record_query(
+            conn,
+            request.app.state.signer,
+            auditor=auditor.id,
+            query="disclosures",
+            params={"case_id": str(case_id or ""), "agency": agency or ""},
+        )
+        return await queries.disclosures(conn, case_id=case_id, agency=agency)
+
+
+@router.get("/unanswered", summary="Referrals overdue or declined, per agency")
+async def unanswered(request: Request, runtime: Runtime, auditor: Auditor) -> Any:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await record_query(conn, request.app.state.signer, auditor=auditor.id, query="unanswered", params={})
+        return await queries.unanswered_by_agency(conn)
+
+
+@router.get("/yearly", summary="Counts per fiscal year (April–March)")
+async def yearly(
+    request: Request, runtime: Runtime, auditor: Auditor, fiscal_year: Annotated[int, Query(ge=2019)]
+) -> Any:
+    async with runtime.pool.acquire() as conn, conn.transaction():
+        await record_query(
+            conn, request.app.state.signer, auditor=auditor.id, query="yearly", params={"fiscal_year": str(fiscal_year)}
+        )
+        return await queries.yearly(conn, fiscal_year)
+
+
+page_router = APIRouter(tags=["audit"])
+
+
+@page_router.get("/", response_class=HTMLResponse, summary="The auditors' page (監査ページ)")
+async def page() -> HTMLResponse:
+    return HTMLResponse(PAGE)
+
+
+def _which(case_id: UUID | None, referral_id: UUID | None, trace_id: str | None) -> tuple[str, str]:
+    given = [(k, str(v)) for k, v in (("case", case_id), ("referral", referral_id), ("trace", trace_id)) if v]
+    if len(given) != 1:
+        raise HTTPException(422, "Give exactly one of case_id, referral_id or trace_id.")
+    return given[0]

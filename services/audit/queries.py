@@ -1,0 +1,155 @@
+"""What auditors ask of the ledger. Every function reads; none changes anything."""
+
+from __future__ import annotations
+
+import json
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+from backbone.calendar import TOKYO, fiscal_year_bounds, reiwa
+from backbone.db import Connection
+
+COLUMNS = "seq, topic, event_id, event_type, case_id, causation_id, trace_id, occurred_at, recorded_at, data"
+
+LABELS = {
+    "intake.consultation.received": ("相談受付", "consultation received"),
+    "intake.consent.recorded": ("本人同意の記録", "consent recorded"),
+    "intake.consent.withdrawn": ("同意の撤回", "consent withdrawn"),
+    "intake.personal-data.disclosed": ("個人情報の開示", "personal data disclosed"),
+    "intake.submission.rejected": ("受付拒否", "submission rejected"),
+    "referral.referral.proposed": ("つなぎ提案", "referral proposed"),
+    "referral.referral.accepted": ("受諾", "referral accepted"),
+    "referral.referral.started": ("支援開始", "support started"),
+    "referral.referral.declined": ("辞退", "referral declined"),
+    "referral.referral.cancelled": ("取消", "referral cancelled"),
+    "referral.referral.completed": ("完了", "referral completed"),
+    "referral.referral.overdue": ("期限超過", "referral overdue"),
+    "referral.referral.escalated": ("エスカレーション", "referral escalated"),
+    "referral.case.lead-assigned": ("主担当決定", "lead agency assigned"),
+    "referral.coordination.requested": ("多機関協働の依頼", "coordination requested"),
+    "meetings.meeting.requested": ("会議の依頼", "meeting requested"),
+    "meetings.meeting.scheduled": ("会議の日程確定", "meeting scheduled"),
+    "meetings.meeting.rescheduled": ("会議の変更", "meeting rescheduled"),
+    "meetings.meeting.cancelled": ("会議の中止", "meeting cancelled"),
+    "meetings.meeting.held": ("会議の開催", "meeting held"),
+    "meetings.support-plan.confirmed": ("支援プラン確定", "support plan confirmed"),
+    "notify.notification.delivered": ("通知", "notification delivered"),
+    "notify.notification.failed": ("通知失敗", "notification failed"),
+    "notify.notification.acknowledged": ("通知の確認", "notification acknowledged"),
+    "notify.notification.escalated": ("通知のエスカレーション", "notification escalated"),
+    "audit.query.performed": ("監査照会", "audit query"),
+}
+
+
+def label(event_type: str, language: str) -> str:
+    short = event_type.removeprefix("jp.fujisawa.welfare.").rsplit(".", 1)[0]
+    ja, en = LABELS.get(short, (short, short))
+    return ja if language == "ja" else en
+
+
+def actor(data: dict[str, Any] | None) -> str:
+    """Who acted or was addressed, in a few words (from ids only)."""
+    if not data:
+        return ""
+    for keys in (
+        ("from_agency", "to_agency"),
+        ("agency",),
+        ("receiving_agency",),
+        ("requesting_agency", "outcome"),
+        ("recipient_agency", "recipient_role"),
+        ("lead_agency",),
+        ("organizer",),
+        ("coordinator",),
+    ):
+        if all(k in data for k in keys):
+            return " → ".join(str(data[k]) for k in keys)
+    return ""
+
+
+async def case_timeline(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
+    rows = await conn.fetch(f"SELECT {COLUMNS} FROM ledger WHERE case_id = $1 ORDER BY occurred_at, seq", str(case_id))  # noqa: S608
+    return _decoded(rows)
+
+
+async def referral_timeline(conn: Connection, referral_id: UUID) -> list[dict[str, Any]]:
+    """The referral's own events, the event that caused its proposal, and what they caused (notifications)."""
+    rows = await conn.fetch(
+        f"WITH own AS (SELECT {COLUMNS} FROM ledger WHERE data->>'referral_id' = $1),"  # noqa: S608
+        f" causes AS (SELECT {COLUMNS} FROM ledger WHERE topic NOT LIKE '%.dlq.v1'"
+        "   AND event_id IN (SELECT causation_id FROM own)),"
+        f" effects AS (SELECT {COLUMNS} FROM ledger WHERE topic NOT LIKE '%.dlq.v1'"
+        "   AND (causation_id IN (SELECT event_id FROM own) OR data->>'cause_event_id' IN (SELECT event_id FROM own)))"
+        " SELECT * FROM own UNION SELECT * FROM causes UNION SELECT * FROM effects ORDER BY occurred_at, seq",
+        str(referral_id),
+    )
+    return _decoded(rows)
+
+
+async def trace_timeline(conn: Connection, trace_id: str) -> list[dict[str, Any]]:
+    rows = await conn.fetch(f"SELECT {COLUMNS} FROM ledger WHERE trace_id = $1 ORDER BY occurred_at, seq", trace_id)  # noqa: S608
+    return _decoded(rows)
+
+
+async def disclosures(
+    conn: Connection, *, case_id: UUID | None = None, agency: str | None = None
+) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT data->>'requesting_agency' AS agency, data->>'outcome' AS outcome, data->>'person_id' AS person_id,"
+        " data->>'case_id' AS case_id, occurred_at FROM ledger"
+        " WHERE event_type = 'jp.fujisawa.welfare.intake.personal-data.disclosed.v1'"
+        " AND ($1::text IS NULL OR data->>'case_id' = $1) AND ($2::text IS NULL OR data->>'requesting_agency' = $2)"
+        " ORDER BY occurred_at",
+        str(case_id) if case_id else None,
+        agency,
+    )
+    return _decoded(rows)
+
+
+async def unanswered_by_agency(conn: Connection) -> list[dict[str, Any]]:
+    rows = await conn.fetch(
+        "SELECT coalesce(data->>'to_agency', data->>'agency') AS agency,"
+        " count(*) FILTER (WHERE event_type LIKE '%.referral.overdue.v1') AS overdue,"
+        " count(*) FILTER (WHERE event_type LIKE '%.referral.declined.v1') AS declined"
+        " FROM ledger WHERE event_type LIKE '%.referral.overdue.v1' OR event_type LIKE '%.referral.declined.v1'"
+        " GROUP BY 1 ORDER BY 2 DESC, 3 DESC"
+    )
+    return _decoded(rows)
+
+
+async def yearly(conn: Connection, fiscal_year: int) -> dict[str, Any]:
+    start, end = fiscal_year_bounds(fiscal_year)
+    rows = await conn.fetch(
+        "SELECT event_type, count(*) AS n FROM ledger WHERE occurred_at >= $1 AND occurred_at < $2"
+        " GROUP BY event_type ORDER BY event_type",
+        start,
+        end,
+    )
+    return {"fiscal_year": fiscal_year, "label": reiwa(fiscal_year), "counts": {r["event_type"]: r["n"] for r in rows}}
+
+
+def as_row(entry: dict[str, Any], language: str) -> dict[str, Any]:
+    """A timeline row for people: time in Tokyo, what happened, who, the ids, the trace id."""
+    data = entry.get("data") or {}
+    moment: datetime | None = entry.get("occurred_at")
+    return {
+        "seq": entry["seq"],
+        "time": moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M:%S") if moment else "",
+        "what": label(entry["event_type"], language),
+        "who": actor(data),
+        "event_id": entry["event_id"],
+        "caused_by": entry.get("causation_id") or "",
+        "trace_id": entry.get("trace_id") or "",
+        "topic": entry["topic"],
+    }
+
+
+def _decoded(rows: list[Any]) -> list[dict[str, Any]]:
+    """Rows as dicts, with the jsonb `data` column parsed (asyncpg hands jsonb over as text)."""
+    out = []
+    for row in rows:
+        item = dict(row)
+        if isinstance(item.get("data"), str):
+            item["data"] = json.loads(item["data"])
+        out.append(item)
+    return out
