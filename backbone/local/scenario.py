@@ -93,9 +93,24 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     _show("trace id / トレースID", ", ".join(sorted(t or "-" for t in traces)))
     verdict = "one trace spans intake, referral and notify" if len(traces) == 1 else "TRACE BROKEN"
     print(f"\n{verdict}; end to end in {time.monotonic() - began:.2f}s")
+    _show_audit_trace(stack, referral["referral_id"], within)
     climbed = follow_an_unanswered_urgent_case(stack, within=within)
     meeting_ok = follow_a_multi_agency_case(stack, within=within)
     return 0 if len(traces) == 1 and meeting_ok and climbed else 1
+
+
+def _show_audit_trace(stack: LocalStack, referral_id: str, within: float) -> None:
+    """The referral end to end as the audit ledger holds it (what `backbone trace` prints)."""
+    from backbone.local import auditing  # noqa: PLC0415
+
+    deadline = time.monotonic() + within
+    rows: list[dict[str, Any]] = []
+    while time.monotonic() < deadline and not any(row["what"] == "受諾" for row in rows):
+        _, rows = auditing.trace(stack, referral_id, language="ja")
+        time.sleep(0.5)
+    print(f"\n監査 / audit: backbone trace {referral_id}")
+    for row in rows:
+        print(f"  {row['time']}  {row['what']}{' ' * max(1, 18 - 2 * len(row['what']))}{row['who']}")
 
 
 def follow_an_unanswered_urgent_case(stack: LocalStack, *, within: float) -> bool:

@@ -17,7 +17,6 @@ import base64
 import hashlib
 import json
 import uuid
-from collections.abc import AsyncIterator
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
@@ -155,45 +154,28 @@ class Finding:
     problem: str
 
 
-async def rows(conn: Connection) -> AsyncIterator[Any]:
-    async with conn.transaction():
-        async for row in conn.cursor(
-            "SELECT seq, canonical, event_hash, prev_hash, row_hash, signature FROM ledger ORDER BY seq"
-        ):
-            yield row
-
-
 async def verify(
     conn: Connection, public: Ed25519PublicKey, external: list[dict[str, Any]] | None = None
 ) -> list[Finding]:
     """Walk the chain; every finding names a row. An empty list means the ledger verifies."""
     findings: list[Finding] = []
-    expected_seq, prev = 1, GENESIS
     heads: dict[int, str] = {}
-    async for row in rows(conn):
-        seq = row["seq"]
-        if seq != expected_seq:
-            findings.append(Finding(expected_seq, f"rows {expected_seq}–{seq - 1} are missing (deleted)"))
-        if hashlib.sha256(row["canonical"]).hexdigest() != row["event_hash"]:
-            findings.append(Finding(seq, "the event's bytes do not match its hash (edited or swapped)"))
-        elif row["prev_hash"] != prev:
-            findings.append(
-                Finding(seq, "its link to the previous row is broken (a row before it was removed or changed)")
-            )
-        elif row_hash(seq, row["prev_hash"], row["event_hash"]) != row["row_hash"]:
-            findings.append(Finding(seq, "its row hash is wrong"))
-        elif not signature_valid(public, row["row_hash"], row["signature"]):
-            findings.append(Finding(seq, "its signature was not made by the audit key (a forged row)"))
-        heads[seq] = row["row_hash"]
-        prev, expected_seq = row["row_hash"], seq + 1
-        if findings:
-            break
-    for checkpoint in external or []:
-        if findings:
-            break
+    async with conn.transaction():  # a cursor needs one; the walk streams, so a large ledger fits in memory
+        expected_seq, prev = 1, GENESIS
+        async for row in conn.cursor(
+            "SELECT seq, canonical, event_hash, prev_hash, row_hash, signature FROM ledger ORDER BY seq"
+        ):
+            problem = _problem(row, expected_seq, prev, public)
+            if problem is not None:
+                findings.append(problem)
+                break
+            heads[row["seq"]] = row["row_hash"]
+            prev, expected_seq = row["row_hash"], row["seq"] + 1
+    for checkpoint in [] if findings else external or []:
         if not signature_valid(public, f"{checkpoint['seq']}|{checkpoint['row_hash']}", checkpoint["signature"]):
             findings.append(Finding(checkpoint["seq"], "an external checkpoint's signature does not verify"))
-        elif heads.get(checkpoint["seq"]) != checkpoint["row_hash"]:
+            break
+        if heads.get(checkpoint["seq"]) != checkpoint["row_hash"]:
             findings.append(
                 Finding(
                     checkpoint["seq"],
@@ -201,7 +183,23 @@ async def verify(
                     "(rows were removed or rewritten since it was signed)",
                 )
             )
+            break
     return findings
+
+
+def _problem(row: Any, expected_seq: int, prev: str, public: Ed25519PublicKey) -> Finding | None:
+    seq = row["seq"]
+    if seq != expected_seq:
+        return Finding(expected_seq, f"rows {expected_seq}–{seq - 1} are missing (deleted)")
+    if hashlib.sha256(row["canonical"]).hexdigest() != row["event_hash"]:
+        return Finding(seq, "the event's bytes do not match its hash (edited or swapped)")
+    if row["prev_hash"] != prev:
+        return Finding(seq, "its link to the previous row is broken (a row before it was removed or changed)")
+    if row_hash(seq, row["prev_hash"], row["event_hash"]) != row["row_hash"]:
+        return Finding(seq, "its row hash is wrong")
+    if not signature_valid(public, row["row_hash"], row["signature"]):
+        return Finding(seq, "its signature was not made by the audit key (a forged row)")
+    return None
 
 
 async def checkpoint(conn: Connection, signer: Signer) -> dict[str, Any] | None:

@@ -4,8 +4,8 @@ from __future__ import annotations
 
 import contextlib
 import importlib
-from pathlib import Path
 from collections.abc import AsyncIterator
+from pathlib import Path
 
 import httpx
 from fastapi import FastAPI
