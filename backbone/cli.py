@@ -22,7 +22,8 @@ MAIN_JOB_PACING = {"BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15"}
 EPILOG = """\
 examples:
   backbone up            start Kafka, PostgreSQL and the services (safe to repeat)
-  backbone run           start everything, then follow one consultation through the backbone
+  backbone run           start everything, then run a day in Fujisawa through it (live display, picture)
+  backbone walkthrough   follow single consultations step by step through every service
   backbone status        what is running, and where
   backbone down          stop everything (data is kept)
   backbone agency-token chiku-fukushi-zengyo --type district-welfare-counter
@@ -63,8 +64,16 @@ def _parser() -> argparse.ArgumentParser:
     up.add_argument("--infra", action="store_true", help="only Kafka, PostgreSQL and the topics (what tests need)")
     up.set_defaults(command=_up)
 
-    run = commands.add_parser("run", help="the main job: bring the backbone up and follow a consultation through it")
+    run = commands.add_parser(
+        "run", help="the main job: a day in Fujisawa, compressed into minutes, with a live display and a picture"
+    )
+    run.add_argument("--consultations", type=int, default=240, help="how many consultations the day brings")
+    run.add_argument("--minutes", type=float, default=3.0, help="how long the day takes, in real minutes")
+    run.add_argument("--seed", type=int, default=2026, help="the same seed gives the same day")
     run.set_defaults(command=_run)
+
+    walk = commands.add_parser("walkthrough", help="follow single consultations step by step, every feature shown")
+    walk.set_defaults(command=_walkthrough)
 
     commands.add_parser("down", help="stop the services, Kafka and PostgreSQL (data is kept)").set_defaults(
         command=_down
@@ -135,7 +144,20 @@ def _status(_: argparse.Namespace) -> int:
     return 0
 
 
-def _run(_: argparse.Namespace) -> int:
+def _run(args: argparse.Namespace) -> int:
+    from backbone.simulation.day import PACING, run_day  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    # The day is compressed, so the services run with compressed deadlines (`backbone up` keeps real time).
+    stack.down_services(print)
+    stack.up_services(print, extra_env=PACING)
+    return run_day(
+        stack, consultations=args.consultations, minutes=args.minutes, seed=args.seed, out=stack.paths.home / "day"
+    )
+
+
+def _walkthrough(_: argparse.Namespace) -> int:
     from backbone.local.scenario import follow_one_consultation  # noqa: PLC0415
 
     stack = LocalStack.default()

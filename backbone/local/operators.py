@@ -24,6 +24,29 @@ def issue_agency_token(
     return asyncio.run(_issue(stack, new_token(agency_id), agency_type, services))
 
 
+def issue_agency_tokens(stack: LocalStack, agencies: list[tuple[str, AgencyType]]) -> dict[str, str]:
+    """Tokens for many agencies at once (one connection per service), e.g. for the simulated day."""
+    tokens = {agency_id: new_token(agency_id) for agency_id, _ in agencies}
+    types = dict(agencies)
+
+    async def register() -> None:
+        for service in AGENCY_FACING:
+            settings = stack.settings_for(service)
+            assert settings.credentials_key is not None
+            credentials = Credentials(settings.credentials_key.get_secret_value())
+            pool = await create_pool(settings.database)
+            try:
+                await migrate(pool, service, Path(REPO / "services" / service / "migrations"))
+                async with pool.acquire() as conn:
+                    for agency_id, token in tokens.items():
+                        await credentials.register(conn, token, types[agency_id])
+            finally:
+                await pool.close()
+
+    asyncio.run(register())
+    return tokens
+
+
 def erase_person(stack: LocalStack, person_id: UUID) -> bool:
     return asyncio.run(_erase(stack, person_id))
 

@@ -61,6 +61,9 @@ def actor(data: dict[str, Any] | None) -> str:
         ("lead_agency",),
         ("organizer",),
         ("coordinator",),
+        ("recipient_agency",),
+        ("obtained_by",),
+        ("withdrawn_by",),
     ):
         if all(k in data for k in keys):
             return " → ".join(str(data[k]) for k in keys)

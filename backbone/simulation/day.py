@@ -1,0 +1,88 @@
+"""The main job: a day in Fujisawa, compressed into minutes, through the whole backbone.
+
+The workload is submitted to intake on schedule, the simulated agencies answer through the public APIs,
+a consumer of the topics keeps the live display, and at the end come the summary, the audit trace of a
+multi-agency case, and a picture of the day.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import sys
+import time
+import uuid
+from pathlib import Path
+
+import httpx
+
+from backbone import directory
+from backbone.local.auditing import trace
+from backbone.local.operators import issue_agency_tokens
+from backbone.local.stack import LocalStack
+from backbone.simulation import report, watch, workload
+from backbone.simulation.agencies import Agencies
+
+PACING = {
+    # The day is compressed: urgent deadlines and acknowledgement windows shrink to seconds so that overdue
+    # referrals and escalations happen within the run. Normal deadlines stay in business days.
+    "BACKBONE_REFERRAL__URGENT_HOURS": "0.01",
+    "BACKBONE_REFERRAL__URGENT_ESCALATION_HOURS": "0.005",
+    "BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15",
+    "BACKBONE_NOTIFY__ACK_NORMAL_MINUTES": "0.5",
+}
+
+
+def run_day(stack: LocalStack, *, consultations: int, minutes: float, seed: int, out: Path) -> int:
+    return asyncio.run(_run(stack, consultations=consultations, minutes=minutes, seed=seed, out=out))
+
+
+async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: int, out: Path) -> int:
+    loaded = directory.load()
+    day = workload.generate(loaded, seed=seed, count=consultations, day_seconds=minutes * 60)
+    tokens = await asyncio.to_thread(issue_agency_tokens, stack, [(a.id, a.type) for a in loaded.agencies.values()])
+    urls = {service: stack.base_url(service) for service in ("intake", "referral", "meetings", "notify")}
+    agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed)
+    agencies.skip_earlier_mail()
+    consumer, _ = await watch.watch(stack.kafka.bootstrap_servers)
+    tally = watch.Tally()
+    print(f"\n藤沢の一日 / a day in Fujisawa: {consultations} consultations over {minutes:g} minutes (seed {seed})\n")
+    began = time.monotonic()
+    submitted = 0
+    live = sys.stdout.isatty()
+    async with httpx.AsyncClient(timeout=15) as http:
+        pending = list(day)
+        settle_until = None
+        last_line = 0.0
+        while True:
+            now = time.monotonic() - began
+            while pending and pending[0].at <= now:
+                item = pending.pop(0)
+                answer = await http.post(
+                    f"{urls['intake']}/v1/consultations",
+                    json=item.body,
+                    headers={"Authorization": f"Bearer {tokens[item.agency]}", "Idempotency-Key": uuid.uuid4().hex},
+                )
+                submitted += answer.status_code in (200, 201)
+            await agencies.work(http)
+            await watch.drain(consumer, tally)
+            if live or now - last_line > 5:
+                print(("\r" if live else "") + f"[{now:5.0f}s] " + tally.line(), end="" if live else "\n", flush=True)
+                last_line = now
+            if not pending and settle_until is None:
+                settle_until = now + 45  # let the last referrals, escalations and meetings run their course
+            if settle_until is not None and now > settle_until:
+                break
+            await asyncio.sleep(0.5)
+    await consumer.stop()
+    print(
+        "\n\n"
+        + "\n".join(f"  {label:<44} {value:>6}" for label, value in report.table(tally, agencies.counters, submitted))
+    )
+    if tally.multi_agency_case:
+        kind, rows = await asyncio.to_thread(trace, stack, tally.multi_agency_case, language="ja")
+        print(f"\n監査 / audit trace of a multi-agency case ({kind} {tally.multi_agency_case}):")
+        for row in rows:
+            print(f"  {row['time']}  {row['what']}{' ' * max(1, 24 - 2 * len(row['what']))}{row['who']}")
+    png, page = report.picture(tally, out)
+    print(f"\npicture of the day: {png}\n                    {page}")
+    return 0 if tally.count("consultation.received") == submitted == consultations else 1
