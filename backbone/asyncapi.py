@@ -14,6 +14,7 @@ import json
 from pathlib import Path
 from typing import Any, Union
 
+from fastapi import FastAPI
 from faststream.kafka import KafkaBroker
 from faststream.specification import AsyncAPI
 from pydantic import BaseModel
@@ -22,6 +23,7 @@ from backbone.service import ServiceRuntime
 from backbone.settings import DatabaseSettings, ServiceName, ServiceSettings
 from schemas.events import EVENT_TYPES
 from schemas.topics import dead_letter_topic
+from services.audit.settings import AuditSettings
 from services.intake.keys import IntakeKeys
 
 DOCUMENT = Path(__file__).resolve().parents[1] / "docs" / "asyncapi.json"
@@ -79,7 +81,8 @@ def write() -> Path:
     return DOCUMENT
 
 
-def _runtime_of(service: ServiceName) -> ServiceRuntime:
+def placeholder_app(service: ServiceName) -> FastAPI:
+    """A service's app built with placeholder keys: enough to read its wiring and its OpenAPI (no I/O)."""
     zeros = base64.b64encode(bytes(32)).decode()  # keys only matter when a service runs
     placeholder = ServiceSettings(
         service=service, database=DatabaseSettings(dsn="postgresql://docs@127.0.0.1/docs"), credentials_key=zeros
@@ -87,8 +90,14 @@ def _runtime_of(service: ServiceName) -> ServiceRuntime:
     extra: dict[str, Any] = {}
     if service == "intake":
         extra["keys"] = IntakeKeys(master_key=zeros, subject_key=zeros, sealing_key=zeros)
-    app = importlib.import_module(f"services.{service}.app").build_app(placeholder, **extra)
-    runtime: ServiceRuntime = app.state.runtime
+    if service == "audit":
+        extra["audit"] = AuditSettings(signing_key=zeros, checkpoint_file=Path("/nonexistent/checkpoints.jsonl"))
+    app: FastAPI = importlib.import_module(f"services.{service}.app").build_app(placeholder, **extra)
+    return app
+
+
+def _runtime_of(service: ServiceName) -> ServiceRuntime:
+    runtime: ServiceRuntime = placeholder_app(service).state.runtime
     return runtime
 
 

@@ -88,6 +88,10 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     schemas.set_defaults(command=_schemas)
 
+    docs = commands.add_parser("docs", help="regenerate docs/openapi/*.json and docs/events.md (the event catalog)")
+    docs.add_argument("--check", action="store_true", help="only check that they are current; exit 1 if not")
+    docs.set_defaults(command=_docs)
+
     token = commands.add_parser(
         "agency-token", help="issue (or replace) an agency's token for intake's API and ingress topic"
     )
@@ -262,6 +266,19 @@ def _auditor_token(args: argparse.Namespace) -> int:
 
     print(issue_agency_token(LocalStack.default(), args.name, AgencyType.AUDITOR, services=("audit",)))
     print("Give this token to the auditor; it is shown only once. It opens http://127.0.0.1:8105/.", file=sys.stderr)
+    return 0
+
+
+def _docs(args: argparse.Namespace) -> int:
+    from backbone import catalog  # noqa: PLC0415
+
+    if args.check:
+        stale = catalog.stale()
+        for name in stale:
+            print(f"stale: {name} (run `backbone docs`)")
+        return 1 if stale else 0
+    for name in catalog.write():
+        print(f"wrote {name}")
     return 0
 
 

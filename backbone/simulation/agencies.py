@@ -52,7 +52,7 @@ class Agencies:
 
     def skip_earlier_mail(self) -> None:
         """Mail already in the mailbox belongs to earlier runs: staff read only what comes today."""
-        self._mails |= {str(message["Message-ID"]) for message in mailbox.Maildir(self.maildir, create=True)}
+        self._mails |= set(mailbox.Maildir(self.maildir, create=True).keys())
 
     async def work(self, http: httpx.AsyncClient) -> None:
         """One round: every agency looks at its inbox; staff read their mail; coordinators hold meetings."""
@@ -83,13 +83,14 @@ class Agencies:
             self.counters.answered += 1
 
     async def _read_mail(self, http: httpx.AsyncClient) -> None:
-        for message in mailbox.Maildir(self.maildir, create=True):
-            message_id = str(message["Message-ID"])
-            if message_id in self._mails:
+        box = mailbox.Maildir(self.maildir, create=True)
+        for key in box.keys():  # noqa: SIM118 - a Maildir iterates messages; its keys are the file names
+            if key in self._mails:
                 continue
-            self._mails.add(message_id)
+            self._mails.add(key)
+            message = box[key]
             found = ACK_LINK.search(_body(message))
-            if found and self._draw(message_id) < 0.8:
+            if found and self._draw(str(message["Message-ID"])) < 0.8:
                 await http.get(f"{self.urls['notify']}{found.group(1)}")
                 self.counters.acknowledged += 1
 

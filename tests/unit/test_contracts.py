@@ -31,3 +31,9 @@ def test_production_settings_refuse_a_loopback_broker() -> None:
 
 def test_the_committed_asyncapi_document_matches_the_code() -> None:
     assert asyncapi.is_current(), "run `backbone asyncapi` and commit docs/asyncapi.json"
+
+
+def test_the_committed_openapi_documents_and_event_catalog_match_the_code() -> None:
+    from backbone import catalog  # noqa: PLC0415 - builds every service's app
+
+    assert catalog.stale() == [], "run `backbone docs` and commit docs/"
