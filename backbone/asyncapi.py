@@ -71,14 +71,17 @@ def document() -> str:
     return json.dumps(schema, ensure_ascii=False, indent=2, sort_keys=True) + "\n"
 
 
-def is_current() -> bool:
-    return DOCUMENT.exists() and DOCUMENT.read_text(encoding="utf-8") == document()
+def stale() -> list[str]:
+    current = DOCUMENT.exists() and DOCUMENT.read_text(encoding="utf-8") == document()
+    return [] if current else ["docs/asyncapi.json"]
 
 
-def write() -> Path:
-    DOCUMENT.parent.mkdir(exist_ok=True)
-    DOCUMENT.write_text(document(), encoding="utf-8")
-    return DOCUMENT
+def write() -> list[str]:
+    changed = stale()
+    if changed:
+        DOCUMENT.parent.mkdir(exist_ok=True)
+        DOCUMENT.write_text(document(), encoding="utf-8")
+    return changed
 
 
 def placeholder_app(service: ServiceName) -> FastAPI:

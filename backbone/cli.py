@@ -11,7 +11,7 @@ import logging
 import subprocess
 import sys
 import uuid
-from collections.abc import Sequence
+from collections.abc import Callable, Sequence
 
 from backbone.local.kafka import LocalRuntimeError
 from backbone.local.stack import SERVICE_PORTS, LocalStack
@@ -190,14 +190,7 @@ def _serve(args: argparse.Namespace) -> int:
 def _schemas(args: argparse.Namespace) -> int:
     from schemas import jsonschema_gen  # noqa: PLC0415
 
-    if args.check:
-        stale = jsonschema_gen.stale_files()
-        for name in stale:
-            print(f"stale: schemas/jsonschema/{name} (run `backbone schemas`)")
-        return 1 if stale else 0
-    for name in jsonschema_gen.write():
-        print(f"wrote schemas/jsonschema/{name}")
-    return 0
+    return _regenerate(args.check, jsonschema_gen.stale, jsonschema_gen.write, "backbone schemas")
 
 
 def _agency_token(args: argparse.Namespace) -> int:
@@ -272,25 +265,24 @@ def _auditor_token(args: argparse.Namespace) -> int:
 def _docs(args: argparse.Namespace) -> int:
     from backbone import catalog  # noqa: PLC0415
 
-    if args.check:
-        stale = catalog.stale()
-        for name in stale:
-            print(f"stale: {name} (run `backbone docs`)")
-        return 1 if stale else 0
-    for name in catalog.write():
-        print(f"wrote {name}")
-    return 0
+    return _regenerate(args.check, catalog.stale, catalog.write, "backbone docs")
 
 
 def _asyncapi(args: argparse.Namespace) -> int:
     from backbone import asyncapi  # noqa: PLC0415
 
-    if args.check:
-        if asyncapi.is_current():
-            return 0
-        print("stale: docs/asyncapi.json (run `backbone asyncapi`)")
-        return 1
-    print(f"wrote {asyncapi.write()}")
+    return _regenerate(args.check, asyncapi.stale, asyncapi.write, "backbone asyncapi")
+
+
+def _regenerate(check: bool, stale: Callable[[], list[str]], write: Callable[[], list[str]], command: str) -> int:
+    """Generated files: rewrite them, or (--check) list the stale ones and fail."""
+    if check:
+        outdated = stale()
+        for path in outdated:
+            print(f"stale: {path} (run `{command}`)")
+        return 1 if outdated else 0
+    for path in write():
+        print(f"wrote {path}")
     return 0
 
 

@@ -30,20 +30,20 @@ def render() -> dict[str, str]:
     return files
 
 
-def stale_files() -> list[str]:
-    """Names of schema files that are missing, out of date or no longer generated."""
+def stale() -> list[str]:
+    """Paths of schema files that are missing, out of date or no longer generated."""
     wanted = render()
     present = {path.name for path in SCHEMA_DIR.glob("*.json")}
-    stale = [name for name, text in wanted.items() if not _matches(SCHEMA_DIR / name, text)]
-    return sorted(stale + sorted(present - wanted.keys()))
+    outdated = [name for name, text in wanted.items() if not _matches(SCHEMA_DIR / name, text)]
+    return [f"schemas/jsonschema/{name}" for name in sorted(outdated + sorted(present - wanted.keys()))]
 
 
 def write() -> list[str]:
     """Regenerate the committed schemas; returns the names written or removed."""
-    changed = stale_files()
+    changed = stale()
     SCHEMA_DIR.mkdir(exist_ok=True)
     wanted = render()
-    for name in changed:
+    for name in (path.removeprefix("schemas/jsonschema/") for path in changed):
         path = SCHEMA_DIR / name
         if name in wanted:
             path.write_text(wanted[name], encoding="utf-8")

@@ -32,6 +32,19 @@ Auditor = Annotated[Agency, Depends(_auditor)]
 Language = Annotated[Literal["ja", "en"], Query(description="Labels in Japanese or English")]
 
 
+def _which(
+    case_id: UUID | None = None, referral_id: UUID | None = None, trace_id: str | None = None
+) -> tuple[str, str]:
+    """Exactly one of the three query parameters: what the timeline is of."""
+    given = [(k, str(v)) for k, v in (("case", case_id), ("referral", referral_id), ("trace", trace_id)) if v]
+    if len(given) != 1:
+        raise HTTPException(422, "Give exactly one of case_id, referral_id or trace_id.")
+    return given[0]
+
+
+Selection = Annotated[tuple[str, str], Depends(_which)]
+
+
 async def _timeline(
     request: Request, runtime: Runtime, auditor: Agency, *, kind: str, key: str, language: str
 ) -> list[dict[str, Any]]:
@@ -49,31 +62,17 @@ async def _timeline(
 
 @router.get("/timeline", summary="The timeline of a case, a referral or a trace id")
 async def timeline(
-    request: Request,
-    runtime: Runtime,
-    auditor: Auditor,
-    *,
-    language: Language = "ja",
-    case_id: UUID | None = None,
-    referral_id: UUID | None = None,
-    trace_id: str | None = None,
+    request: Request, runtime: Runtime, auditor: Auditor, selection: Selection, language: Language = "ja"
 ) -> Any:
-    kind, key = _which(case_id, referral_id, trace_id)
+    kind, key = selection
     return await _timeline(request, runtime, auditor, kind=kind, key=key, language=language)
 
 
 @router.get("/timeline.csv", summary="The same timeline as CSV", response_class=Response)
 async def timeline_csv(
-    request: Request,
-    runtime: Runtime,
-    auditor: Auditor,
-    *,
-    language: Language = "ja",
-    case_id: UUID | None = None,
-    referral_id: UUID | None = None,
-    trace_id: str | None = None,
+    request: Request, runtime: Runtime, auditor: Auditor, selection: Selection, language: Language = "ja"
 ) -> Response:
-    kind, key = _which(case_id, referral_id, trace_id)
+    kind, key = selection
     rows = await _timeline(request, runtime, auditor, kind=kind, key=key, language=language)
     out = io.StringIO()
     columns = ["seq", "time", "what", "who", "event_id", "caused_by", "trace_id", "topic"]
@@ -126,10 +125,3 @@ page_router = APIRouter(tags=["audit"])
 @page_router.get("/", response_class=HTMLResponse, summary="The auditors' page (監査ページ)")
 async def page() -> HTMLResponse:
     return HTMLResponse(PAGE)
-
-
-def _which(case_id: UUID | None, referral_id: UUID | None, trace_id: str | None) -> tuple[str, str]:
-    given = [(k, str(v)) for k, v in (("case", case_id), ("referral", referral_id), ("trace", trace_id)) if v]
-    if len(given) != 1:
-        raise HTTPException(422, "Give exactly one of case_id, referral_id or trace_id.")
-    return given[0]
