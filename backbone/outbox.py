@@ -24,6 +24,7 @@ from opentelemetry.trace import SpanKind
 
 from backbone.db import Connection
 from backbone.kafka import encode_headers
+from backbone.loops import keep_running
 from backbone.settings import DeliverySettings
 from backbone.telemetry import context_from_headers, inject_trace_headers
 from schemas.envelope import Envelope
@@ -99,19 +100,14 @@ class OutboxRelay:
         gives up, because unsent rows simply wait in the outbox until it succeeds.
         """
         async with self._listening():
-            failures = 0
-            while True:
-                try:
-                    sent = await self.relay_once()
-                except Exception as error:  # noqa: BLE001 - see the docstring
-                    failures += 1
-                    delay = min(self.settings.retry_base_seconds * 2**failures, self.settings.retry_max_seconds)
-                    log.warning("outbox relay failed (%s: %s); retrying in %.1fs", type(error).__name__, error, delay)
-                    await asyncio.sleep(delay)
-                    continue
-                failures = 0
-                if sent < self.settings.relay_batch:
-                    await self._wait_for_work()
+            await keep_running(
+                "outbox relay",
+                self.relay_once,
+                idle=self._wait_for_work,
+                busy_below=self.settings.relay_batch,
+                backoff_base=self.settings.retry_base_seconds,
+                backoff_max=self.settings.retry_max_seconds,
+            )
 
     async def relay_once(self) -> int:
         """Publish one batch of unsent rows; returns how many were published."""

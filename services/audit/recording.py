@@ -5,7 +5,6 @@ from __future__ import annotations
 
 import asyncio
 import json
-import logging
 import uuid
 from datetime import UTC, datetime
 from pathlib import Path
@@ -15,10 +14,10 @@ from aiokafka.structs import ConsumerRecord
 
 from backbone.db import Connection
 from backbone.delivery import RecordHandler
+from backbone.loops import keep_running
 from services.audit import ledger
 from services.audit.ledger import Entry, Signer
 
-log = logging.getLogger(__name__)
 QUERY_TOPIC = "audit.queries"
 """Not a Kafka topic: auditors' queries are appended by the audit service itself."""
 QUERY_TYPE = "jp.fujisawa.welfare.audit.query.performed.v1"
@@ -50,12 +49,14 @@ class Checkpoints:
         self.pool, self.signer, self.file, self.every = pool, signer, file, every
 
     async def run(self) -> None:
-        while True:
-            try:
-                await self.once()
-            except Exception as error:  # noqa: BLE001 - the loop must outlive an outage; the next one catches up
-                log.warning("checkpoint failed (%s)", type(error).__name__)
-            await asyncio.sleep(self.every)
+        await keep_running("checkpoints", self._step, idle=self._idle)
+
+    async def _step(self) -> int:
+        await self.once()
+        return 0  # one checkpoint per interval, whatever happened
+
+    async def _idle(self) -> None:
+        await asyncio.sleep(self.every)
 
     async def once(self) -> dict[str, object] | None:
         async with self.pool.acquire() as conn, conn.transaction():

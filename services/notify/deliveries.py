@@ -11,7 +11,6 @@ from __future__ import annotations
 import asyncio
 import hashlib
 import hmac
-import logging
 import random
 import time
 import uuid
@@ -26,6 +25,7 @@ from opentelemetry.trace import SpanKind
 
 from backbone.db import Connection
 from backbone.directory import Directory
+from backbone.loops import keep_running
 from backbone.outbox import Outbox
 from backbone.telemetry import context_from_headers, current_trace_id, inject_trace_headers
 from schemas.envelope import Envelope
@@ -35,7 +35,6 @@ from services.notify import channels, messages, rules
 from services.notify.rosters import Person, Roster, default_roster, on_call
 from services.notify.settings import NotifySettings
 
-log = logging.getLogger(__name__)
 COORDINATOR = "backup-fujisawa-shakyo"  # the rung above an agency's supervisor (多機関協働)
 
 
@@ -155,16 +154,15 @@ class Dispatcher:
 
     async def run(self) -> None:
         try:
-            while True:
-                try:
-                    busy = await self.send_due() + await self.escalate_due()
-                except Exception as error:  # noqa: BLE001 - the loop must outlive any outage; rows wait
-                    log.warning("notify dispatcher failed (%s); retrying", type(error).__name__)
-                    busy = 0
-                if not busy:
-                    await asyncio.sleep(self.notifier.settings.poll_seconds)
+            await keep_running("notify dispatcher", self._step, idle=self._idle)
         finally:
             await self.http.aclose()
+
+    async def _step(self) -> int:
+        return await self.send_due() + await self.escalate_due()
+
+    async def _idle(self) -> None:
+        await asyncio.sleep(self.notifier.settings.poll_seconds)
 
     async def send_due(self) -> int:
         now = self.clock()

@@ -8,15 +8,13 @@ when an instance dies half-way (its transaction rolls back and another instance 
 from __future__ import annotations
 
 import asyncio
-import logging
 from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
 
+from backbone.loops import keep_running
 from services.referral.casework import Casework, fire_timer
-
-log = logging.getLogger(__name__)
 
 
 class DeadlineTimers:
@@ -27,18 +25,10 @@ class DeadlineTimers:
         self.fired = 0
 
     async def run(self) -> None:
-        failures = 0
-        while True:
-            try:
-                fired = await self.fire_due()
-                failures = 0
-            except Exception as error:  # noqa: BLE001 - the loop must outlive any outage; timers wait in their table
-                failures += 1
-                log.warning("deadline timers failed (%s); retrying", type(error).__name__)
-                await asyncio.sleep(min(0.5 * 2**failures, 30.0))
-                continue
-            if fired == 0:
-                await asyncio.sleep(self.casework.policy.timer_poll_seconds)
+        await keep_running("deadline timers", self.fire_due, idle=self._idle)
+
+    async def _idle(self) -> None:
+        await asyncio.sleep(self.casework.policy.timer_poll_seconds)
 
     async def fire_due(self, *, limit: int = 100) -> int:
         """Fire every timer due by now (at most `limit`); returns how many fired."""
