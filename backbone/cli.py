@@ -88,6 +88,14 @@ def _parser() -> argparse.ArgumentParser:
     schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     schemas.set_defaults(command=_schemas)
 
+    bench = commands.add_parser(
+        "bench", help="the benchmark suite: the backbone against Kafka's and PostgreSQL's own limits"
+    )
+    bench.add_argument(
+        "--quick", action="store_true", help="smaller volumes (a 100,000-event ledger), for a first look"
+    )
+    bench.set_defaults(command=_bench)
+
     docs = commands.add_parser("docs", help="regenerate docs/openapi/*.json and docs/events.md (the event catalog)")
     docs.add_argument("--check", action="store_true", help="only check that they are current; exit 1 if not")
     docs.set_defaults(command=_docs)
@@ -259,6 +267,17 @@ def _auditor_token(args: argparse.Namespace) -> int:
 
     print(issue_agency_token(LocalStack.default(), args.name, AgencyType.AUDITOR, services=("audit",)))
     print("Give this token to the auditor; it is shown only once. It opens http://127.0.0.1:8105/.", file=sys.stderr)
+    return 0
+
+
+def _bench(args: argparse.Namespace) -> int:
+    from backbone.bench.run import run_bench  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    stack.up_services(print)
+    written = run_bench(stack, quick=args.quick, out=stack.paths.home / "bench")
+    print(f"results: {written} (and the .json beside it)")
     return 0
 
 

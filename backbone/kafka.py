@@ -4,7 +4,7 @@ from __future__ import annotations
 
 from collections.abc import Iterable
 
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaConsumer, AIOKafkaProducer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient, NewTopic
 from aiokafka.errors import TopicAlreadyExistsError
 from faststream.kafka import KafkaBroker
@@ -67,3 +67,21 @@ def decode_headers(raw: Iterable[tuple[str, bytes]]) -> dict[str, str]:
 
 def encode_headers(headers: dict[str, str]) -> list[tuple[str, bytes]]:
     return [(name, value.encode("utf-8")) for name, value in headers.items()]
+
+
+async def place_group_at_end(bootstrap_servers: str, group: str, topics: list[str]) -> None:
+    """Commit the topics' current end offsets for a new consumer group, so it consumes only what comes next."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    await admin.start()
+    try:
+        described = await admin.describe_topics(topics)
+    finally:
+        await admin.close()
+    partitions = [TopicPartition(t["topic"], p["partition"]) for t in described for p in t["partitions"]]
+    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap_servers, group_id=group, enable_auto_commit=False)
+    await consumer.start()
+    try:
+        consumer.assign(partitions)
+        await consumer.commit(dict(await consumer.end_offsets(partitions)))
+    finally:
+        await consumer.stop()

@@ -13,11 +13,12 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
 from backbone.delivery import Subscription
+from backbone.kafka import place_group_at_end
 from backbone.outbox import OutboxRelay
 from backbone.settings import DatabaseSettings
 from schemas.events import ConsultationReceived
 from schemas.topics import INTAKE_EVENTS
-from tests.integration.kafka_tools import end_offsets, eventually, place_group_at_end, produce, read_from
+from tests.integration.kafka_tools import end_offsets, eventually, produce, read_from
 from tests.integration.kit import FAST_DELIVERY, consultation, consuming, raw_record, record_effect
 
 TOPIC = INTAKE_EVENTS.name

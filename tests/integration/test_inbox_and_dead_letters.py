@@ -12,10 +12,11 @@ from opentelemetry import trace
 
 from backbone.db import Connection
 from backbone.delivery import Subscription
+from backbone.kafka import place_group_at_end
 from backbone.records import Received
 from schemas.events import ConsultationReceived
 from schemas.topics import INTAKE_EVENTS, dead_letter_topic
-from tests.integration.kafka_tools import end_offsets, eventually, place_group_at_end, produce, read_from
+from tests.integration.kafka_tools import end_offsets, eventually, produce, read_from
 from tests.integration.kit import FAST_DELIVERY, consultation, consuming, raw_record, record_effect
 
 TOPIC = INTAKE_EVENTS.name
