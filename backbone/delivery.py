@@ -122,9 +122,67 @@ class Subscription:
     async def _on_batch(self, message: KafkaMessage) -> None:
         # Only the message is taken (no body parameter), so FastStream hands it over as is and
         # validates nothing; `process` never raises, so no record is skipped by the next ack.
-        for record in message.raw_message:
-            await self.process(record)
+        records = list(message.raw_message)
+        together, tried_once = await self._apply_together(records)
+        for number, record in enumerate(records[together:]):
+            # A record whose handler already failed in the batch has used one of its attempts.
+            await self.process(record, failures=1 if number == 0 and tried_once else 0)
         await message.ack()
+
+    async def _apply_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> tuple[int, bool]:
+        """The fast path: apply the longest run of records that go through cleanly in one transaction,
+        one savepoint each; returns how many. The first record that is poison or fails stops the run: it
+        and every record after it take the one-by-one path (retries, dead letters), so a partition's order
+        is kept. If the transaction itself fails (an outage), nothing was applied and all take that path.
+        Returns how many were applied together, and whether the next one's handler already failed once."""
+        outcomes: list[str] = []
+        handler_failed = False
+        try:
+            async with self.pool.acquire() as conn, conn.transaction():
+                for record in records:
+                    try:
+                        step = self._plan(record)
+                    except PoisonRecordError:
+                        break
+                    if step is None:
+                        outcomes.append("ignored")
+                        continue
+                    headers, apply = step
+                    with self._span(record, headers) as span:
+                        try:
+                            async with conn.transaction():  # a savepoint: a failure undoes this record only
+                                outcome = await apply(conn)
+                        except PoisonRecordError:  # the handler refuses it: the one-by-one path dead-letters it
+                            break
+                        except Exception as error:  # noqa: BLE001 - the one-by-one path retries and reports it
+                            span.set_attribute("backbone.outcome", "retried alone")
+                            handler_failed = not isinstance(error, OUTAGES)  # an outage spends no attempt
+                            break
+                        span.set_attribute("backbone.outcome", outcome)
+                    outcomes.append(outcome)
+        except Exception as error:  # noqa: BLE001 - nothing was committed; the one-by-one path waits it out
+            log.warning("%s: batch transaction failed (%s); applying one by one", self.consumer, type(error).__name__)
+            return 0, False
+        self.stats.applied += outcomes.count("applied")
+        self.stats.duplicates += outcomes.count("duplicate")
+        self.stats.ignored += outcomes.count("ignored")
+        return len(outcomes), handler_failed
+
+    def _plan(self, record: ConsumerRecord[bytes, bytes]) -> tuple[dict[str, str], Apply] | None:
+        """How to apply a record (None: this consumer has no business with it); PoisonRecordError if it cannot be."""
+        record_handler = self._record_handlers.get(record.topic)
+        if record_handler is not None:
+
+            async def apply_record(conn: Connection) -> str:
+                await record_handler(conn, record)
+                return "applied"
+
+            return _lenient_headers(record), apply_record
+        received = decode(record)
+        handler = self._handlers.get(type(received.event))
+        if handler is None:
+            return None
+        return received.headers, lambda conn: self._apply_event(conn, received, handler)
 
     def on_records(self, topic: str, handler: RecordHandler) -> None:
         """Hand every record of `topic` to `handler` undecoded (an ingress topic that agency systems write).
@@ -135,29 +193,27 @@ class Subscription:
         """
         self._record_handlers[topic] = handler
 
-    async def process(self, record: ConsumerRecord[bytes, bytes]) -> str:
-        """Apply, skip or dead-letter one record; returns what happened. Never raises but to cancel."""
-        record_handler = self._record_handlers.get(record.topic)
-        if record_handler is not None:
-
-            async def apply_record(conn: Connection) -> str:
-                await record_handler(conn, record)
-                return "applied"
-
-            return await self._traced(record, _lenient_headers(record), apply_record)
+    async def process(self, record: ConsumerRecord[bytes, bytes], *, failures: int = 0) -> str:
+        """Apply, skip or dead-letter one record on its own; returns what happened. Never raises but to cancel."""
         try:
-            received = decode(record)
+            step = self._plan(record)
         except PoisonRecordError as poison:
             await self._dead_letter(record, poison, attempts=0)
             return "dead-lettered"
-        handler = self._handlers.get(type(received.event))
-        if handler is None:  # a type of this topic that this consumer has no business with
+        if step is None:  # a type of this topic that this consumer has no business with
             self.stats.ignored += 1
             return "ignored"
-        return await self._traced(record, received.headers, lambda conn: self._apply_event(conn, received, handler))
+        headers, apply = step
+        with self._span(record, headers) as span:
+            outcome = await self._apply_with_retries(record, apply, failures=failures)
+            span.set_attribute("backbone.outcome", outcome)
+            if outcome == "dead-lettered":
+                span.set_status(StatusCode.ERROR)
+            return outcome
 
-    async def _traced(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str], apply: Apply) -> str:
-        with self.tracer.start_as_current_span(
+    def _span(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str]) -> Any:
+        """The CONSUMER span of one record, a child of the producer's span from the record's traceparent."""
+        return self.tracer.start_as_current_span(
             f"{record.topic} process",
             context=context_from_headers(headers),
             kind=SpanKind.CONSUMER,
@@ -169,15 +225,11 @@ class Subscription:
                 "messaging.message.id": headers.get("ce_id", ""),
                 "cloudevents.event_type": headers.get("ce_type", ""),
             },
-        ) as span:
-            outcome = await self._apply_with_retries(record, apply)
-            span.set_attribute("backbone.outcome", outcome)
-            if outcome == "dead-lettered":
-                span.set_status(StatusCode.ERROR)
-            return outcome
+        )
 
-    async def _apply_with_retries(self, record: ConsumerRecord[bytes, bytes], apply: Apply) -> str:
-        failures = 0
+    async def _apply_with_retries(
+        self, record: ConsumerRecord[bytes, bytes], apply: Apply, *, failures: int = 0
+    ) -> str:
         outages = 0
         while True:
             try:
