@@ -92,8 +92,8 @@ class Casework:
         self, conn: Connection, need: Need, route: Route | None, *, attempt: int, caused_by: Envelope, now: datetime
     ) -> str | None:
         """Propose the referral along `route`; with no route the case joins the coordination queue."""
-        directory = await self.current_directory(conn)
         if route is None:
+            directory = await self.current_directory(conn)  # capacities are read only when they matter
             await self.queue(
                 conn, need.case_id, "no agency accepted: every candidate declined or has no capacity", now=now
             )
