@@ -1,5 +1,7 @@
 """Baselines: what Kafka and PostgreSQL do on this machine without the backbone around them.
 
+- B1: Kafka's own producer performance tool (org.apache.kafka.tools.ProducerPerformance, from the same
+  Maven artefacts as the broker) — 1 KB records, acks=all, idempotent.
 - B2: a raw aiokafka round trip — batched produce (1 KB records, acks=all, idempotent) then consume in
   batches with a manual commit per batch, no database.
 - B3: outbox-shaped PostgreSQL transactions — one business row and one outbox row each — over 8 connections.
@@ -9,7 +11,9 @@ from __future__ import annotations
 
 import asyncio
 import os
+import re
 import uuid
+from pathlib import Path
 
 import asyncpg
 from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
@@ -17,6 +21,46 @@ from aiokafka import AIOKafkaConsumer, AIOKafkaProducer
 from backbone.bench.measure import Stopwatch
 
 RECORD = b"x" * 1024
+# "100000 records sent, 45045.0 records/sec (43.99 MB/sec), 300.1 ms avg latency, …": the tool's last line.
+TOOL_TIMEOUT_SECONDS = 300
+_SUMMARY = re.compile(r"(\d+) records sent, ([\d.]+) records/sec")
+
+
+async def kafka_producer_tool(libs: Path, bootstrap: str, topic: str, count: int) -> float:
+    """Records per second as Kafka's own ProducerPerformance reports them."""
+    tool = await asyncio.create_subprocess_exec(
+        "java",
+        "-Xmx512m",
+        "-cp",
+        f"{libs}/*",
+        "org.apache.kafka.tools.ProducerPerformance",
+        "--topic",
+        topic,
+        "--num-records",
+        str(count),
+        "--record-size",
+        str(len(RECORD)),
+        "--throughput",
+        "-1",
+        "--producer-props",
+        f"bootstrap.servers={bootstrap}",
+        "acks=all",
+        "enable.idempotence=true",
+        "linger.ms=5",
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(tool.communicate(), timeout=TOOL_TIMEOUT_SECONDS)
+    except TimeoutError:
+        tool.kill()
+        await tool.wait()
+        raise RuntimeError(f"ProducerPerformance took over {TOOL_TIMEOUT_SECONDS}s; does {topic} exist?") from None
+    text = output.decode(errors="replace")
+    summary = _SUMMARY.findall(text)
+    if tool.returncode != 0 or not summary or int(summary[-1][0]) != count:
+        raise RuntimeError(f"ProducerPerformance failed (exit {tool.returncode}):\n{text[-2000:]}")
+    return float(summary[-1][1])
 
 
 async def kafka_round_trip(bootstrap: str, topic: str, count: int) -> float:

@@ -7,6 +7,7 @@ reused; the storage is formatted once; readiness is a real metadata request, not
 from __future__ import annotations
 
 import asyncio
+import hashlib
 import logging
 import os
 import shutil
@@ -56,9 +57,10 @@ class LocalKafka:
         return self.paths.kafka / "data"
 
     def ensure_jars(self) -> Path:
-        """Resolve the broker's jars with Maven unless the cache already holds them."""
+        """Resolve the broker's jars with Maven unless the cache already holds those of this pom.xml."""
         libs = jar_cache()
-        if (libs / ".complete").exists():
+        stamp = hashlib.sha256(POM.read_bytes()).hexdigest()
+        if (libs / ".complete").exists() and (libs / ".complete").read_text() == stamp:
             return libs
         for tool in ("java", "mvn"):
             if shutil.which(tool) is None:
@@ -82,7 +84,7 @@ class LocalKafka:
             raise LocalRuntimeError(f"Maven could not resolve Kafka {KAFKA_VERSION}:\n{result.stdout[-3000:]}")
         shutil.rmtree(libs, ignore_errors=True)
         partial.rename(libs)
-        (libs / ".complete").write_text(KAFKA_VERSION)
+        (libs / ".complete").write_text(stamp)
         return libs
 
     def ensure_formatted(self, libs: Path) -> None:
