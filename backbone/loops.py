@@ -8,8 +8,11 @@ itself waits safely where it is — outbox rows, timers, deliveries — so givin
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
-from collections.abc import Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable
+
+import asyncpg
 
 log = logging.getLogger(__name__)
 
@@ -37,3 +40,43 @@ async def keep_running(
         failures = 0
         if done < busy_below:
             await idle()
+
+
+class Wakeup:
+    """An idle loop's wait: until PostgreSQL delivers a NOTIFY on `channel`, or `poll_seconds` pass.
+
+    NOTIFY is sent when the writing transaction commits, so the loop wakes exactly when there is new work
+    to see. The poll stays as the fallback: a lost listening connection costs latency, never work.
+    """
+
+    def __init__(self, pool: asyncpg.Pool, channel: str, poll_seconds: float) -> None:
+        self.pool = pool
+        self.channel = channel
+        self.poll_seconds = poll_seconds
+        self._event = asyncio.Event()
+
+    @contextlib.asynccontextmanager
+    async def listening(self) -> AsyncIterator[None]:
+        """LISTEN on a connection of its own for as long as the loop runs; without it, polling still works."""
+        try:
+            conn = await self.pool.acquire()
+        except (asyncpg.PostgresError, OSError) as error:
+            log.warning("%s: polling only, cannot LISTEN (%s)", self.channel, type(error).__name__)
+            yield
+            return
+
+        def wake(*_: object) -> None:
+            self._event.set()
+
+        await conn.add_listener(self.channel, wake)
+        try:
+            yield
+        finally:
+            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):  # a lost connection
+                await conn.remove_listener(self.channel, wake)
+            await self.pool.release(conn)
+
+    async def wait(self) -> None:
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(self._event.wait(), timeout=self.poll_seconds)
+        self._event.clear()

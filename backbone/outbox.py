@@ -10,10 +10,8 @@ between the two publishes the batch again: consumers' inboxes absorb the duplica
 from __future__ import annotations
 
 import asyncio
-import contextlib
 import json
 import logging
-from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -24,7 +22,7 @@ from opentelemetry.trace import SpanKind
 
 from backbone.db import Connection
 from backbone.kafka import encode_headers
-from backbone.loops import keep_running
+from backbone.loops import Wakeup, keep_running
 from backbone.settings import DeliverySettings
 from backbone.telemetry import context_from_headers, inject_trace_headers
 from schemas.envelope import Envelope
@@ -91,7 +89,7 @@ class OutboxRelay:
         self.settings = settings
         self.tracer = tracer
         self.published = 0
-        self._wake = asyncio.Event()
+        self.wakeup = Wakeup(pool, "outbox", settings.relay_poll_seconds)
 
     async def run(self) -> None:
         """Relay until cancelled: after every commit that wrote events, and at least every poll interval.
@@ -99,11 +97,11 @@ class OutboxRelay:
         Any failure (database or Kafka unreachable) is retried with capped backoff; the relay never
         gives up, because unsent rows simply wait in the outbox until it succeeds.
         """
-        async with self._listening():
+        async with self.wakeup.listening():
             await keep_running(
                 "outbox relay",
                 self.relay_once,
-                idle=self._wait_for_work,
+                idle=self.wakeup.wait,
                 busy_below=self.settings.relay_batch,
                 backoff_base=self.settings.retry_base_seconds,
                 backoff_max=self.settings.retry_max_seconds,
@@ -151,29 +149,3 @@ class OutboxRelay:
                 headers=encode_headers(headers),
             )
         return future
-
-    @contextlib.asynccontextmanager
-    async def _listening(self) -> AsyncIterator[None]:
-        """LISTEN for commits to the outbox on a connection of its own; without it, polling still works."""
-        try:
-            conn = await self.pool.acquire()
-        except (asyncpg.PostgresError, OSError) as error:
-            log.warning("outbox relay polls only: cannot LISTEN (%s)", type(error).__name__)
-            yield
-            return
-
-        def wake(*_: object) -> None:
-            self._wake.set()
-
-        await conn.add_listener("outbox", wake)
-        try:
-            yield
-        finally:
-            with contextlib.suppress(asyncpg.PostgresError, asyncpg.InterfaceError, OSError):  # a lost connection
-                await conn.remove_listener("outbox", wake)
-            await self.pool.release(conn)
-
-    async def _wait_for_work(self) -> None:
-        with contextlib.suppress(TimeoutError):
-            await asyncio.wait_for(self._wake.wait(), timeout=self.settings.relay_poll_seconds)
-        self._wake.clear()

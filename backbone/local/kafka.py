@@ -36,6 +36,10 @@ def jar_cache() -> Path:
     return cache / "fujisawa-backbone" / f"kafka-{KAFKA_VERSION}" / "libs"
 
 
+def _pom_stamp() -> str:
+    return hashlib.sha256(POM.read_bytes()).hexdigest()
+
+
 class LocalKafka:
     def __init__(self, paths: LocalPaths, *, port: int = 9092, controller_port: int = 9093) -> None:
         self.paths = paths
@@ -56,11 +60,15 @@ class LocalKafka:
     def data_dir(self) -> Path:
         return self.paths.kafka / "data"
 
+    def jars_ready(self) -> bool:
+        """The cache holds the jars of this pom.xml (resolved completely)."""
+        marker = jar_cache() / ".complete"
+        return marker.exists() and marker.read_text() == _pom_stamp()
+
     def ensure_jars(self) -> Path:
         """Resolve the broker's jars with Maven unless the cache already holds those of this pom.xml."""
         libs = jar_cache()
-        stamp = hashlib.sha256(POM.read_bytes()).hexdigest()
-        if (libs / ".complete").exists() and (libs / ".complete").read_text() == stamp:
+        if self.jars_ready():
             return libs
         for tool in ("java", "mvn"):
             if shutil.which(tool) is None:
@@ -84,7 +92,7 @@ class LocalKafka:
             raise LocalRuntimeError(f"Maven could not resolve Kafka {KAFKA_VERSION}:\n{result.stdout[-3000:]}")
         shutil.rmtree(libs, ignore_errors=True)
         partial.rename(libs)
-        (libs / ".complete").write_text(stamp)
+        (libs / ".complete").write_text(_pom_stamp())
         return libs
 
     def ensure_formatted(self, libs: Path) -> None:

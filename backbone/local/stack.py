@@ -74,9 +74,9 @@ class LocalStack:
         return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
 
     def up_infrastructure(self, report: Report) -> None:
-        report("Kafka: resolving jars (the first run downloads about 45 MB from Maven Central) and starting …")
+        if not self.kafka.jars_ready():
+            report("Kafka: resolving jars (the first run downloads about 50 MB from Maven Central) …")
         report(self.kafka.start())
-        report("PostgreSQL: starting …")
         report(self.postgres.start())
         created = asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
         report(f"Topics: {len(ALL_TOPICS)} declared, {len(created)} created now")

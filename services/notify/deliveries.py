@@ -9,6 +9,7 @@ X-Backbone-Delivery) and receivers drop a repeat.
 from __future__ import annotations
 
 import asyncio
+import functools
 import hashlib
 import hmac
 import random
@@ -25,7 +26,7 @@ from opentelemetry.trace import SpanKind
 
 from backbone.db import Connection
 from backbone.directory import Directory
-from backbone.loops import keep_running
+from backbone.loops import Wakeup, keep_running
 from backbone.outbox import Outbox
 from backbone.telemetry import context_from_headers, current_trace_id, inject_trace_headers
 from schemas.envelope import Envelope
@@ -55,9 +56,9 @@ class Notifier:
     async def roster(self, conn: Connection, agency: str) -> Roster:
         stored = await conn.fetchval("SELECT roster FROM rosters WHERE agency_id = $1", agency)
         if stored is not None:
-            return Roster.model_validate_json(stored)
+            return _parsed_roster(stored)
         entry = self.directory.agency(agency)
-        return default_roster(agency, entry.on_call if entry else f"oncall@{agency}.fujisawa-backbone.invalid")
+        return _default_roster(agency, entry.on_call if entry else f"oncall@{agency}.fujisawa-backbone.invalid")
 
     async def plan(
         self,
@@ -118,6 +119,18 @@ class Notifier:
         return bool(inserted)
 
 
+# A roster's validation (no gaps, no overlaps) walks every minute of the week, and every notification reads
+# its recipient's roster: parse each stored version once. Rosters are immutable models, safe to share.
+@functools.lru_cache(maxsize=512)
+def _parsed_roster(stored: str) -> Roster:
+    return Roster.model_validate_json(stored)
+
+
+@functools.lru_cache(maxsize=512)
+def _default_roster(agency: str, on_call_address: str) -> Roster:
+    return default_roster(agency, on_call_address)
+
+
 def _traceparent() -> str | None:
     headers: dict[str, str] = {}
     inject_trace_headers(headers)
@@ -151,18 +164,18 @@ class Dispatcher:
         settings = notifier.settings
         self.breakers = channels.CircuitBreakers(settings.breaker_failures, settings.breaker_open_seconds)
         self.http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)
+        # Woken when deliveries are planned; the poll finds retries and escalations that fall due.
+        self.wakeup = Wakeup(pool, "deliveries", settings.poll_seconds)
 
     async def run(self) -> None:
         try:
-            await keep_running("notify dispatcher", self._step, idle=self._idle)
+            async with self.wakeup.listening():
+                await keep_running("notify dispatcher", self._step, idle=self.wakeup.wait)
         finally:
             await self.http.aclose()
 
     async def _step(self) -> int:
         return await self.send_due() + await self.escalate_due()
-
-    async def _idle(self) -> None:
-        await asyncio.sleep(self.notifier.settings.poll_seconds)
 
     async def send_due(self) -> int:
         now = self.clock()
@@ -174,6 +187,7 @@ class Dispatcher:
                 self.batch,
             )
             results = await asyncio.gather(*(self._send(row) for row in rows))
+            now = self.clock()  # delivered (or failed) when the sends finished, not when they were picked
             for row, error in zip(rows, results, strict=True):
                 # Continue the trace of the event that caused the notification, not the dispatcher's own.
                 with self.tracer.start_as_current_span(
