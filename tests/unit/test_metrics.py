@@ -7,7 +7,7 @@ import contextlib
 import json
 import uuid
 from collections.abc import Awaitable, Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from typing import Any
 
 import httpx
@@ -28,6 +28,7 @@ from backbone.records import PoisonReason, PoisonRecordError
 from backbone.settings import DeliverySettings
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived
+from services.notify.metrics import NotificationMetrics
 
 INGRESS = "agency.submissions.v1"
 EVENTS = "intake.events.v1"
@@ -119,6 +120,17 @@ def test_lag_series_follow_the_assignment() -> None:
     metrics.show_lag({TopicPartition(EVENTS, 1): 2})
     assert value(metrics, "backbone_consumer_lag", topic=EVENTS, partition="0") is None
     assert value(metrics, "backbone_consumer_lag", topic=EVENTS, partition="1") == 2
+
+
+def test_a_notification_delivery_is_timed_from_its_row_to_its_sending() -> None:
+    metrics = ServiceMetrics()
+    notifications = NotificationMetrics.on(metrics)
+    planned = datetime(2026, 4, 1, 9, 0, tzinfo=UTC)
+    notifications.delivered(created_at=planned, delivered_at=planned + timedelta(seconds=42))
+    notifications.delivered(created_at=planned, delivered_at=planned - timedelta(seconds=1))  # clock skew
+    assert value(metrics, "backbone_notification_delivery_seconds_count") == 2
+    assert value(metrics, "backbone_notification_delivery_seconds_sum") == 42
+    assert value(metrics, "backbone_notification_delivery_seconds_bucket", le="30.0") == 1
 
 
 # --- the refresh loop -----------------------------------------------------------------------------------
@@ -299,7 +311,7 @@ async def test_a_batch_counts_each_record_once_by_its_outcome() -> None:
     [
         ("intake", None),
         ("referral", None),
-        ("notify", None),
+        ("notify", "backbone_notification_delivery_seconds_count"),
     ],
 )
 async def test_every_service_serves_its_metrics_outside_its_openapi(service: Any, own: str | None) -> None:
