@@ -310,7 +310,7 @@ async def test_a_batch_counts_each_record_once_by_its_outcome() -> None:
     ("service", "own"),
     [
         ("intake", None),
-        ("referral", None),
+        ("referral", "backbone_referrals_overdue"),
         ("notify", "backbone_notification_delivery_seconds_count"),
     ],
 )
