@@ -18,12 +18,13 @@ from __future__ import annotations
 
 import asyncio
 import logging
+import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
 from typing import Any, TypeVar
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
@@ -35,6 +36,7 @@ from opentelemetry.trace import SpanKind, StatusCode
 from backbone import inbox
 from backbone.db import Connection
 from backbone.deadletter import dead_letter_headers
+from backbone.metrics import ServiceMetrics
 from backbone.records import PoisonReason, PoisonRecordError, Received, decode
 from backbone.settings import DeliverySettings
 from backbone.telemetry import context_from_headers
@@ -81,6 +83,7 @@ class Subscription:
         producer: AIOKafkaProducer,
         settings: DeliverySettings,
         tracer: trace.Tracer,
+        metrics: ServiceMetrics | None = None,
     ) -> None:
         self.consumer = consumer
         self.topics = tuple(topics)
@@ -90,6 +93,8 @@ class Subscription:
         self.tracer = tracer
         self.dead_letter_topic = dead_letter_topic(consumer).name
         self.stats = DeliveryStats()
+        self.metrics = metrics or ServiceMetrics()
+        self._subscriber: Any = None
         self._handlers: dict[type[Event], Handler[Any]] = {}
         self._record_handlers: dict[str, RecordHandler] = {}
 
@@ -118,6 +123,12 @@ class Subscription:
             decoder=_undecoded,
         )
         subscriber(self._on_batch)
+        self._subscriber = subscriber
+
+    def assignment(self) -> frozenset[TopicPartition]:
+        """The partitions this process consumes now: none before the group's first rebalance or once stopped."""
+        consumer = getattr(self._subscriber, "consumer", None)
+        return frozenset(consumer.assignment()) if consumer is not None else frozenset()
 
     async def _on_batch(self, message: KafkaMessage) -> None:
         # Only the message is taken (no body parameter), so FastStream hands it over as is and
@@ -135,7 +146,7 @@ class Subscription:
         and every record after it take the one-by-one path (retries, dead letters), so a partition's order
         is kept. If the transaction itself fails (an outage), nothing was applied and all take that path.
         Returns how many were applied together, and whether the next one's handler already failed once."""
-        outcomes: list[str] = []
+        done: list[tuple[str, str, float | None]] = []  # (topic, outcome, seconds applying it)
         handler_failed = False
         try:
             async with self.pool.acquire() as conn, conn.transaction():
@@ -145,10 +156,11 @@ class Subscription:
                     except PoisonRecordError:
                         break
                     if step is None:
-                        outcomes.append("ignored")
+                        done.append((record.topic, "ignored", None))
                         continue
                     headers, apply = step
                     with self._span(record, headers) as span:
+                        started = time.perf_counter()
                         try:
                             async with conn.transaction():  # a savepoint: a failure undoes this record only
                                 outcome = await apply(conn)
@@ -158,14 +170,19 @@ class Subscription:
                             span.set_attribute("backbone.outcome", "retried alone")
                             handler_failed = not isinstance(error, OUTAGES)  # an outage spends no attempt
                             break
+                        seconds = time.perf_counter() - started
                         span.set_attribute("backbone.outcome", outcome)
-                    outcomes.append(outcome)
+                    done.append((record.topic, outcome, seconds))
         except Exception as error:  # noqa: BLE001 - nothing was committed; the one-by-one path waits it out
             log.warning("%s: batch transaction failed (%s); applying one by one", self.consumer, type(error).__name__)
             return 0, False
+        # Counted only now that the batch is committed: had it failed, the one-by-one path would count them.
+        outcomes = [outcome for _, outcome, _ in done]
         self.stats.applied += outcomes.count("applied")
         self.stats.duplicates += outcomes.count("duplicate")
         self.stats.ignored += outcomes.count("ignored")
+        for topic, outcome, took in done:
+            self.metrics.consumed(topic, outcome, took)
         return len(outcomes), handler_failed
 
     def _plan(self, record: ConsumerRecord[bytes, bytes]) -> tuple[dict[str, str], Apply] | None:
@@ -199,9 +216,11 @@ class Subscription:
             step = self._plan(record)
         except PoisonRecordError as poison:
             await self._dead_letter(record, poison, attempts=0)
+            self.metrics.consumed(record.topic, "dead-lettered")
             return "dead-lettered"
         if step is None:  # a type of this topic that this consumer has no business with
             self.stats.ignored += 1
+            self.metrics.consumed(record.topic, "ignored")
             return "ignored"
         headers, apply = step
         with self._span(record, headers) as span:
@@ -209,6 +228,7 @@ class Subscription:
             span.set_attribute("backbone.outcome", outcome)
             if outcome == "dead-lettered":
                 span.set_status(StatusCode.ERROR)
+                self.metrics.consumed(record.topic, outcome)
             return outcome
 
     def _span(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str]) -> Any:
@@ -232,6 +252,7 @@ class Subscription:
     ) -> str:
         outages = 0
         while True:
+            started = time.perf_counter()
             try:
                 async with self.pool.acquire() as conn, conn.transaction():
                     outcome = await apply(conn)
@@ -272,6 +293,7 @@ class Subscription:
                     self.stats.duplicates += 1
                 else:
                     self.stats.applied += 1
+                self.metrics.consumed(record.topic, outcome, time.perf_counter() - started)
                 return outcome
             self.stats.retries += 1
             await asyncio.sleep(delay)
@@ -301,6 +323,7 @@ class Subscription:
                 log.warning("%s: dead-letter publish failed (%s); retrying", self.consumer, type(error).__name__)
                 await asyncio.sleep(self._backoff(outages))
         self.stats.dead_lettered += 1
+        self.metrics.dead_letters.labels(topic=record.topic).inc()
         log.error(
             "%s: dead-lettered %s[%d]@%d: %s",
             self.consumer,

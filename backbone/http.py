@@ -1,4 +1,4 @@
-"""The HTTP edge every service shares: RFC 9457 problem responses, health and readiness, a server span.
+"""The HTTP edge every service shares: RFC 9457 problem responses, health, readiness, metrics, a server span.
 
 Validation errors list field paths and messages but never echo the submitted values, which may be
 personal data.
@@ -14,11 +14,14 @@ from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
+from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
 
 from backbone.telemetry import context_from_headers
 
 PROBLEM_JSON = "application/problem+json"
+# Probes and scrapes come every few seconds and say nothing about a case: no span for them.
+_UNTRACED = frozenset({"/health", "/ready", "/metrics"})
 
 
 def problem(status: int, title: str, detail: str, *, type_: str = "about:blank", **extra: Any) -> JSONResponse:
@@ -64,7 +67,7 @@ def install_server_spans(app: FastAPI, tracer: trace.Tracer) -> None:
 
     @app.middleware("http")
     async def server_span(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
-        if request.url.path in {"/health", "/ready"}:
+        if request.url.path in _UNTRACED:
             return await call_next(request)
         with tracer.start_as_current_span(
             f"{request.method} {request.url.path}",
@@ -122,5 +125,18 @@ def health_router(readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRou
         checks = await readiness()
         status = 200 if all(checks.values()) else 503
         return JSONResponse({"ready": status == 200, "checks": checks}, status_code=status)
+
+    return router
+
+
+def metrics_router(render: Callable[[], bytes]) -> APIRouter:
+    """`GET /metrics` in Prometheus' text format; left out of the OpenAPI documents, which are the agencies'
+    contract, while this is for the operators' Prometheus."""
+    router = APIRouter()
+
+    @router.get("/metrics", include_in_schema=False)
+    async def metrics() -> Response:
+        # async: rendered on the event loop, so a scrape never sees the refresh loop half-way.
+        return Response(render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return router

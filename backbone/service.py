@@ -1,7 +1,8 @@
 """A service's runtime: the resources one process owns, opened and closed by its lifespan.
 
 The pool (after migrations), the relay's producer, FastStream's broker with the service's
-subscriptions, and the outbox relay as a task the lifespan cancels. Nothing is opened at import time.
+subscriptions, and the outbox relay and the metrics refresh as tasks the lifespan cancels. Nothing is
+opened at import time.
 """
 
 from __future__ import annotations
@@ -14,15 +15,17 @@ from pathlib import Path
 from typing import Annotated, Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 
 from backbone.agencies import Credentials
 from backbone.db import create_pool, migrate
 from backbone.delivery import Handler, RecordHandler, Subscription
-from backbone.http import health_router, install_problem_handlers, install_server_spans
+from backbone.http import health_router, install_problem_handlers, install_server_spans, metrics_router
 from backbone.kafka import create_broker, create_producer
+from backbone.lag import LagReader
+from backbone.metrics import ServiceMetrics, keep_refreshed
 from backbone.outbox import Outbox, OutboxRelay
 from backbone.settings import ServiceSettings
 from backbone.telemetry import setup_tracing
@@ -50,6 +53,8 @@ class ServiceRuntime:
         self._tasks: dict[str, asyncio.Task[None]] = {}
         self._loops: dict[str, Callable[[asyncpg.Pool], Coroutine[Any, Any, None]]] = {}
         self._stack = contextlib.AsyncExitStack()
+        self.metrics = ServiceMetrics()
+        self.run_in_background("metrics", self._keep_metrics_refreshed)
 
     def subscribe(
         self,
@@ -110,6 +115,7 @@ class ServiceRuntime:
                 producer=producer,
                 settings=self.settings.delivery,
                 tracer=self.tracer,
+                metrics=self.metrics,
             )
             for event_type, handler in self._handlers.items():
                 self.subscription.on(event_type, handler)
@@ -118,6 +124,15 @@ class ServiceRuntime:
             self.subscription.register(broker, batch_size=self.settings.kafka.consumer_batch)
             await broker.start()
             stack.push_async_callback(broker.stop)
+
+    async def _keep_metrics_refreshed(self, pool: asyncpg.Pool) -> None:
+        lag = LagReader(self.settings.kafka.bootstrap_servers, group=self.name, client_id=f"backbone-{self.name}-lag")
+        await keep_refreshed(
+            self.metrics, pool, lag, self._assignment, every=self.settings.telemetry.metrics_refresh_seconds
+        )
+
+    def _assignment(self) -> frozenset[TopicPartition]:
+        return self.subscription.assignment() if self.subscription else frozenset()
 
     async def stop(self) -> None:
         for task in self._tasks.values():
@@ -158,7 +173,7 @@ async def _answers(request: Awaitable[object] | None) -> bool:
 def create_app(
     runtime: ServiceRuntime, *, title: str, summary: str, description: str = "", routers: Sequence[APIRouter] = ()
 ) -> FastAPI:
-    """The service's FastAPI app: its routers, health and readiness, problem responses, server spans."""
+    """The service's FastAPI app: its routers, health, readiness and metrics, problem responses, server spans."""
     app = FastAPI(
         title=f"Fujisawa backbone — {title}",
         summary=summary,
@@ -172,6 +187,7 @@ def create_app(
     for router in routers:
         app.include_router(router)
     app.include_router(health_router(runtime.readiness))
+    app.include_router(metrics_router(runtime.metrics.render))
     return app
 
 

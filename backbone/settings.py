@@ -46,6 +46,9 @@ class TelemetrySettings(BaseModel):
 
     otlp_endpoint: str | None = Field(default=None, description="OTLP/HTTP endpoint, e.g. http://127.0.0.1:4318")
     console: bool = Field(default=False, description="Print finished spans to stderr")
+    metrics_refresh_seconds: float = Field(
+        default=5.0, gt=0, description="How often the gauges read from the database and Kafka are refreshed"
+    )
 
 
 class HttpSettings(BaseModel):

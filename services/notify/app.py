@@ -24,6 +24,7 @@ from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_EVENTS
 from services.notify import handlers
 from services.notify.api import router
 from services.notify.deliveries import Dispatcher, Notifier
+from services.notify.metrics import NotificationMetrics
 from services.notify.settings import NotifySettings
 
 DESCRIPTION = """\
@@ -53,7 +54,10 @@ def build_app(settings: ServiceSettings, notify: NotifySettings | None = None) -
             ConsentWithdrawn: notifying,
         },
     )
-    runtime.run_in_background("dispatcher", lambda pool: Dispatcher(pool, notifier, runtime.tracer).run())
+    metrics = NotificationMetrics.on(runtime.metrics)  # once: a restarted lifespan reuses the same series
+    runtime.run_in_background(
+        "dispatcher", lambda pool: Dispatcher(pool, notifier, runtime.tracer, metrics=metrics).run()
+    )
     app = create_app(
         runtime,
         title="notify",

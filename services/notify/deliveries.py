@@ -18,6 +18,7 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
+from typing import Literal
 
 import asyncpg
 import httpx
@@ -27,16 +28,20 @@ from opentelemetry.trace import SpanKind
 from backbone.db import Connection
 from backbone.directory import Directory
 from backbone.loops import Wakeup, keep_running
+from backbone.metrics import ServiceMetrics
 from backbone.outbox import Outbox
 from backbone.telemetry import context_from_headers, current_trace_id, inject_trace_headers
 from schemas.envelope import Envelope
 from schemas.events import NotificationDelivered, NotificationEscalated, NotificationFailed
 from schemas.vocabulary import Urgency
 from services.notify import channels, messages, rules
+from services.notify.metrics import NotificationMetrics
 from services.notify.rosters import Person, Roster, default_roster, on_call
 from services.notify.settings import NotifySettings
 
 COORDINATOR = "backup-fujisawa-shakyo"  # the rung above an agency's supervisor (多機関協働)
+
+Attempt = Literal["delivered", "resting", "failed", "retrying"]
 
 
 @dataclass(frozen=True)
@@ -155,12 +160,14 @@ class Dispatcher:
         *,
         clock: Callable[[], datetime] | None = None,
         batch: int = 50,
+        metrics: NotificationMetrics | None = None,
     ) -> None:
         self.pool = pool
         self.tracer = tracer
         self.notifier = notifier
         self.clock = clock or (lambda: datetime.now(UTC))
         self.batch = batch
+        self.metrics = metrics or NotificationMetrics.on(ServiceMetrics())
         settings = notifier.settings
         self.breakers = channels.CircuitBreakers(settings.breaker_failures, settings.breaker_open_seconds)
         self.http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)
@@ -188,6 +195,7 @@ class Dispatcher:
             )
             results = await asyncio.gather(*(self._send(row) for row in rows))
             now = self.clock()  # delivered (or failed) when the sends finished, not when they were picked
+            outcomes: list[Attempt] = []
             for row, error in zip(rows, results, strict=True):
                 # Continue the trace of the event that caused the notification, not the dispatcher's own.
                 with self.tracer.start_as_current_span(
@@ -199,7 +207,13 @@ class Dispatcher:
                         "backbone.category": row["category"],
                     },
                 ):
-                    await self._record(conn, row, error, now)
+                    outcomes.append(await self._record(conn, row, error, now))
+        # Observed once the rows are committed as delivered or failed, so that a rollback counts nothing.
+        for row, outcome in zip(rows, outcomes, strict=True):
+            if outcome == "delivered":
+                self.metrics.delivered(created_at=row["created_at"], delivered_at=now)
+            elif outcome == "failed":
+                self.metrics.failed.inc()
         return len(rows)
 
     async def _send(self, row: asyncpg.Record) -> str | None:
@@ -234,7 +248,7 @@ class Dispatcher:
         self.breakers.record(endpoint, ok=True, now=time.monotonic())
         return None
 
-    async def _record(self, conn: Connection, row: asyncpg.Record, error: str | None, now: datetime) -> None:
+    async def _record(self, conn: Connection, row: asyncpg.Record, error: str | None, now: datetime) -> Attempt:
         settings, outbox = self.notifier.settings, self.notifier.outbox
         common = {
             "case_id": row["case_id"],
@@ -260,14 +274,14 @@ class Dispatcher:
                 caused_by=row["cause_event_id"],
                 event_id=event_id,
             )
-            return
+            return "delivered"
         if error == "breaker-open":  # not tried: the endpoint rests; no attempt is spent
             await conn.execute(
                 "UPDATE deliveries SET next_attempt_at = $2 WHERE notification_id = $1",
                 row["notification_id"],
                 now + timedelta(seconds=settings.breaker_open_seconds),
             )
-            return
+            return "resting"
         attempts = row["attempts"] + 1
         if attempts >= settings.max_attempts:
             await conn.execute(
@@ -281,7 +295,7 @@ class Dispatcher:
                 NotificationFailed(**common, attempts=attempts, last_error=error[:300], failed_at=now),
                 caused_by=row["cause_event_id"],
             )
-            return
+            return "failed"
         backoff = min(settings.retry_base_seconds * 2 ** (attempts - 1), settings.retry_max_seconds)
         delay = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
         await conn.execute(
@@ -291,6 +305,7 @@ class Dispatcher:
             error,
             now + timedelta(seconds=delay),
         )
+        return "retrying"
 
     async def escalate_due(self) -> int:
         """Delivered but unacknowledged past its time: the next rung of the ladder is told."""

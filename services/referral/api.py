@@ -218,3 +218,8 @@ LEFT JOIN LATERAL (SELECT to_agency, overdue_at, escalation_level FROM referrals
 WHERE c.lead_agency IS NULL AND (c.queued_at IS NOT NULL OR o.to_agency IS NULL OR o.overdue_at IS NOT NULL)
 ORDER BY since
 """
+
+# Overdue as the list above means it: still proposed, and its deadline timer has fired. Counted per
+# referral, so this also counts a support plan's referral on a case that already has a lead; served by
+# the partial index referrals_overdue.
+OVERDUE_REFERRALS = "SELECT count(*) FROM referrals WHERE state = 'proposed' AND overdue_at IS NOT NULL"

@@ -11,7 +11,7 @@ from backbone.service import ServiceRuntime, create_app
 from backbone.settings import ServiceSettings
 from schemas.events import ConsultationReceived, SupportPlanConfirmed
 from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_RESPONSES
-from services.referral.api import router
+from services.referral.api import OVERDUE_REFERRALS, router
 from services.referral.casework import Casework
 from services.referral.ingress import ActionRequest, on_action
 from services.referral.plans import on_plan_confirmed
@@ -45,6 +45,9 @@ def build_app(
         records={REFERRAL_RESPONSES.name: (ActionRequest, on_action(casework, runtime.credentials))},
     )
     runtime.run_in_background("deadline_timers", lambda pool: DeadlineTimers(pool, casework).run())
+    runtime.metrics.gauge_from_query(
+        "backbone_referrals_overdue", "Referrals still unanswered past their deadline (overdue)", OVERDUE_REFERRALS
+    )
     app = create_app(
         runtime,
         title="referral",
