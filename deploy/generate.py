@@ -402,6 +402,7 @@ def scaled_object(shape: ServiceShape) -> dict[str, Any]:
                 }
             },
             "triggers": [
+                *_http_trigger(shape),
                 {
                     "type": "kafka",
                     "metadata": {
@@ -418,10 +419,17 @@ def scaled_object(shape: ServiceShape) -> dict[str, Any]:
                         "tls": "enable",
                     },
                     "authenticationRef": {"name": "kafka-lag-reader"},
-                }
+                },
             ],
         },
     }
+
+
+def _http_trigger(shape: ServiceShape) -> list[dict[str, Any]]:
+    """intake's load is mostly agencies' HTTP submissions, not records: it also scales on CPU."""
+    if shape.name != "intake":
+        return []
+    return [{"type": "cpu", "metricType": "Utilization", "metadata": {"value": "70"}}]
 
 
 def audit_volume() -> dict[str, Any]:
