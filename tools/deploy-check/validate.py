@@ -1,0 +1,328 @@
+"""Validates the deployment files offline; `tools/deploy-check/run` calls it with what it has prepared.
+
+    validate.py k8s RENDERED.yaml --crds DIR --keda SCHEMA.json --kube-version 1.33
+    validate.py observability
+    validate.py compose-env compose.yaml .env.example
+
+k8s: every document that kustomize rendered is checked against its schema, strictly (an unknown field
+is an error, as `kubectl apply --validate=strict` would make it):
+- core kinds against the Kubernetes JSON Schemas that the kubernetes-validate package bundles;
+- Strimzi's Kafka, KafkaNodePool, KafkaTopic and KafkaUser against the CRDs that Strimzi's own
+  crd-generator writes from its published API classes (run prepares them from Maven Central);
+- KEDA's ScaledObject and TriggerAuthentication against schemas/keda.json, written by hand (KEDA's
+  CRDs are published only as release assets and in its Helm chart, which this CI cannot reach);
+and then against the backbone's own rules: every ACL names a declared topic; every service has its
+probes on /health and /ready, resources, a non-root security context and a disruption budget.
+
+observability: the Grafana dashboard and the Prometheus rules use only the metric names the services
+export, and every panel title is in Japanese and English.
+
+compose-env: every ${VARIABLE} that compose.yaml needs is listed in .env.example, and .env.example
+holds no value for anything secret.
+"""
+
+from __future__ import annotations
+
+import argparse
+import copy
+import json
+import re
+import sys
+from collections.abc import Iterator
+from pathlib import Path
+from typing import Any
+
+import jsonschema
+import kubernetes_validate
+import yaml
+
+REPO = Path(__file__).resolve().parents[2]
+
+# The names /metrics must expose (deploy/README.md); histograms add _bucket, _sum and _count.
+METRICS = {
+    "backbone_consumer_lag",
+    "backbone_processing_seconds",
+    "backbone_outbox_backlog",
+    "backbone_outbox_oldest_unsent_seconds",
+    "backbone_dead_letters_total",
+    "backbone_notification_delivery_seconds",
+    "backbone_referrals_overdue",
+    "up",  # Prometheus's own, per scrape target
+}
+HISTOGRAM_SUFFIXES = ("_bucket", "_sum", "_count")
+
+CRD_KINDS = {
+    ("kafka.strimzi.io/v1", "Kafka"): "kafka.yaml",
+    ("kafka.strimzi.io/v1", "KafkaNodePool"): "nodepool.yaml",
+    ("kafka.strimzi.io/v1", "KafkaTopic"): "topic.yaml",
+    ("kafka.strimzi.io/v1", "KafkaUser"): "user.yaml",
+}
+KEDA_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
+SERVICES = ("intake", "referral", "meetings", "notify", "audit")
+
+
+class Findings:
+    def __init__(self) -> None:
+        self.problems: list[str] = []
+
+    def add(self, where: str, problem: str) -> None:
+        self.problems.append(f"{where}: {problem}")
+
+    def report(self, what: str, checked: int) -> int:
+        for problem in self.problems:
+            print(f"  FAIL {problem}", file=sys.stderr)
+        print(f"{what}: {checked} checked, {len(self.problems)} problems")
+        return 1 if self.problems else 0
+
+
+# --------------------------------------------------------------------------------------------------
+# Kubernetes
+# --------------------------------------------------------------------------------------------------
+
+
+def strict(schema: dict[str, Any]) -> dict[str, Any]:
+    """A CRD's structural schema as a strict JSON Schema: objects with declared properties refuse others,
+    unless the CRD keeps unknown fields there on purpose; `nullable` allows null."""
+    schema = copy.deepcopy(schema)
+
+    def walk(node: Any) -> None:
+        if isinstance(node, dict):
+            if (
+                "properties" in node
+                and "additionalProperties" not in node
+                and not node.get("x-kubernetes-preserve-unknown-fields")
+            ):
+                node["additionalProperties"] = False
+            if node.pop("nullable", False) and "type" in node:
+                node["type"] = [node["type"], "null"]
+            for value in node.values():
+                walk(value)
+        elif isinstance(node, list):
+            for value in node:
+                walk(value)
+
+    walk(schema)
+    return schema
+
+
+def crd_schema(path: Path, version: str) -> dict[str, Any]:
+    crd = yaml.safe_load(path.read_text())
+    for served in crd["spec"]["versions"]:
+        if served["name"] == version:
+            return strict(served["schema"]["openAPIV3Schema"])
+    raise SystemExit(f"{path}: no version {version} in the CRD")
+
+
+def schema_errors(schema: dict[str, Any], document: dict[str, Any]) -> Iterator[str]:
+    validator = jsonschema.Draft7Validator(schema)
+    for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
+        path = "/".join(str(part) for part in error.absolute_path) or "(top)"
+        yield f"{path}: {error.message[:300]}"
+
+
+def check_k8s(rendered: Path, crds: Path, keda: Path, kube_version: str) -> int:
+    documents = [doc for doc in yaml.safe_load_all(rendered.read_text()) if doc]
+    findings = Findings()
+    schemas = {key: crd_schema(crds / name, key[0].split("/")[1]) for key, name in CRD_KINDS.items()}
+    keda_schemas = json.loads(keda.read_text())
+    for doc in documents:
+        key = (doc.get("apiVersion", ""), doc.get("kind", ""))
+        where = f"{key[1]}/{doc.get('metadata', {}).get('name', '?')}"
+        if key in schemas:
+            for error in schema_errors(schemas[key], doc):
+                findings.add(where, error)
+        elif key in KEDA_KINDS:
+            for error in schema_errors(keda_schemas[key[1]], doc):
+                findings.add(where, error)
+        else:
+            try:
+                kubernetes_validate.validate(doc, kube_version, strict=True)
+            except kubernetes_validate.SchemaNotFoundError:
+                findings.add(where, f"no schema for {key[0]} {key[1]} in Kubernetes {kube_version}")
+            except kubernetes_validate.ValidationError as error:
+                path = "/".join(str(part) for part in error.path) or "(top)"
+                findings.add(where, f"{path}: {error.message[:300]}")
+    backbone_rules(documents, findings)
+    return findings.report(f"Kubernetes manifests ({rendered.name}, Kubernetes {kube_version})", len(documents))
+
+
+def backbone_rules(documents: list[dict[str, Any]], findings: Findings) -> None:
+    by_kind: dict[str, dict[str, dict[str, Any]]] = {}
+    for doc in documents:
+        by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
+    kafka_rules(by_kind, findings)
+    acl_rules(by_kind, findings)
+    for service in SERVICES:
+        service_rules(service, by_kind, findings)
+
+
+def kafka_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
+    """Three nodes, three replicas, two in sync, no unclean election, ACLs, TLS with SCRAM everywhere."""
+    kafka = next(iter(by_kind.get("Kafka", {}).values()), None)
+    if kafka is None:
+        findings.add("Kafka", "no Kafka cluster")
+        return
+    config = kafka["spec"]["kafka"].get("config", {})
+    for name, wanted in (
+        ("default.replication.factor", 3),
+        ("min.insync.replicas", 2),
+        ("unclean.leader.election.enable", False),
+        ("auto.create.topics.enable", False),
+    ):
+        if config.get(name) != wanted:
+            findings.add("Kafka", f"{name} must be {wanted!r}, is {config.get(name)!r}")
+    if kafka["spec"]["kafka"].get("authorization", {}).get("type") != "simple":
+        findings.add("Kafka", "authorization must be simple (ACLs)")
+    for listener in kafka["spec"]["kafka"]["listeners"]:
+        if not listener.get("tls") or listener.get("authentication", {}).get("type") != "scram-sha-512":
+            findings.add("Kafka", f"listener {listener['name']} must be TLS with SCRAM-SHA-512")
+    if sum(pool["spec"]["replicas"] for pool in by_kind.get("KafkaNodePool", {}).values()) < 3:
+        findings.add("KafkaNodePool", "fewer than three nodes")
+    for name, topic in by_kind.get("KafkaTopic", {}).items():
+        if topic["spec"].get("replicas") != 3:
+            findings.add(f"KafkaTopic/{name}", "replicas must be 3")
+
+
+def acl_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
+    """Every ACL names a declared topic, literally: a prefix would reach other principals' topics."""
+    topics = {t["spec"].get("topicName", name) for name, t in by_kind.get("KafkaTopic", {}).items()}
+    for name, user in by_kind.get("KafkaUser", {}).items():
+        for acl in user["spec"].get("authorization", {}).get("acls", []):
+            resource = acl["resource"]
+            if resource["type"] == "topic" and resource.get("name") not in topics:
+                findings.add(f"KafkaUser/{name}", f"ACL on topic {resource.get('name')!r}, which is not declared")
+            if resource.get("patternType", "literal") != "literal":
+                findings.add(f"KafkaUser/{name}", "ACL patterns must be literal")
+
+
+def service_rules(service: str, by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
+    """Probes on /health and /ready, resources, non-root, Kafka security and secrets from Secrets."""
+    where = f"Deployment/{service}"
+    deployment = by_kind.get("Deployment", {}).get(service)
+    if deployment is None:
+        findings.add(where, "missing")
+        return
+    pod = deployment["spec"]["template"]["spec"]
+    container = pod["containers"][0]
+    for probe, path in (("livenessProbe", "/health"), ("readinessProbe", "/ready")):
+        if container.get(probe, {}).get("httpGet", {}).get("path") != path:
+            findings.add(where, f"{probe} must GET {path}")
+    if not {"requests", "limits"} <= set(container.get("resources", {})):
+        findings.add(where, "resources need requests and limits")
+    if not pod.get("securityContext", {}).get("runAsNonRoot"):
+        findings.add(where, "must run as non-root")
+    env = container.get("env", [])
+    for needed in ("BACKBONE_KAFKA__SECURITY_PROTOCOL", "BACKBONE_KAFKA__SASL_PASSWORD", "BACKBONE_DATABASE__DSN"):
+        if needed not in {e["name"] for e in env}:
+            findings.add(where, f"no {needed}")
+    for variable in env:
+        if "value" in variable and re.search(r"PASSWORD|_KEY$|DSN", variable["name"]):
+            findings.add(where, f"{variable['name']} must come from a Secret, not a literal")
+    for kind in ("PodDisruptionBudget", "Service"):
+        if service not in by_kind.get(kind, {}):
+            findings.add(f"{kind}/{service}", "missing")
+
+
+# --------------------------------------------------------------------------------------------------
+# Dashboard and alerts
+# --------------------------------------------------------------------------------------------------
+
+_NAME = re.compile(r"\b(backbone_[a-z_]+|up)\b(?=\s*[{\[)]|\s*$|\s*[<>=!])")
+_JAPANESE = re.compile(r"[\u3040-\u30ff\u4e00-\u9fff]")
+_LATIN = re.compile(r"[A-Za-z]{2,}")
+
+
+def metric_names(expr: str) -> set[str]:
+    found = set()
+    for name in _NAME.findall(expr):
+        base = next(
+            (name.removesuffix(s) for s in HISTOGRAM_SUFFIXES if name.removesuffix(s) in METRICS and name != s), name
+        )
+        found.add(base)
+    return found
+
+
+def check_observability() -> int:
+    findings = Findings()
+    checked = 0
+    dashboard_path = REPO / "deploy" / "grafana" / "backbone.json"
+    dashboard = json.loads(dashboard_path.read_text())
+    used: set[str] = set()
+    for panel in dashboard["panels"]:
+        checked += 1
+        title = panel.get("title", "")
+        if not (_JAPANESE.search(title) and _LATIN.search(title) and " / " in title):
+            findings.add(f"dashboard panel {title!r}", "title must be Japanese / English")
+        for target in panel.get("targets", []):
+            names = metric_names(target["expr"])
+            if not names:
+                findings.add(f"dashboard panel {title!r}", f"no metric in {target['expr']!r}")
+            for name in names - METRICS:
+                findings.add(f"dashboard panel {title!r}", f"unknown metric {name}")
+            used |= names
+    for name in METRICS - used - {"up"}:
+        findings.add("dashboard", f"{name} is shown nowhere")
+    alerts = yaml.safe_load((REPO / "deploy" / "compose" / "prometheus" / "alerts.yml").read_text())
+    for group in alerts["groups"]:
+        for rule in group["rules"]:
+            checked += 1
+            for name in metric_names(rule["expr"]) - METRICS:
+                findings.add(f"alert {rule['alert']}", f"unknown metric {name}")
+            if not metric_names(rule["expr"]):
+                findings.add(f"alert {rule['alert']}", f"no metric in {rule['expr']!r}")
+    prometheus = yaml.safe_load((REPO / "deploy" / "compose" / "prometheus" / "prometheus.yml").read_text())
+    labelled = {
+        target["labels"]["service"]
+        for job in prometheus["scrape_configs"]
+        for target in job.get("static_configs", [])
+        if "service" in target.get("labels", {})
+    }
+    if labelled != set(SERVICES):
+        findings.add("prometheus.yml", f"scrape targets with a service label: {sorted(labelled)}")
+    return findings.report("Dashboard, alerts and scrape configuration", checked)
+
+
+# --------------------------------------------------------------------------------------------------
+# Compose environment
+# --------------------------------------------------------------------------------------------------
+
+
+def check_compose_env(compose: Path, example: Path) -> int:
+    findings = Findings()
+    needed = set(re.findall(r"\$\{([A-Z0-9_]+)(?::?[-?][^}]*)?\}", compose.read_text()))
+    needed |= set(re.findall(r"^\s+environment:\s+([A-Z0-9_]+)\s*$", compose.read_text(), re.MULTILINE))
+    listed: dict[str, str] = {}
+    for line in example.read_text().splitlines():
+        if line.strip() and not line.startswith("#"):
+            name, _, value = line.partition("=")
+            listed[name.strip()] = value.strip()
+    for name in sorted(needed - set(listed)):
+        findings.add(example.name, f"{name} is used by compose.yaml but not listed")
+    for name, value in listed.items():
+        if value and re.search(r"PASSWORD|KEY|SECRET|CLUSTER_ID", name):
+            findings.add(example.name, f"{name} has a value; secrets stay empty in the example")
+    return findings.report("Compose environment (.env.example)", len(needed))
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    commands = parser.add_subparsers(dest="command", required=True)
+    k8s = commands.add_parser("k8s")
+    k8s.add_argument("rendered", type=Path)
+    k8s.add_argument("--crds", type=Path, required=True)
+    k8s.add_argument("--keda", type=Path, required=True)
+    k8s.add_argument("--kube-version", required=True)
+    commands.add_parser("observability")
+    env = commands.add_parser("compose-env")
+    env.add_argument("compose", type=Path)
+    env.add_argument("example", type=Path)
+    args = parser.parse_args()
+    if args.command == "k8s":
+        return check_k8s(args.rendered, args.crds, args.keda, args.kube_version)
+    if args.command == "observability":
+        return check_observability()
+    return check_compose_env(args.compose, args.example)
+
+
+if __name__ == "__main__":
+    raise SystemExit(main())
