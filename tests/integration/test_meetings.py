@@ -48,6 +48,22 @@ async def proposed_meeting(services: RunningServices, case_id: str) -> dict[str,
     return dict(row)
 
 
+async def consent_based_proposal(services: RunningServices) -> tuple[dict[str, Any], dict[str, Any]]:
+    """A case whose coordination meetings heard of after the person's consent, and its proposal.
+
+    The consent (intake's topic) and the coordination request (referral's topic) may reach meetings in
+    either order, and a proposal follows the consent in force when it is made (services/meetings/handlers.py):
+    a proposal made first is a 支援会議. The tests that need the consent-based one make a new case when the
+    other interleaving happened, a bounded number of times.
+    """
+    for _ in range(3):
+        case = await multi_agency_case(services, consent=EVERYONE_FOR_MEETINGS)
+        proposal = await proposed_meeting(services, case["case_id"])
+        if proposal["kind"] == "consent-based":
+            return case, proposal
+    raise AssertionError("three cases in a row were proposed before meetings heard of the consent")
+
+
 async def coordinator(services: RunningServices) -> httpx.AsyncClient:
     return await services.as_agency(*COORDINATOR, service="meetings")
 
@@ -55,9 +71,8 @@ async def coordinator(services: RunningServices) -> httpx.AsyncClient:
 async def test_a_multi_agency_case_gets_a_lawful_meeting_an_invitation_a_plan_and_its_referrals(
     services: RunningServices,
 ) -> None:
-    case = await multi_agency_case(services, consent=EVERYONE_FOR_MEETINGS)
-    proposal = await proposed_meeting(services, case["case_id"])
-    assert proposal["kind"] == "consent-based" and proposal["state"] == "requested"
+    case, proposal = await consent_based_proposal(services)
+    assert proposal["state"] == "requested"
     assert proposal["participants"] == ["backup-fujisawa-shakyo", "csw-kugenuma", "ikiiki-kugenuma"]
     url = f"/v1/meetings/{proposal['meeting_id']}"
     async with await coordinator(services) as meetings:
@@ -119,8 +134,7 @@ async def test_a_multi_agency_case_gets_a_lawful_meeting_an_invitation_a_plan_an
 async def test_withdrawn_consent_turns_a_future_consent_based_meeting_into_a_support_meeting(
     services: RunningServices,
 ) -> None:
-    case = await multi_agency_case(services, consent=EVERYONE_FOR_MEETINGS)
-    proposal = await proposed_meeting(services, case["case_id"])
+    case, proposal = await consent_based_proposal(services)
     async with await coordinator(services) as meetings:
         assert (await meetings.post(f"/v1/meetings/{proposal['meeting_id']}/schedule", json={})).status_code == 200
     intake_pool = services.runtime("intake").pool
