@@ -12,6 +12,7 @@ import subprocess
 import sys
 import uuid
 from collections.abc import Callable, Sequence
+from typing import TYPE_CHECKING
 
 from backbone.local.kafka import LocalRuntimeError
 from backbone.local.stack import SERVICE_PORTS, LocalStack
@@ -50,6 +51,10 @@ def main(argv: Sequence[str] | None = None) -> int:
     return result
 
 
+if TYPE_CHECKING:  # where each group of sub-commands is added
+    Commands = argparse._SubParsersAction[argparse.ArgumentParser]
+
+
 def _parser() -> argparse.ArgumentParser:
     parser = argparse.ArgumentParser(
         prog="backbone",
@@ -59,7 +64,13 @@ def _parser() -> argparse.ArgumentParser:
         formatter_class=argparse.RawDescriptionHelpFormatter,
     )
     commands = parser.add_subparsers(title="commands", required=True, metavar="COMMAND")
+    _add_runtime_commands(commands)
+    _add_tool_commands(commands)
+    return parser
 
+
+def _add_runtime_commands(commands: Commands) -> None:
+    """Starting, running and stopping the backbone."""
     up = commands.add_parser("up", help="start Kafka, PostgreSQL, the topics and the services")
     up.add_argument("--infra", action="store_true", help="only Kafka, PostgreSQL and the topics (what tests need)")
     up.set_defaults(command=_up)
@@ -82,8 +93,12 @@ def _parser() -> argparse.ArgumentParser:
 
     serve = commands.add_parser("serve", help="run one service in the foreground (settings from BACKBONE_* variables)")
     serve.add_argument("service", choices=sorted(SERVICE_PORTS))
+    serve.add_argument("--instance", type=int, default=1, help="which instance this is (scale-out); names the process")
     serve.set_defaults(command=_serve)
 
+
+def _add_tool_commands(commands: Commands) -> None:
+    """Generated documents, measurements and operators' tasks."""
     schemas = commands.add_parser("schemas", help="regenerate the JSON Schemas in schemas/jsonschema/")
     schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     schemas.set_defaults(command=_schemas)
@@ -134,7 +149,6 @@ def _parser() -> argparse.ArgumentParser:
     test = commands.add_parser("test", help="start what the tests need, run pytest, stop what was started")
     test.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. `backbone test -k outbox -x`")
     test.set_defaults(command=_test)
-    return parser
 
 
 def _up(args: argparse.Namespace) -> int:
@@ -275,7 +289,6 @@ def _bench(args: argparse.Namespace) -> int:
 
     stack = LocalStack.default()
     stack.up_infrastructure(print)
-    stack.up_services(print)
     written = run_bench(stack, quick=args.quick, out=stack.paths.home / "bench")
     print(f"results: {written} (and the .json beside it)")
     return 0

@@ -108,20 +108,42 @@ class LocalStack:
             lines.append(f"{service}: {state}")
         return lines
 
-    def _process(self, service: ServiceName) -> ManagedProcess:
-        return ManagedProcess(service, self.paths.pid_file(service), marker=f"serve\0{service}")
+    def process(self, service: ServiceName, instance: int = 1) -> ManagedProcess:
+        """A service's process; instances beyond the first join the same consumer group (scale-out)."""
+        if instance == 1:
+            return ManagedProcess(service, self.paths.pid_file(service), marker=f"serve\0{service}")
+        name = f"{service}-{instance}"
+        return ManagedProcess(name, self.paths.pid_file(name), marker=f"serve\0{service}\0--instance\0{instance}")
 
-    def _start_service(self, service: ServiceName, extra_env: Mapping[str, str]) -> str:
-        process = self._process(service)
+    def instance_url(self, service: ServiceName, instance: int = 1) -> str:
+        """Instance n of a service listens 100·(n−1) ports above the first (intake 2: 8201)."""
+        return f"http://127.0.0.1:{SERVICE_PORTS[service] + 100 * (instance - 1)}"
+
+    def start_instance(self, service: ServiceName, instance: int, *, extra_env: Mapping[str, str] | None = None) -> str:
+        """Start one more instance of a service (not audit: its hash chain has one writer)."""
+        if service == "audit" and instance != 1:
+            raise LocalRuntimeError("audit runs as one instance: its ledger is one hash chain with one writer")
+        return self._start_service(service, extra_env or {}, instance=instance)
+
+    def stop_instance(self, service: ServiceName, instance: int) -> bool:
+        return self.process(service, instance).stop(timeout=20)
+
+    def _process(self, service: ServiceName) -> ManagedProcess:
+        return self.process(service)
+
+    def _start_service(self, service: ServiceName, extra_env: Mapping[str, str], *, instance: int = 1) -> str:
+        process = self.process(service, instance)
+        url = self.instance_url(service, instance)
+        label = service if instance == 1 else f"{service} (instance {instance})"
         if process.pid() is not None:
-            return f"{service}: already running on {self.base_url(service)}"
+            return f"{label}: already running on {url}"
         settings = self.settings_for(service)
         env = {
             **os.environ,
             "BACKBONE_SERVICE": service,
             "BACKBONE_DATABASE__DSN": settings.database.dsn.get_secret_value(),
             "BACKBONE_KAFKA__BOOTSTRAP_SERVERS": settings.kafka.bootstrap_servers,
-            "BACKBONE_HTTP__PORT": str(settings.http.port),
+            "BACKBONE_HTTP__PORT": url.rsplit(":", 1)[1],
         }
         if settings.credentials_key is not None:
             env["BACKBONE_CREDENTIALS_KEY"] = settings.credentials_key.get_secret_value()
@@ -131,19 +153,22 @@ class LocalStack:
         if service == "audit":
             env |= {f"BACKBONE_AUDIT__{name.upper()}": value for name, value in self.audit_settings().items()}
         began = time.monotonic()
-        log_file = self.paths.log_file(service)
-        handle = process.start([sys.executable, "-m", "backbone.cli", "serve", service], log_file=log_file, env=env)
+        log_file = self.paths.log_file(process.name)
+        argv = [sys.executable, "-m", "backbone.cli", "serve", service]
+        if instance != 1:
+            argv += ["--instance", str(instance)]
+        handle = process.start(argv, log_file=log_file, env=env)
         deadline = began + 60
-        while not self._ready(service):
+        while not self._ready(service, instance):
             if handle.poll() is not None:
-                raise LocalRuntimeError(f"{service} exited during start-up; see {log_file}")
+                raise LocalRuntimeError(f"{label} exited during start-up; see {log_file}")
             if time.monotonic() > deadline:
-                raise LocalRuntimeError(f"{service} not ready after 60s; see {log_file}")
+                raise LocalRuntimeError(f"{label} not ready after 60s; see {log_file}")
             time.sleep(0.2)
-        return f"{service}: started on {self.base_url(service)} in {time.monotonic() - began:.1f}s (log: {log_file})"
+        return f"{label}: started on {url} in {time.monotonic() - began:.1f}s (log: {log_file})"
 
-    def _ready(self, service: ServiceName) -> bool:
+    def _ready(self, service: ServiceName, instance: int = 1) -> bool:
         try:
-            return httpx.get(f"{self.base_url(service)}/ready", timeout=2).status_code == 200
+            return httpx.get(f"{self.instance_url(service, instance)}/ready", timeout=2).status_code == 200
         except httpx.HTTPError:
             return False
