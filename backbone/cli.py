@@ -111,6 +111,21 @@ def _add_tool_commands(commands: Commands) -> None:
     )
     bench.set_defaults(command=_bench)
 
+    faults = commands.add_parser(
+        "faults",
+        help="the fault suite: kill, stop and poison the backbone under load; check nothing is lost or doubled",
+        description="Each scenario runs a seeded workload of urgent consultations (1%% invalid, 1%% poison records on "
+        "the ingress topic) while a fault is injected and healed, then checks every service's record: no lost "
+        "consultation, no duplicate effect, order per case, no phantom, poison accounted for, drained in time. "
+        "Example: backbone faults --quick; backbone faults --only kill-referral broker-kill",
+    )
+    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (9 scenarios, 300 each)")
+    faults.add_argument("--only", nargs="+", metavar="SCENARIO", help="run these scenarios only (see --list)")
+    faults.add_argument("--list", action="store_true", help="list the scenarios and exit")
+    faults.add_argument("--consultations", type=int, help="consultations per scenario (full run: 1,200)")
+    faults.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
+    faults.set_defaults(command=_faults)
+
     docs = commands.add_parser("docs", help="regenerate docs/openapi/*.json and docs/events.md (the event catalog)")
     docs.add_argument("--check", action="store_true", help="only check that they are current; exit 1 if not")
     docs.set_defaults(command=_docs)
@@ -292,6 +307,25 @@ def _bench(args: argparse.Namespace) -> int:
     written = run_bench(stack, quick=args.quick, out=stack.paths.home / "bench")
     print(f"results: {written} (and the .json beside it)")
     return 0
+
+
+def _faults(args: argparse.Namespace) -> int:
+    from backbone.faults.run import QUICK, Plan, run_faults  # noqa: PLC0415
+    from backbone.faults.scenarios import catalogue  # noqa: PLC0415
+
+    if args.list:
+        for scenario in catalogue():
+            print(f"{scenario.name:<16} {scenario.what}")
+        return 0
+    plan = Plan(consultations=300, rate=30, outage=10, drain_budget=180) if args.quick else Plan(1200, 40, 30, 600)
+    if args.consultations:
+        plan = Plan(args.consultations, plan.rate, plan.outage, plan.drain_budget)
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    only = args.only or (list(QUICK) if args.quick else None)
+    written, passed = run_faults(stack, plan, only, stack.paths.home / "faults", args.seed)
+    print(f"results: {written} (and the .json beside it)")
+    return 0 if passed else 1
 
 
 def _docs(args: argparse.Namespace) -> int:

@@ -117,6 +117,7 @@ class Subscription:
             group_id=self.consumer,
             batch=True,
             max_records=batch_size,
+            batch_timeout_ms=self.settings.poll_timeout_ms,
             auto_offset_reset="earliest",
             ack_policy=AckPolicy.MANUAL,
             parser=raw_batch,

@@ -19,6 +19,7 @@ from backbone.bench.pipeline import Pipeline
 from backbone.local.operators import issue_agency_tokens
 from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import LocalStack
+from backbone.settings import ServiceName
 
 REPETITIONS = 3
 # Nobody answers the benchmark's urgent referrals or acknowledges its notifications: with the usual
@@ -135,6 +136,7 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
     l1_runs = [await pipeline.latency(p1.median / 2, scale["l1"]) for _ in range(REPETITIONS)]
     report.append(_latency_figure(f"L1 submission → notification delivered at {p1.median / 2:,.0f}/s", l1_runs))
     report.extend(await _tracing_cost(stack, pipeline, scale["p1"]))
+    report.append(await _scaled_out(stack, pipeline, scale["p1"], p1))
     print(f"  building a ledger of {scale['ledger']:,} events (reused when it exists) …", flush=True)
     schema, cases = await stages.build_ledger(dsn, scale["ledger"])
     latencies = [await stages.trace_query_latency(dsn, schema, cases, scale["queries"]) for _ in range(REPETITIONS)]
@@ -169,6 +171,31 @@ async def _tracing_cost(stack: LocalStack, pipeline: Pipeline, count: int) -> li
         on.extra |= {"spans_exported_bytes": sink.bytes, "exports": sink.exports}
     off.extra["tracing_cost"] = f"{(1 - on.median / off.median) * 100:.1f}%" if off.median else None
     return [on, off]
+
+
+SCALED: tuple[ServiceName, ...] = ("referral", "meetings", "notify")
+
+
+async def _scaled_out(stack: LocalStack, pipeline: Pipeline, count: int, single: Figure) -> Figure:
+    """S1: P1 with a second instance of each consumer that can scale (audit's ledger has one writer, and
+    intake's second instance would need a load balancer in front of its API)."""
+    await asyncio.to_thread(_restart_services, stack, QUIET)
+    for service in SCALED:
+        print(f"  starting a second instance of {service} …", flush=True)
+        await asyncio.to_thread(stack.start_instance, service, 2, extra_env=QUIET)
+    try:
+        await asyncio.sleep(5)  # the groups rebalance over both instances
+        figure = await repeat(
+            "S1 P1 with two instances of referral, meetings and notify",
+            "consultations/s",
+            REPETITIONS,
+            lambda: pipeline.throughput(count),
+        )
+    finally:
+        for service in SCALED:
+            await asyncio.to_thread(stack.stop_instance, service, 2)
+    figure.extra["ratio_to_one_instance"] = _ratio(figure, single)
+    return figure
 
 
 def _restart_services(stack: LocalStack, env: dict[str, str]) -> None:

@@ -93,3 +93,40 @@ async def test_a_consumer_killed_mid_handler_processes_the_record_after_restart(
     async with consuming(sub, bootstrap):  # the restart: same group, offset was never committed
         await eventually(lambda: pool.fetchval(count, event.case_id), within=60)
     assert await pool.fetchval(count, event.case_id) == 1
+
+
+async def test_the_relay_killed_after_the_ack_but_before_marking_publishes_again_and_the_inbox_applies_once(
+    pool: asyncpg.Pool,
+    producer: AIOKafkaProducer,
+    bootstrap: str,
+    tests_database: DatabaseSettings,
+    consumer_name: str,
+) -> None:
+    case_id = uuid.uuid4()
+    since = await end_offsets(bootstrap, TOPIC)
+    await place_group_at_end(bootstrap, consumer_name, [TOPIC])
+    dsn = tests_database.dsn.get_secret_value()
+    crashed = await spawn("tests.integration.crash.relay_after_ack", dsn, bootstrap, str(case_id))
+    assert crashed.stdout is not None
+    event_id = (await asyncio.wait_for(line_starting(crashed.stdout, b"acked "), 60)).split()[1].decode()
+    assert await crashed.wait() == -signal.SIGKILL
+    published = "SELECT published_at FROM outbox WHERE event_id = $1"
+    assert await pool.fetchval(published, uuid.UUID(event_id)) is None  # on Kafka, but not marked sent
+
+    relay = OutboxRelay(pool, producer, FAST_DELIVERY, TRACER)  # the restarted relay sends the row again
+    while await relay.relay_once():
+        pass
+    assert await pool.fetchval(published, uuid.UUID(event_id)) is not None
+
+    def ours(records: list) -> list:  # type: ignore[type-arg]
+        return [r for r in records if dict(r.headers).get("ce_id") == event_id.encode()]
+
+    records = await read_from(bootstrap, TOPIC, since, until=lambda got: len(ours(got)) >= 2, within=30)
+    assert len(ours(records)) == 2  # the transport duplicate the crash causes
+
+    sub = Subscription(consumer_name, [TOPIC], pool=pool, producer=producer, settings=FAST_DELIVERY, tracer=TRACER)
+    sub.on(ConsultationReceived, record_effect)
+    async with consuming(sub, bootstrap):
+        await eventually(lambda: sub.stats.duplicates >= 1, within=60)
+    count = "SELECT count(*) FROM test_effects WHERE case_id = $1"
+    assert await pool.fetchval(count, case_id) == 1  # applied once, the copy recognised by the inbox

@@ -1,0 +1,147 @@
+"""The faults, each one injected while the workload runs and then healed.
+
+A fault is a coroutine: it breaks something, waits, and repairs it the way an operator (or the process
+supervisor) would. The suite measures how long the backbone then takes to catch up.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import os
+import signal
+from collections.abc import Awaitable, Callable
+from dataclasses import dataclass
+
+from backbone.local.stack import LocalStack
+from backbone.settings import ServiceName
+
+SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
+SCALED: tuple[ServiceName, ...] = ("referral", "notify")
+# Past aiokafka's default session timeout (10 s): the group gives the paused member's partitions away.
+ZOMBIE_PAUSE_SECONDS = 15.0
+
+
+@dataclass(frozen=True)
+class Scenario:
+    name: str
+    what: str
+    fault: Callable[[LocalStack, float], Awaitable[None]]  # (stack, outage seconds)
+
+
+def _pid(stack: LocalStack, service: ServiceName, instance: int = 1) -> int:
+    pid = stack.process(service, instance).pid()
+    if pid is None:
+        raise RuntimeError(f"{service} (instance {instance}) is not running; start it with `backbone up`")
+    return pid
+
+
+async def _restart_missing(stack: LocalStack) -> None:
+    await asyncio.to_thread(stack.up_services, lambda _line: None)
+
+
+async def _wait_gone(pid: int, within: float = 30.0) -> None:
+    for _ in range(int(within / 0.1)):
+        try:
+            os.kill(pid, 0)
+        except ProcessLookupError:
+            return
+        await asyncio.sleep(0.1)
+
+
+def kill(service: ServiceName) -> Scenario:
+    async def fault(stack: LocalStack, _outage: float) -> None:
+        pid = _pid(stack, service)
+        os.kill(pid, signal.SIGKILL)
+        await _wait_gone(pid)
+        await asyncio.sleep(1)
+        await _restart_missing(stack)
+
+    return Scenario(f"kill-{service}", f"{service} SIGKILLed mid-batch, restarted", fault)
+
+
+def terminate(service: ServiceName) -> Scenario:
+    async def fault(stack: LocalStack, _outage: float) -> None:
+        pid = _pid(stack, service)
+        os.kill(pid, signal.SIGTERM)
+        await _wait_gone(pid)
+        await _restart_missing(stack)
+
+    return Scenario(f"term-{service}", f"{service} SIGTERMed (graceful stop), restarted", fault)
+
+
+async def _broker_killed(stack: LocalStack, outage: float) -> None:
+    pid = stack.kafka.process.pid()
+    if pid is None:
+        raise RuntimeError("Kafka is not running; start it with `backbone up`")
+    os.kill(pid, signal.SIGKILL)
+    await _wait_gone(pid)
+    await asyncio.sleep(outage)
+    await asyncio.to_thread(stack.kafka.start)
+
+
+async def _broker_restarted(stack: LocalStack, _outage: float) -> None:
+    await asyncio.to_thread(stack.kafka.stop)
+    await asyncio.to_thread(stack.kafka.start)
+
+
+async def _postgres_killed(stack: LocalStack, outage: float) -> None:
+    postmaster = int((stack.postgres.data_dir / "postmaster.pid").read_text().split()[0])
+    os.kill(postmaster, signal.SIGKILL)
+    await _wait_gone(postmaster)
+    await asyncio.sleep(outage)
+    # Its backends notice the postmaster's death and exit; a start before they have would fail.
+    for _ in range(29):
+        try:
+            await asyncio.to_thread(stack.postgres.start)
+        except Exception:  # noqa: BLE001 - retried until the old backends are gone
+            await asyncio.sleep(1)
+        else:
+            return
+    await asyncio.to_thread(stack.postgres.start)  # the last try: its error is the run's
+
+
+async def _smtp_down(stack: LocalStack, outage: float) -> None:
+    await asyncio.to_thread(stack.mail.stop)
+    await asyncio.sleep(outage)
+    await asyncio.to_thread(stack.mail.start)
+
+
+async def _zombie(stack: LocalStack, _outage: float) -> None:
+    """referral paused past its session timeout while a second instance takes over, then resumed."""
+    await asyncio.to_thread(stack.start_instance, "referral", 2)
+    try:
+        await asyncio.sleep(5)  # the group rebalances over both
+        pid = _pid(stack, "referral")
+        os.kill(pid, signal.SIGSTOP)
+        try:
+            await asyncio.sleep(ZOMBIE_PAUSE_SECONDS)
+        finally:
+            os.kill(pid, signal.SIGCONT)
+        await asyncio.sleep(10)
+    finally:
+        await asyncio.to_thread(stack.stop_instance, "referral", 2)
+
+
+async def _scaled(stack: LocalStack, _outage: float) -> None:
+    """referral and notify scaled 1 → 3 → 1 while the load runs."""
+    for instance in (2, 3):
+        for service in SCALED:
+            await asyncio.to_thread(stack.start_instance, service, instance)
+    await asyncio.sleep(10)
+    for instance in (3, 2):
+        for service in SCALED:
+            await asyncio.to_thread(stack.stop_instance, service, instance)
+
+
+def catalogue() -> list[Scenario]:
+    return [
+        Scenario("baseline", "no fault: the checker's control", lambda _stack, _outage: asyncio.sleep(0)),
+        *(kill(service) for service in SERVICES),
+        *(terminate(service) for service in SERVICES),
+        Scenario("broker-kill", "the Kafka broker SIGKILLed, down for the outage, restarted", _broker_killed),
+        Scenario("broker-restart", "the Kafka broker stopped cleanly and started again", _broker_restarted),
+        Scenario("postgres-kill", "PostgreSQL's postmaster SIGKILLed, down, restarted", _postgres_killed),
+        Scenario("zombie", f"referral SIGSTOPped {ZOMBIE_PAUSE_SECONDS:.0f}s with a second instance running", _zombie),
+        Scenario("scale", "referral and notify scaled 1 → 3 → 1 under load", _scaled),
+        Scenario("smtp-down", "the SMTP server down for the outage", _smtp_down),
+    ]

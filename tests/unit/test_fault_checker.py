@@ -1,0 +1,56 @@
+"""The fault suite's verdict: any loss, duplicate effect, disorder, phantom or unaccounted poison fails it."""
+
+from __future__ import annotations
+
+import pytest
+
+from backbone.faults.checker import Verdict
+from backbone.faults.run import Outcome, Plan, markdown
+from backbone.faults.workload import Submitted, Workload
+
+
+def clean() -> Verdict:
+    verdict = Verdict(accepted=10, refused=1, poison_injected=2, poison_dead_lettered=2)
+    verdict.missing.update({"ledger: consultation": 0, "referral: referral": 0})
+    verdict.duplicate_effects.update({"referral: referral": 0})
+    return verdict
+
+
+def test_a_clean_run_passes_and_transport_duplicates_alone_do_not_fail_it() -> None:
+    verdict = clean()
+    verdict.transport_duplicates["e-mail"] = 3
+    assert verdict.passed and verdict.lost == 0 and verdict.duplicates == 0
+
+
+@pytest.mark.parametrize(
+    "spoil",
+    [
+        lambda v: v.missing.__setitem__("notify: delivered", 1),
+        lambda v: v.duplicate_effects.__setitem__("referral: referral", 1),
+        lambda v: setattr(v, "order_violations", 1),
+        lambda v: setattr(v, "phantoms", 1),
+        lambda v: setattr(v, "unanswered", 1),
+        lambda v: setattr(v, "poison_dead_lettered", 1),
+        lambda v: setattr(v, "unexpected_dead_letters", 1),
+    ],
+    ids=["lost", "duplicate", "order", "phantom", "unanswered", "poison-missing", "poison-extra"],
+)
+def test_each_kind_of_fault_fails_the_verdict(spoil: object) -> None:
+    verdict = clean()
+    spoil(verdict)  # type: ignore[operator]
+    assert not verdict.passed
+
+
+def test_the_workload_sorts_submissions_by_their_definite_answer() -> None:
+    workload = Workload("http://127.0.0.1:1", "agency.secret", run_id="r", seed=1)
+    workload.submitted = [Submitted("a", True, 201), Submitted("b", False, 422), Submitted("c", True, None)]
+    assert [s.key for s in workload.accepted()] == ["a"]
+    assert [s.key for s in workload.refused()] == ["b"]
+    assert [s.key for s in workload.unanswered()] == ["c"]
+    assert workload.agency == "agency"
+
+
+def test_the_table_names_every_scenario_and_its_result() -> None:
+    outcome = Outcome("kill-referral", "…", 30, 10, 1, 0, 0, 2, 0, 0, "2/2 (+0 other)", 4.2, True, {})
+    table = markdown([outcome], Plan(10, 5, 1, 60))
+    assert "| kill-referral | 30 | 10 | 1 | 0 | 0 | 2 | 0 | 0 | 2/2 (+0 other) | 4.2 | pass |" in table
