@@ -119,12 +119,19 @@ def _add_tool_commands(commands: Commands) -> None:
         "consultation, no duplicate effect, order per case, no phantom, poison accounted for, drained in time. "
         "Example: backbone faults --quick; backbone faults --only kill-referral broker-kill",
     )
-    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (9 scenarios, 300 each)")
+    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (8 scenarios, 300 each)")
     faults.add_argument("--only", nargs="+", metavar="SCENARIO", help="run these scenarios only (see --list)")
     faults.add_argument("--list", action="store_true", help="list the scenarios and exit")
     faults.add_argument("--consultations", type=int, help="consultations per scenario (full run: 1,200)")
     faults.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
     faults.set_defaults(command=_faults)
+
+    fuzz = commands.add_parser(
+        "fuzz", help="fuzz every HTTP operation from the OpenAPI each service serves (Schemathesis); no 5xx allowed"
+    )
+    fuzz.add_argument("--examples", type=int, default=100, help="examples per operation (CI: 100)")
+    fuzz.add_argument("--seed", type=int, default=2026, help="the same seed replays the same requests")
+    fuzz.set_defaults(command=_fuzz)
 
     docs = commands.add_parser("docs", help="regenerate docs/openapi/*.json and docs/events.md (the event catalog)")
     docs.add_argument("--check", action="store_true", help="only check that they are current; exit 1 if not")
@@ -326,6 +333,20 @@ def _faults(args: argparse.Namespace) -> int:
     written, passed = run_faults(stack, plan, only, stack.paths.home / "faults", args.seed)
     print(f"results: {written} (and the .json beside it)")
     return 0 if passed else 1
+
+
+def _fuzz(args: argparse.Namespace) -> int:
+    from backbone.faults.fuzz import fuzz, table  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    stack.up_services(print)
+    out = stack.paths.home / "fuzz"
+    out.mkdir(parents=True, exist_ok=True)
+    results = fuzz(stack, examples=args.examples, seed=args.seed, report_dir=out)
+    print(table(results))
+    print(f"JUnit reports: {out}")
+    return 0 if all(r.passed for r in results) else 1
 
 
 def _docs(args: argparse.Namespace) -> int:

@@ -3,7 +3,8 @@
 Per scenario: note where every checked topic ends; submit the scenario's consultations at a fixed rate
 (with 1% poison records on the ingress topic); a third of the way in, inject the fault and heal it;
 wait for the workload's answers; then wait until every accepted consultation's notification has been
-delivered (the drain) — the recovery time is from the heal to the drain — and run the checker.
+delivered (the drain) — the recovery time is from the later of the heal and the last answer to the
+drain — and run the checker.
 
 The services run with 30-day urgent windows meanwhile, as in the benchmark: nobody answers these
 referrals, and they must not escalate in the middle of later runs.
@@ -118,8 +119,9 @@ async def _one(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, se
         await workload.inject_poison(producer, round(plan.consultations * plan.poison_share))
         await asyncio.sleep(plan.consultations / plan.rate / 3)
         await scenario.fault(stack, plan.outage)
-        healed = time.monotonic()
         await load
+        # Recovery is counted from the moment the fault is healed and the last submission was answered.
+        healed = time.monotonic()
     finally:
         await producer.stop()
     recovery = await _drain(workload, dbs, healed, plan.drain_budget)

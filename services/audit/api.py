@@ -110,7 +110,12 @@ async def unanswered(request: Request, runtime: Runtime, auditor: Auditor) -> An
 
 @router.get("/yearly", summary="Counts per fiscal year (April–March)")
 async def yearly(
-    request: Request, runtime: Runtime, auditor: Auditor, fiscal_year: Annotated[int, Query(ge=2019)]
+    request: Request,
+    runtime: Runtime,
+    auditor: Auditor,
+    # 令和元年度 (FY2019) is the programme's first; the upper bound keeps dates within what PostgreSQL and
+    # Python can represent (fiscal year 1,845,081 once answered 500 instead of 422).
+    fiscal_year: Annotated[int, Query(ge=2019, le=9998)],
 ) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await record_query(
