@@ -126,7 +126,7 @@ class ServiceRuntime:
             stack.push_async_callback(broker.stop)
 
     async def _keep_metrics_refreshed(self, pool: asyncpg.Pool) -> None:
-        lag = LagReader(self.settings.kafka.bootstrap_servers, group=self.name, client_id=f"backbone-{self.name}-lag")
+        lag = LagReader(self.settings.kafka, group=self.name, client_id=f"backbone-{self.name}-lag")
         await keep_refreshed(
             self.metrics, pool, lag, self._assignment, every=self.settings.telemetry.metrics_refresh_seconds
         )
