@@ -5,6 +5,7 @@ from __future__ import annotations
 import dataclasses
 import json
 import uuid
+from collections import Counter
 from datetime import UTC, datetime
 
 import pytest
@@ -13,6 +14,8 @@ from aiokafka.structs import ConsumerRecord
 from backbone.deadletter import NotADeadLetterError, dead_letter_headers, describe, original_record
 from backbone.inbox import Position
 from backbone.kafka import encode_headers
+from backbone.operations import views
+from backbone.operations.deadletters import Listed
 from backbone.records import PoisonReason
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived
@@ -102,3 +105,37 @@ def test_a_record_without_dlq_headers_is_described_but_cannot_be_applied_again()
     assert letter.failed_at == datetime.fromtimestamp(1_764_460_800, UTC)  # the record's own timestamp
     with pytest.raises(NotADeadLetterError, match=r"dlq\.topic"):
         original_record(stray)
+
+
+def test_the_listing_shows_the_reason_and_origin_in_jst_and_never_the_value() -> None:
+    listed = [Listed(describe(dead_letter_of(consumed())), redriven=False)]
+    table = views.dead_letters_table("referral", listed)
+    rows = json.loads(views.dead_letters_json(listed))
+    assert PERSONAL not in table and PERSONAL not in json.dumps(rows, ensure_ascii=False)
+    assert "referral.dlq.v1: 1 dead letter, 1 not re-driven yet" in table
+    assert "intake.events.v1[4]@4410" in table and "handler-failed" in table and "waiting" in table
+    assert rows == [
+        {
+            "partition": 0,
+            "offset": 12,
+            "failed_at": rows[0]["failed_at"],
+            "reason": "handler-failed",
+            "detail": "RuntimeError: no agency serves district katase",
+            "origin": {"topic": "intake.events.v1", "partition": 4, "offset": 4410},
+            "attempts": 4,
+            "event_type": ConsultationReceived.TYPE,
+            "event_id": str(EVENT_ID),
+            "redriven": False,
+        }
+    ]
+    assert datetime.fromisoformat(rows[0]["failed_at"]).tzinfo is not None
+    assert views.dead_letters_table("referral", []) == "referral.dlq.v1: no dead letters"
+
+
+def test_a_redrive_summary_counts_each_outcome() -> None:
+    outcomes = Counter({"applied": 3, "already done": 1, "failed again": 1})
+    summary = views.redrive_summary("referral", outcomes, dry_run=False)
+    assert summary.startswith("referral.dlq.v1: 5 dead letters re-driven: 3 applied, 1 already done, 1 failed again")
+    assert "`backbone dlq list referral`" in summary
+    assert "nothing written" in views.redrive_summary("referral", Counter({"would apply": 2}), dry_run=True)
+    assert "nothing to re-drive" in views.redrive_summary("referral", Counter(), dry_run=False)
