@@ -7,7 +7,7 @@ connects with `client_options`, so TLS and SASL are configured in exactly one pl
 from __future__ import annotations
 
 import ssl
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from pathlib import Path
 from typing import Required, TypedDict
 
@@ -176,23 +176,23 @@ async def ensure_topics(
         await admin.close()
 
 
-async def topic_partitions(settings: KafkaSettings, topic: str, *, client_id: str) -> list[TopicPartition]:
-    """The partitions of `topic`; KafkaSettingsError when it does not exist or this principal may not see it."""
+async def topic_partitions(settings: KafkaSettings, topics: Sequence[str], *, client_id: str) -> list[TopicPartition]:
+    """The partitions of `topics`, in order; KafkaSettingsError naming a topic that is not on the brokers (or
+    that this principal may not describe), which usually means the wrong cluster or the wrong principal."""
     admin = AIOKafkaAdminClient(**client_options(settings), client_id=client_id)
     await admin.start()
     try:
-        described = await admin.describe_topics([topic])
+        described = await admin.describe_topics(list(topics))
     finally:
         await admin.close()
-    partitions = [
-        TopicPartition(topic, p["partition"]) for t in described if t["topic"] == topic for p in t["partitions"]
-    ]
-    if not partitions:
+    found = {t["topic"]: [TopicPartition(t["topic"], p["partition"]) for p in t["partitions"]] for t in described}
+    missing = [topic for topic in topics if not found.get(topic)]
+    if missing:
         raise KafkaSettingsError(
-            f"topic {topic} is not on the brokers at {settings.bootstrap_servers}, or principal "
+            f"{', '.join(missing)}: not on the brokers at {settings.bootstrap_servers}, or principal "
             f"{settings.sasl_username or '(none)'} may not describe it"
         )
-    return sorted(partitions)
+    return sorted(partition for topic in topics for partition in found[topic])
 
 
 def decode_headers(raw: Iterable[tuple[str, bytes]]) -> dict[str, str]:

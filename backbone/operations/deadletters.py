@@ -60,7 +60,7 @@ async def list_dead_letters(kafka: KafkaSettings, consumer: str) -> list[Listed]
     """Every dead letter of `consumer` still in its topic, oldest first."""
     topic = dead_letter_topic(consumer).name
     client_id = f"backbone-{consumer}-dlq-list"
-    partitions = await topic_partitions(kafka, topic, client_id=client_id)
+    partitions = await topic_partitions(kafka, [topic], client_id=client_id)
     progress = await _committed(kafka, redrive_group(consumer), partitions, client_id=client_id)
     listed: list[Listed] = []
     async with _reader(kafka, client_id=client_id, group=None) as reader:
@@ -95,7 +95,7 @@ async def redrive(subscription: Subscription, kafka: KafkaSettings, *, dry_run: 
     """
     consumer = subscription.consumer
     client_id = f"backbone-{consumer}-dlq-redrive"
-    partitions = await topic_partitions(kafka, subscription.dead_letter_topic, client_id=client_id)
+    partitions = await topic_partitions(kafka, [subscription.dead_letter_topic], client_id=client_id)
     outcomes: Counter[str] = Counter()
     async with _reader(kafka, client_id=client_id, group=redrive_group(consumer)) as reader:
         reader.assign(partitions)
