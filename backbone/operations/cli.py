@@ -32,6 +32,7 @@ def register(commands: Commands) -> None:
     """Add the operators' commands to `backbone`'s subcommands."""
     _dead_letter_commands(commands)
     _outbox_commands(commands)
+    _offsets_commands(commands)
     _token_commands(commands)
 
     erase = _command(
@@ -148,6 +149,36 @@ def _outbox_commands(commands: Commands) -> None:
     )
     replaying.add_argument("--dry-run", action="store_true", help="say how many rows, per topic; publish nothing")
     replaying.set_defaults(command=run.outbox_replay)
+
+
+def _offsets_commands(commands: Commands) -> None:
+    offsets = commands.add_parser("offsets", help="a stopped service's consumer group: rewind it to a moment")
+    actions = offsets.add_subparsers(title="actions", required=True, metavar="ACTION")
+    rewinding = _command(
+        actions,
+        "rewind",
+        "move a stopped service's consumer group back to a moment, so it consumes again from there",
+        "When: the service's database was restored to a backup taken at T, so its group's committed offsets "
+        "claim records the database no longer has. Each partition the group consumes goes back to the first "
+        "record written at or after --to (take T less a margin); the restored inbox skips what was applied "
+        "before T. A partition is never moved forward, and one the group never committed is left alone. The "
+        "service must be stopped: the command refuses a group that has members. Needs only the service's own "
+        "principal (Read on its group and topics), so it runs in a one-off container of the service "
+        "(docs/runbook.md, Restore PostgreSQL).",
+        "backbone offsets rewind referral --to 2026-11-29T01:50:00+09:00 --dry-run\n"
+        "backbone offsets rewind referral --to 2026-11-29T01:50:00+09:00\n"
+        "k_once referral offsets rewind referral --to 2026-11-29T01:50:00+09:00     # Kubernetes (runbook)",
+    )
+    rewinding.add_argument("service", choices=SERVICES, metavar="SERVICE", help=f"one of {', '.join(SERVICES)}")
+    rewinding.add_argument(
+        "--to",
+        required=True,
+        type=_moment,
+        metavar="TIME",
+        help="ISO 8601 time with its offset, e.g. T less 10 minutes",
+    )
+    rewinding.add_argument("--dry-run", action="store_true", help="say where each partition would go; commit nothing")
+    rewinding.set_defaults(command=run.offsets_rewind)
 
 
 def _token_commands(commands: Commands) -> None:

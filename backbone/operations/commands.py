@@ -91,6 +91,23 @@ def outbox_replay(args: argparse.Namespace) -> int:
     return 0
 
 
+def offsets_rewind(args: argparse.Namespace) -> int:
+    from backbone.operations import offsets  # noqa: PLC0415
+
+    runtime: ServiceRuntime = _source().app(args.service).state.runtime
+    topics = sorted(runtime.consumed)
+    kafka = runtime.settings.kafka
+    moves = _run(offsets.rewind(kafka, args.service, topics, args.to, dry_run=args.dry_run, report=print))
+    again = sum(move.again for move in moves)
+    if not moves:
+        print(f"group {args.service}: not past {args.to.isoformat()} on any partition; nothing to rewind")
+    elif args.dry_run:
+        print(f"group {args.service}, dry run: {len(moves)} partitions would go back, {again:,} records again")
+    else:
+        print(f"group {args.service}: {len(moves)} partitions rewound; {again:,} records are consumed again on start")
+    return 0
+
+
 def agency_token(args: argparse.Namespace) -> int:
     from backbone.agencies import new_token  # noqa: PLC0415
     from backbone.operations import credentials  # noqa: PLC0415

@@ -6,11 +6,13 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta, timezone
 
 import pytest
+from aiokafka import TopicPartition
 
 from backbone.cli import main
 from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.operations.credentials import token_from
 from backbone.operations.errors import OperatorError
+from backbone.operations.offsets import Move, rewind_moves
 from backbone.operations.source import ContainerSource, LocalSource, choose
 from backbone.operations.window import Window, moment
 
@@ -124,3 +126,18 @@ def test_a_window_that_ends_before_it_begins_exits_2(capsys: pytest.CaptureFixtu
     )
     assert code == 2
     assert "is not after --since" in capsys.readouterr().err
+
+
+# --- rewinding a consumer group --------------------------------------------------------------------------------
+
+
+def test_a_rewind_goes_back_to_the_first_record_at_the_moment_and_never_forward() -> None:
+    p0, p1, p2, p3 = (TopicPartition("referral.events.v1", n) for n in range(4))
+    moves = rewind_moves(
+        committed={p0: 120, p1: 40, p2: 75, p3: 10},
+        first_at={p0: 100, p1: 55, p2: None, p3: 10},  # p2: nothing written since the moment
+        ends={p0: 130, p1: 60, p2: 75, p3: 12},
+    )
+    assert moves == [Move(p0, 120, 100)]  # p1 is not past the moment yet, p2 is at its end, p3 already there
+    assert moves[0].again == 20
+    assert rewind_moves({}, {p0: 0}, {p0: 5}) == []  # a group that never committed starts at the log start anyway
