@@ -1,5 +1,5 @@
 """The operators' commands of docs/runbook.md against the real broker and database: dead letters listed and
-re-driven, the outbox replayed, and a service's container acting on that service only."""
+re-driven, the outbox replayed, a stopped group rewound, and a service's container acting on that service only."""
 
 from __future__ import annotations
 
@@ -9,10 +9,12 @@ import os
 import sys
 import uuid
 from collections import Counter
+from datetime import UTC, datetime
 from typing import Any
 
 import asyncpg
-from aiokafka import AIOKafkaProducer
+import pytest
+from aiokafka import AIOKafkaProducer, TopicPartition
 from opentelemetry import trace
 
 from backbone.agencies import new_token
@@ -21,6 +23,8 @@ from backbone.delivery import Subscription
 from backbone.kafka import place_group_at_end
 from backbone.local.stack import LocalStack
 from backbone.operations.deadletters import list_dead_letters, redrive
+from backbone.operations.errors import OperatorError
+from backbone.operations.offsets import Move, rewind
 from backbone.operations.replay import replay
 from backbone.operations.window import Window
 from backbone.outbox import Outbox, publish_row
@@ -189,6 +193,53 @@ async def test_outbox_replay_publishes_sent_rows_again_and_inboxes_keep_effects_
         assert _trace_id(headers["traceparent"]) == _trace_id(stored[str(envelope.id)])  # the same trace
 
 
+async def test_rewinding_a_stopped_group_consumes_again_from_the_moment_and_the_inbox_skips_the_rest(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, bootstrap: str, consumer_name: str
+) -> None:
+    before = consultation()
+    after = consultation(before.case_id)  # one case, one partition
+    before_id, after_id = uuid.uuid4(), uuid.uuid4()
+    sub = subscription(consumer_name, pool, producer, Broken())
+    kafka = KafkaSettings(bootstrap_servers=bootstrap)
+    await place_group_at_end(bootstrap, consumer_name, [TOPIC])
+    async with consuming(sub, bootstrap):
+        await produce(bootstrap, TOPIC, [raw_record(before, event_id=before_id)])
+        await eventually(lambda: effects_of(pool, before.case_id))
+        await asyncio.sleep(0.05)
+        moment = datetime.now(UTC)  # records carry their producer's time (CreateTime), on this same clock
+        await asyncio.sleep(0.05)
+        await produce(bootstrap, TOPIC, [raw_record(after, event_id=after_id)])
+        await eventually(lambda: _at_least(effects_of(pool, before.case_id), 2))
+        with pytest.raises(OperatorError, match="stop the service first"):
+            await rewind(kafka, consumer_name, [TOPIC], moment, dry_run=True, report=lambda _: None)
+    where = "SELECT kafka_partition, kafka_offset FROM inbox WHERE consumer = $1 AND event_id = $2"
+    first, then = (
+        await pool.fetchrow(where, consumer_name, before_id),
+        await pool.fetchrow(where, consumer_name, after_id),
+    )
+    partition = TopicPartition(TOPIC, then["kafka_partition"])
+
+    moves: list[Move] = []
+
+    async def rewound() -> bool:  # the group empties once the stopped consumer has left it
+        try:
+            moves[:] = await rewind(kafka, consumer_name, [TOPIC], moment, dry_run=False, report=lambda _: None)
+        except OperatorError:
+            return False
+        return True
+
+    await eventually(rewound, within=30)
+    (ours,) = [move for move in moves if move.partition == partition]
+    # Back to the first record since the moment (`after`, unless another producer wrote there in between);
+    # `before` stays done.
+    assert first["kafka_offset"] < ours.to <= then["kafka_offset"]
+
+    restarted = subscription(consumer_name, pool, producer, Broken())
+    async with consuming(restarted, bootstrap):  # the service starts again
+        await eventually(lambda: restarted.stats.duplicates >= 1)
+    assert await effects_of(pool, before.case_id) == 2  # each event's effect once
+
+
 async def test_a_forged_submission_is_dead_lettered_and_listed_without_its_value(
     services: RunningServices, bootstrap: str, stack: LocalStack
 ) -> None:
@@ -321,6 +372,10 @@ async def send_only(pool: asyncpg.Pool, producer: AIOKafkaProducer, ids: set[str
         await conn.execute(
             "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])", [r["seq"] for r in rows]
         )
+
+
+async def _at_least(count: Any, least: int) -> bool:
+    return bool(await count >= least)
 
 
 async def _sent(pool: asyncpg.Pool, ids: set[str]) -> dict[str, Any]:
