@@ -10,13 +10,14 @@ import importlib
 import logging
 import subprocess
 import sys
-import uuid
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from backbone.kafka import KafkaSettingsError
 from backbone.local.kafka import LocalRuntimeError
 from backbone.local.stack import SERVICE_PORTS, LocalStack
-from schemas.vocabulary import AgencyType
+from backbone.operations import cli as operator_commands
+from backbone.operations.errors import OperatorError
 
 MAIN_JOB_PACING = {"BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15"}
 
@@ -28,7 +29,14 @@ examples:
   backbone status        what is running, and where
   backbone down          stop everything (data is kept)
   backbone agency-token chiku-fukushi-zengyo --type district-welfare-counter
+  backbone dlq list referral                 a consumer's dead letters, and why
+  backbone dlq redrive referral --dry-run    what re-applying them would do
+  backbone outbox replay referral --since 2026-11-30T09:00:00+09:00
   backbone test          run the test suite against the real Kafka and PostgreSQL
+
+Operators' commands (agency-token, auditor-token, erase-person, trace, ledger, dlq, outbox) run inside
+a service's container act on that service only, with its own settings (BACKBONE_*); elsewhere they act
+on the local stack. docs/runbook.md says when to use which.
 
 data, logs and generated passwords live in $BACKBONE_HOME (default ~/.fujisawa-backbone);
 Kafka's jars are cached in ~/.cache/fujisawa-backbone.
@@ -45,9 +53,12 @@ def main(argv: Sequence[str] | None = None) -> int:
         args = parser.parse_args(words)
     try:
         result: int = args.command(args)
-    except LocalRuntimeError as error:
+    except (LocalRuntimeError, KafkaSettingsError) as error:
         print(f"backbone: {error}", file=sys.stderr)
         return 1
+    except OperatorError as error:
+        print(f"backbone: {error}", file=sys.stderr)
+        return error.exit_code
     return result
 
 
@@ -137,36 +148,13 @@ def _add_tool_commands(commands: Commands) -> None:
     docs.add_argument("--check", action="store_true", help="only check that they are current; exit 1 if not")
     docs.set_defaults(command=_docs)
 
-    token = commands.add_parser(
-        "agency-token", help="issue (or replace) an agency's token for intake's API and ingress topic"
-    )
-    token.add_argument("agency", help="the agency's directory id, e.g. chiku-fukushi-zengyo")
-    token.add_argument("--type", required=True, choices=[t.value for t in AgencyType], help="the kind of agency")
-    token.set_defaults(command=_agency_token)
-
-    erase = commands.add_parser("erase-person", help="erase a person's data for good (crypto-shredding)")
-    erase.add_argument("person_id", type=uuid.UUID)
-    erase.set_defaults(command=_erase_person)
-
-    trace = commands.add_parser("trace", help="print the audit timeline of a case, a referral or a trace id")
-    trace.add_argument("id", help="a case id, a referral id, or an OpenTelemetry trace id")
-    trace.add_argument("--json", action="store_true", help="JSON for machines instead of a table")
-    trace.add_argument("--lang", choices=["ja", "en"], default="ja", help="labels in Japanese (default) or English")
-    trace.set_defaults(command=_trace)
-
-    ledger = commands.add_parser("ledger", help="the audit ledger")
-    ledger.add_argument("action", choices=["verify"], help="verify: walk the hash chain and the signed checkpoints")
-    ledger.set_defaults(command=_ledger)
-
-    auditor = commands.add_parser("auditor-token", help="issue a token for an auditor (the audit page and API)")
-    auditor.add_argument("name", help="the auditor's id, e.g. audit-kansa-01")
-    auditor.set_defaults(command=_auditor_token)
-
     asyncapi = commands.add_parser(
         "asyncapi", help="regenerate docs/asyncapi.json, the AsyncAPI 3.0 document of the topics"
     )
     asyncapi.add_argument("--check", action="store_true", help="only check that it is current; exit 1 if not")
     asyncapi.set_defaults(command=_asyncapi)
+
+    operator_commands.register(commands)
 
     test = commands.add_parser("test", help="start what the tests need, run pytest, stop what was started")
     test.add_argument("pytest_args", nargs="*", help="passed to pytest, e.g. `backbone test -k outbox -x`")
@@ -235,75 +223,6 @@ def _schemas(args: argparse.Namespace) -> int:
     from schemas import jsonschema_gen  # noqa: PLC0415
 
     return _regenerate(args.check, jsonschema_gen.stale, jsonschema_gen.write, "backbone schemas")
-
-
-def _agency_token(args: argparse.Namespace) -> int:
-    from backbone.local.operators import issue_agency_token  # noqa: PLC0415
-
-    token = issue_agency_token(LocalStack.default(), args.agency, AgencyType(args.type))
-    print(token)
-    print(
-        f"Give this token to {args.agency}'s system administrators; it is shown only once. "
-        "Issuing a new one replaces it.",
-        file=sys.stderr,
-    )
-    return 0
-
-
-def _erase_person(args: argparse.Namespace) -> int:
-    from backbone.local.operators import erase_person  # noqa: PLC0415
-
-    if erase_person(LocalStack.default(), args.person_id):
-        print(f"erased {args.person_id}: the data key is gone; the stored ciphertext can never be read again")
-        return 0
-    print(f"no person {args.person_id} to erase (unknown, or erased already)", file=sys.stderr)
-    return 1
-
-
-def _trace(args: argparse.Namespace) -> int:
-    from backbone.local import auditing  # noqa: PLC0415
-
-    kind, rows = auditing.trace(LocalStack.default(), args.id, language=args.lang)
-    if args.json:
-        print(auditing.as_json(rows))
-        return 0 if rows else 1
-    if not rows:
-        print(f"nothing in the ledger for {args.id} (a case id, a referral id or a trace id)", file=sys.stderr)
-        return 1
-    heading = {"ja": ("時刻 (JST)", "出来事", "機関", "trace id"), "en": ("time (JST)", "what", "who", "trace id")}
-    print(f"{kind} {args.id}: {len(rows)} events\n")
-    print(
-        f"{heading[args.lang][0]:<20} {heading[args.lang][1]:<26} {heading[args.lang][2]:<52} {heading[args.lang][3]}"
-    )
-    for row in rows:
-        print(f"{row['time']:<20} {_pad(row['what'], 26)} {_pad(row['who'], 52)} {row['trace_id']}")
-    return 0
-
-
-def _pad(text: str, width: int) -> str:
-    # Japanese characters take two columns in a terminal.
-    shown = sum(2 if ord(char) > 0x2E80 else 1 for char in text)
-    return text + " " * max(1, width - shown)
-
-
-def _ledger(_: argparse.Namespace) -> int:
-    from backbone.local import auditing  # noqa: PLC0415
-
-    count, findings, checkpoints = auditing.verify(LocalStack.default())
-    if not findings:
-        print(f"ledger verifies: {count} rows, every hash, link and signature, and the checkpoints in {checkpoints}")
-        return 0
-    for finding in findings:
-        print(f"row {finding.seq}: {finding.problem}", file=sys.stderr)
-    return 1
-
-
-def _auditor_token(args: argparse.Namespace) -> int:
-    from backbone.local.operators import issue_agency_token  # noqa: PLC0415
-
-    print(issue_agency_token(LocalStack.default(), args.name, AgencyType.AUDITOR, services=("audit",)))
-    print("Give this token to the auditor; it is shown only once. It opens http://127.0.0.1:8105/.", file=sys.stderr)
-    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

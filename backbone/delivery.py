@@ -21,7 +21,7 @@ import logging
 import time
 from collections.abc import Awaitable, Callable, Sequence
 from dataclasses import dataclass
-from typing import Any, TypeVar
+from typing import Any, Literal, TypeVar
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
@@ -60,6 +60,17 @@ OUTAGES: tuple[type[BaseException], ...] = (
     asyncpg.SerializationError,
     asyncpg.DeadlockDetectedError,
 )
+
+
+Verdict = Literal["would apply", "already applied", "ignored", "poison", "would fail"]
+
+
+@dataclass(frozen=True)
+class Rehearsal:
+    """What `Subscription.process` would do with a record now, and why (for `backbone dlq redrive --dry-run`)."""
+
+    verdict: Verdict
+    detail: str = ""
 
 
 @dataclass
@@ -231,6 +242,32 @@ class Subscription:
                 span.set_status(StatusCode.ERROR)
                 self.metrics.consumed(record.topic, outcome)
             return outcome
+
+    async def rehearse(self, record: ConsumerRecord[bytes, bytes]) -> Rehearsal:
+        """What `process` would do with the record now, found by applying it once, exactly as `process` does,
+        in a transaction that is then rolled back: nothing is written, nothing is dead-lettered, nothing
+        retried. An outage (database unreachable) raises, because it says nothing about the record."""
+        try:
+            step = self._plan(record)
+        except PoisonRecordError as poison:
+            return Rehearsal("poison", f"{poison.reason}: {poison.detail}")
+        if step is None:
+            return Rehearsal("ignored", "this consumer has no handler for its type")
+        _, apply = step
+        async with self.pool.acquire() as conn:
+            transaction = conn.transaction()
+            await transaction.start()
+            try:
+                outcome = await apply(conn)
+            except PoisonRecordError as poison:
+                return Rehearsal("poison", f"{poison.reason}: {poison.detail}")
+            except OUTAGES:
+                raise
+            except Exception as error:  # noqa: BLE001 - the handler's failure is the answer
+                return Rehearsal("would fail", f"{type(error).__name__}: {error}")
+            finally:
+                await transaction.rollback()
+        return Rehearsal("already applied" if outcome == "duplicate" else "would apply")
 
     def _span(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str]) -> Any:
         """The CONSUMER span of one record, a child of the producer's span from the record's traceparent."""

@@ -14,6 +14,9 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import OffsetAndMetadata
 
+from backbone.kafka import client_options
+from backbone.settings import KafkaSettings
+
 
 def partition_lag(*, end: int, start: int, committed: int | None) -> int:
     """Records from the group's position to the log end of one partition.
@@ -51,8 +54,8 @@ class LagReader:
     rebalance, the group it measures.
     """
 
-    def __init__(self, bootstrap_servers: str, *, group: str, client_id: str, timeout_ms: int = 10_000) -> None:
-        self.bootstrap_servers = bootstrap_servers
+    def __init__(self, settings: KafkaSettings, *, group: str, client_id: str, timeout_ms: int = 10_000) -> None:
+        self.settings = settings
         self.group = group
         self.client_id = client_id
         self.timeout_ms = timeout_ms
@@ -89,11 +92,10 @@ class LagReader:
 
     async def _clients(self) -> tuple[AIOKafkaAdminClient, AIOKafkaConsumer]:
         if self._admin is None or self._consumer is None:
-            self._admin = AIOKafkaAdminClient(
-                bootstrap_servers=self.bootstrap_servers, client_id=self.client_id, request_timeout_ms=self.timeout_ms
-            )
+            options = client_options(self.settings)
+            self._admin = AIOKafkaAdminClient(**options, client_id=self.client_id, request_timeout_ms=self.timeout_ms)
             self._consumer = AIOKafkaConsumer(
-                bootstrap_servers=self.bootstrap_servers,
+                **options,
                 client_id=self.client_id,
                 group_id=None,
                 enable_auto_commit=False,

@@ -10,8 +10,10 @@ between the two publishes the batch again: consumers' inboxes absorb the duplica
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import json
 import logging
+from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
@@ -119,7 +121,7 @@ class OutboxRelay:
             )
             if not rows:
                 return 0
-            sends = [await self._send(row) for row in rows]
+            sends = [await publish_row(self.producer, self.tracer, row) for row in rows]
             await asyncio.gather(*sends)  # every record acknowledged (acks=all) before rows are marked
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
@@ -128,24 +130,44 @@ class OutboxRelay:
         self.published += len(rows)
         return len(rows)
 
-    async def _send(self, row: asyncpg.Record) -> asyncio.Future[object]:
-        headers: dict[str, str] = json.loads(row["headers"])
-        # Continue the trace of the transaction that wrote the row, not the relay's own.
-        with self.tracer.start_as_current_span(
-            f"{row['topic']} publish",
-            context=context_from_headers(headers),
-            kind=SpanKind.PRODUCER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": row["topic"],
-                "messaging.message.id": headers.get("ce_id", ""),
-            },
-        ):
-            inject_trace_headers(headers)
-            future: asyncio.Future[object] = await self.producer.send(
-                row["topic"],
-                value=row["payload"],
-                key=row["record_key"].encode(),
-                headers=encode_headers(headers),
-            )
-        return future
+
+async def publish_row(
+    producer: AIOKafkaProducer, tracer: trace.Tracer, row: asyncpg.Record, *, replayed: bool = False
+) -> asyncio.Future[object]:
+    """Send one outbox row (topic, record_key, headers, payload) with its key and headers; returns the
+    future that resolves when Kafka acknowledged it. The PRODUCER span continues the trace of the
+    transaction that wrote the row, not the caller's, and its context replaces the row's `traceparent`."""
+    headers: dict[str, str] = json.loads(row["headers"])
+    attributes: dict[str, str | bool] = {
+        "messaging.system": "kafka",
+        "messaging.destination.name": row["topic"],
+        "messaging.message.id": headers.get("ce_id", ""),
+    }
+    if replayed:
+        attributes["backbone.replayed"] = True
+    with tracer.start_as_current_span(
+        f"{row['topic']} publish", context=context_from_headers(headers), kind=SpanKind.PRODUCER, attributes=attributes
+    ):
+        inject_trace_headers(headers)
+        future: asyncio.Future[object] = await producer.send(
+            row["topic"],
+            value=row["payload"],
+            key=row["record_key"].encode(),
+            headers=encode_headers(headers),
+        )
+    return future
+
+
+@contextlib.asynccontextmanager
+async def relay_paused(pool: asyncpg.Pool) -> AsyncIterator[None]:
+    """Hold back every relay of this database until the block ends (they skip their turns meanwhile).
+
+    Takes the relays' own lock at session level, waiting for a batch in flight to finish first; so rows
+    published inside the block (an operator's replay) never interleave with the relays' new ones.
+    """
+    async with pool.acquire() as conn:
+        await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)
+        try:
+            yield
+        finally:
+            await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)

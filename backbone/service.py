@@ -108,25 +108,34 @@ class ServiceRuntime:
             self._tasks[name] = asyncio.create_task(loop(self._pool), name=f"{self.name}-{name}")
         if self._topics:
             broker = create_broker(self.settings.kafka, client_id=f"backbone-{self.name}")
-            self.subscription = Subscription(
-                self.name,
-                self._topics,
-                pool=self._pool,
-                producer=producer,
-                settings=self.settings.delivery,
-                tracer=self.tracer,
-                metrics=self.metrics,
-            )
-            for event_type, handler in self._handlers.items():
-                self.subscription.on(event_type, handler)
-            for topic, (_, record_handler) in self._record_handlers.items():
-                self.subscription.on_records(topic, record_handler)
+            self.subscription = self.consumer(self._pool, producer)
             self.subscription.register(broker, batch_size=self.settings.kafka.consumer_batch)
             await broker.start()
             stack.push_async_callback(broker.stop)
 
+    def consumer(self, pool: asyncpg.Pool, producer: AIOKafkaProducer) -> Subscription:
+        """The service's consumer (group, topics, handlers, inbox, dead letters) on `pool` and `producer`,
+        not attached to any broker: `start` attaches it, and `backbone dlq redrive` applies dead letters
+        through it without joining the service's consumer group."""
+        if not self._topics:
+            raise ValueError(f"{self.name} consumes no topic")
+        subscription = Subscription(
+            self.name,
+            self._topics,
+            pool=pool,
+            producer=producer,
+            settings=self.settings.delivery,
+            tracer=self.tracer,
+            metrics=self.metrics,
+        )
+        for event_type, handler in self._handlers.items():
+            subscription.on(event_type, handler)
+        for topic, (_, record_handler) in self._record_handlers.items():
+            subscription.on_records(topic, record_handler)
+        return subscription
+
     async def _keep_metrics_refreshed(self, pool: asyncpg.Pool) -> None:
-        lag = LagReader(self.settings.kafka.bootstrap_servers, group=self.name, client_id=f"backbone-{self.name}-lag")
+        lag = LagReader(self.settings.kafka, group=self.name, client_id=f"backbone-{self.name}-lag")
         await keep_refreshed(
             self.metrics, pool, lag, self._assignment, every=self.settings.telemetry.metrics_refresh_seconds
         )

@@ -6,19 +6,40 @@ BACKBONE_DATABASE__DSN or BACKBONE_KAFKA__BOOTSTRAP_SERVERS.
 
 from __future__ import annotations
 
+from pathlib import Path
 from typing import Literal
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
 ServiceName = Literal["intake", "referral", "meetings", "notify", "audit"]
+SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
+SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
 
 
 class KafkaSettings(BaseModel):
+    """The brokers and how a client authenticates to them (`backbone.kafka.client_options` applies it).
+
+    PLAINTEXT is for the local single-node broker only; production listeners are SASL_SSL with a
+    SCRAM principal per service (deploy/README.md).
+    """
+
     model_config = ConfigDict(frozen=True)
 
-    bootstrap_servers: str = "127.0.0.1:9092"
+    bootstrap_servers: str = Field(default="127.0.0.1:9092", description="host:port[,host:port…]")
     consumer_batch: int = Field(default=200, ge=1, le=10_000, description="Records per consumed batch")
+    security_protocol: SecurityProtocol = "PLAINTEXT"
+    sasl_mechanism: SaslMechanism = Field(default="SCRAM-SHA-512", description="Used with the SASL_* protocols")
+    sasl_username: str | None = Field(default=None, description="The Kafka principal, e.g. svc-referral")
+    sasl_password: SecretStr | None = None
+    ssl_cafile: Path | None = Field(default=None, description="CA of the brokers' certificates (default: the system's)")
+    ssl_certfile: Path | None = Field(default=None, description="Client certificate, for an mTLS listener only")
+    ssl_keyfile: Path | None = Field(default=None, description="Client certificate's key, for an mTLS listener only")
+
+    @property
+    def servers(self) -> list[str]:
+        """The bootstrap servers one by one: FastStream passes a single string on as one host."""
+        return [server.strip() for server in self.bootstrap_servers.split(",") if server.strip()]
 
 
 class DatabaseSettings(BaseModel):
