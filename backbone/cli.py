@@ -137,6 +137,13 @@ def _add_tool_commands(commands: Commands) -> None:
     faults.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
     faults.set_defaults(command=_faults)
 
+    leaks = commands.add_parser(
+        "leak-scan",
+        help="push canary personal data through the backbone and search topics, logs, spans, databases, e-mail",
+    )
+    leaks.add_argument("--canaries", type=int, default=20, help="how many canary consultations (default 20)")
+    leaks.set_defaults(command=_leak_scan)
+
     fuzz = commands.add_parser(
         "fuzz", help="fuzz every HTTP operation from the OpenAPI each service serves (Schemathesis); no 5xx allowed"
     )
@@ -252,6 +259,21 @@ def _faults(args: argparse.Namespace) -> int:
     written, passed = run_faults(stack, plan, only, stack.paths.home / "faults", args.seed)
     print(f"results: {written} (and the .json beside it)")
     return 0 if passed else 1
+
+
+def _leak_scan(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from backbone.faults.leaks import report, scan, tokens  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    stack.up_services(print)
+    findings = asyncio.run(scan(stack, args.canaries, *tokens(stack)))
+    print(report(findings))
+    if not findings.clean:
+        print("LEAK: a canary was found where personal data must never be (or disclosure failed); see above.")
+    return 0 if findings.clean else 1
 
 
 def _fuzz(args: argparse.Namespace) -> int:
