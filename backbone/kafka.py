@@ -32,12 +32,18 @@ def create_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer
 def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
     """FastStream's broker, which runs the subscribers. Topics are ours to create, never its."""
     return KafkaBroker(
-        settings.bootstrap_servers,
+        server_list(settings.bootstrap_servers),
         client_id=client_id,
         allow_auto_create_topics=False,
         acks="all",
         enable_idempotence=True,
     )
+
+
+def server_list(bootstrap_servers: str) -> list[str]:
+    """ "host:port,host:port" as a list. FastStream wraps a string in a list as one server, and aiokafka
+    splits at commas only in a string: a cluster's bootstrap list must reach FastStream already split."""
+    return [server.strip() for server in bootstrap_servers.split(",") if server.strip()]
 
 
 async def ensure_topics(
