@@ -124,7 +124,7 @@ class LocalKafkaCluster:
         return self.nodes[node_id]
 
     def start(self, *, timeout: float = 120.0) -> list[str]:
-        """Start the nodes that are not running; ready when the metadata lists all three brokers."""
+        """Start the nodes that are not running; ready when each node reports all three as live brokers."""
         stopped = [node for node in self.nodes.values() if node.process.pid() is None]
         if not stopped:
             return [f"Kafka cluster: already running on {self.bootstrap_servers}"]
@@ -134,7 +134,7 @@ class LocalKafkaCluster:
         return [f"Kafka {KAFKA_VERSION} cluster: node(s) {names} started in {time.monotonic() - began:.1f}s"]
 
     def start_node(self, node_id: int, *, timeout: float = 90.0) -> str:
-        """Start one node; ready when the cluster lists it as a broker again."""
+        """Start one node; ready when it and every other running node report each other as live brokers."""
         node = self.node(node_id)
         if node.process.pid() is not None:
             return f"node {node_id}: already running on {node.address}"
@@ -143,7 +143,8 @@ class LocalKafkaCluster:
         return f"node {node_id}: started on {node.address} in {time.monotonic() - began:.1f}s"
 
     def stop(self) -> list[str]:
-        """Stop every node at once: one by one, the last two would wait for a quorum that is already gone."""
+        """Stop every node at once: one by one, the last node's controlled shutdown would wait for a controller
+        quorum that is already gone, until it is killed."""
         with ThreadPoolExecutor(len(self.nodes)) as pool:
             return list(pool.map(lambda node: self.stop_node(node.node_id), self.nodes.values()))
 
