@@ -40,6 +40,7 @@ QUICK = (
     "broker-kill",
     "postgres-kill",
     "zombie",
+    "scale",
     "smtp-down",
 )
 

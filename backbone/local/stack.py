@@ -108,6 +108,11 @@ class LocalStack:
         self.down_services(report)
         self.up_services(report, extra_env=extra_env)
 
+    def restart_service(self, service: ServiceName, extra_env: Mapping[str, str]) -> str:
+        """Stop one service and start it again with `extra_env` added to its settings."""
+        self._process(service).stop(timeout=20)
+        return self._start_service(service, extra_env)
+
     def status(self) -> list[str]:
         lines = [self.kafka.status(), self.postgres.status(), self.mail.status()]
         for service in SERVICE_PORTS:
