@@ -79,18 +79,22 @@ class Databases:
 
 
 async def outstanding(workload: Workload, dbs: Databases) -> int:
-    """Accepted consultations whose notification has not been delivered yet (0 means drained)."""
+    """Accepted consultations not yet through to the end (0 means drained): the notification delivered,
+    and its NotificationDelivered recorded in the audit ledger, the last consumer on the way."""
     cases = [item.case_id for item in workload.accepted()]
-    conn = await asyncpg.connect(dbs.notify)
-    try:
-        done = await conn.fetchval(
-            "SELECT count(DISTINCT case_id) FROM deliveries WHERE case_id = ANY($1::uuid[])"
-            " AND category = 'referral-proposed' AND state = 'delivered'",
-            cases,
-        )
-    finally:
-        await conn.close()
-    return len(cases) - int(done)
+    delivered = await _rows(
+        dbs.notify,
+        "SELECT count(DISTINCT case_id) AS n FROM deliveries WHERE case_id = ANY($1::uuid[])"
+        " AND category = 'referral-proposed' AND state = 'delivered'",
+        cases,
+    )
+    recorded = await _rows(
+        dbs.audit,
+        "SELECT count(DISTINCT case_id) AS n FROM ledger WHERE case_id = ANY($1::text[]) AND event_type = $2",
+        [str(case) for case in cases],
+        NotificationDelivered.TYPE,
+    )
+    return len(cases) - min(int(delivered[0]["n"]), int(recorded[0]["n"]))
 
 
 async def check(

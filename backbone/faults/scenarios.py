@@ -27,6 +27,7 @@ class Scenario:
     name: str
     what: str
     fault: Callable[[LocalStack, float], Awaitable[None]]  # (stack, outage seconds)
+    setup: Callable[[LocalStack], Awaitable[None]] | None = None  # before the workload starts
 
 
 def _pid(stack: LocalStack, service: ServiceName, instance: int = 1) -> int:
@@ -134,16 +135,28 @@ async def _scaled(stack: LocalStack, _outage: float) -> None:
             await asyncio.to_thread(stack.stop_instance, service, instance)
 
 
-async def _database_cut_off(stack: LocalStack, outage: float) -> None:
-    """Every service reaches PostgreSQL through a proxy that is cut for the outage (a network partition)."""
-    async with TcpProxy("127.0.0.1", stack.postgres.port) as proxy:
+def database_cut_off() -> Scenario:
+    """Every service reaches PostgreSQL through a proxy (set up before the workload), cut for the outage."""
+    proxies: list[TcpProxy] = []
+
+    async def setup(stack: LocalStack) -> None:
+        proxy = TcpProxy("127.0.0.1", stack.postgres.port)
+        await proxy.__aenter__()
+        proxies.append(proxy)
         await asyncio.to_thread(_reach_database_at, stack, proxy.port)
-        await asyncio.sleep(3)
-        proxy.cut()
-        await asyncio.sleep(outage)
-        proxy.heal()
-        await asyncio.sleep(5)  # they reconnect through the proxy and catch up
-        await asyncio.to_thread(_reach_database_at, stack, stack.postgres.port)
+
+    async def fault(stack: LocalStack, outage: float) -> None:
+        proxy = proxies.pop()
+        try:
+            proxy.cut()
+            await asyncio.sleep(outage)
+            proxy.heal()
+            await asyncio.sleep(5)  # they reconnect through the proxy and catch up
+            await asyncio.to_thread(_reach_database_at, stack, stack.postgres.port)
+        finally:
+            await proxy.__aexit__(None, None, None)
+
+    return Scenario("db-cutoff", "every service cut off from PostgreSQL by a proxy for the outage", fault, setup)
 
 
 def _reach_database_at(stack: LocalStack, port: int) -> None:
@@ -164,5 +177,5 @@ def catalogue() -> list[Scenario]:
         Scenario("zombie", f"referral SIGSTOPped {ZOMBIE_PAUSE_SECONDS:.0f}s with a second instance running", _zombie),
         Scenario("scale", "referral and notify scaled 1 → 3 → 1 under load", _scaled),
         Scenario("smtp-down", "the SMTP server down for the outage", _smtp_down),
-        Scenario("db-cutoff", "every service cut off from PostgreSQL by a proxy for the outage", _database_cut_off),
+        database_cut_off(),
     ]
