@@ -18,8 +18,10 @@ from pathlib import Path
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.errors import KafkaError
 
+from backbone.kafka import client_options
 from backbone.local.paths import DEPLOY, LocalPaths
 from backbone.local.processes import ManagedProcess
+from backbone.settings import KafkaSettings
 
 KAFKA_VERSION = "4.2.0"
 POM = DEPLOY / "kafka" / "pom.xml"
@@ -41,6 +43,11 @@ def _pom_stamp() -> str:
 
 
 class LocalKafka:
+    """The development broker of `backbone up`: one PLAINTEXT listener, no authentication, no ACLs."""
+
+    label = "Kafka"
+    jvm_heap = ("-Xms256m", "-Xmx512m")
+
     def __init__(self, paths: LocalPaths, *, port: int = 9092, controller_port: int = 9093) -> None:
         self.paths = paths
         self.host = "127.0.0.1"
@@ -95,9 +102,15 @@ class LocalKafka:
         (libs / ".complete").write_text(_pom_stamp())
         return libs
 
-    def ensure_formatted(self, libs: Path) -> None:
-        """Render server.properties and format the storage once (the cluster id is kept across runs)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    @property
+    def formatted(self) -> bool:
+        return (self.data_dir / "meta.properties").exists()
+
+    def admin_settings(self) -> KafkaSettings:
+        """How the runtime itself reaches the broker (readiness, topics)."""
+        return KafkaSettings(bootstrap_servers=self.bootstrap_servers)
+
+    def write_config(self) -> None:
         template = SERVER_TEMPLATE.read_text(encoding="utf-8")
         self.config_file.write_text(
             template.format(
@@ -105,7 +118,16 @@ class LocalKafka:
             ),
             encoding="utf-8",
         )
-        if (self.data_dir / "meta.properties").exists():
+
+    def format_options(self) -> list[str]:
+        """Further `StorageTool format` options (the secured broker adds its SCRAM credentials)."""
+        return []
+
+    def ensure_formatted(self, libs: Path) -> None:
+        """Render server.properties and format the storage once (the cluster id is kept across runs)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
+        if self.formatted:
             return
         cluster_id = self._java(libs, "kafka.tools.StorageTool", "random-uuid").strip()
         self._java(
@@ -118,12 +140,13 @@ class LocalKafka:
             "-c",
             str(self.config_file),
             "--ignore-formatted",
+            *self.format_options(),
         )
 
     def start(self, *, timeout: float = 90.0) -> str:
         """Start the broker unless it runs; returns a line saying what happened."""
         if self.process.pid() is not None:
-            return f"Kafka {KAFKA_VERSION}: already running on {self.bootstrap_servers}"
+            return f"{self.label} {KAFKA_VERSION}: already running on {self.bootstrap_servers}"
         libs = self.ensure_jars()
         self.ensure_formatted(libs)
         logs = self.paths.kafka / "logs"
@@ -131,8 +154,7 @@ class LocalKafka:
         process = self.process.start(
             [
                 "java",
-                "-Xms256m",
-                "-Xmx512m",
+                *self.jvm_heap,
                 f"-Dlog4j2.configurationFile={LOG4J_CONFIG}",
                 f"-Dkafka.logs.dir={logs}",
                 "-cp",
@@ -143,15 +165,17 @@ class LocalKafka:
             log_file=logs / "stdout.log",
         )
         asyncio.run(self._wait_ready(process, within=timeout))
-        return f"Kafka {KAFKA_VERSION}: started on {self.bootstrap_servers} in {time.monotonic() - began:.1f}s"
+        return f"{self.label} {KAFKA_VERSION}: started on {self.bootstrap_servers} in {time.monotonic() - began:.1f}s"
 
     def stop(self) -> str:
         stopped = self.process.stop(timeout=60)
-        return "Kafka: stopped" if stopped else "Kafka: was not running"
+        return f"{self.label}: stopped" if stopped else f"{self.label}: was not running"
 
     def status(self) -> str:
         pid = self.process.pid()
-        return f"Kafka {KAFKA_VERSION}: running (pid {pid}) on {self.bootstrap_servers}" if pid else "Kafka: stopped"
+        if pid is None:
+            return f"{self.label}: stopped"
+        return f"{self.label} {KAFKA_VERSION}: running (pid {pid}) on {self.bootstrap_servers}"
 
     async def _wait_ready(self, process: subprocess.Popen[bytes], within: float) -> None:
         deadline = time.monotonic() + within
@@ -162,16 +186,17 @@ class LocalKafka:
         try:
             while not await self._answers():
                 if process.poll() is not None:
-                    raise LocalRuntimeError(f"Kafka exited during start-up; see {self.paths.kafka / 'logs'}")
+                    raise LocalRuntimeError(f"{self.label} exited during start-up; see {self.paths.kafka / 'logs'}")
                 if time.monotonic() > deadline:
-                    raise LocalRuntimeError(f"Kafka not ready after {within:.0f}s; see {self.paths.kafka / 'logs'}")
+                    logs = self.paths.kafka / "logs"
+                    raise LocalRuntimeError(f"{self.label} not ready after {within:.0f}s; see {logs}")
                 await asyncio.sleep(0.2)
         finally:
             aiokafka_log.setLevel(level)
 
     async def _answers(self) -> bool:
         """True when the broker answers a metadata request."""
-        admin = AIOKafkaAdminClient(bootstrap_servers=self.bootstrap_servers, request_timeout_ms=2000)
+        admin = AIOKafkaAdminClient(**client_options(self.admin_settings()), request_timeout_ms=2000)
         try:
             await admin.start()
             await admin.describe_cluster()
