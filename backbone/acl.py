@@ -112,3 +112,8 @@ def read_consumed_topics(path: Path = ASYNCAPI) -> dict[str, list[str]]:
 def read_agencies(path: Path = DIRECTORY) -> list[dict[str, Any]]:
     """The agencies of the service directory, as written (the referral service validates the file)."""
     return list(tomllib.loads(path.read_text(encoding="utf-8"))["agency"])
+
+
+def read_principal_acls() -> dict[str, list[Acl]]:
+    """The services' and agencies' ACLs from the repository's own files (Compose's set; KEDA's is apart)."""
+    return principal_acls(read_consumed_topics(), [agency["id"] for agency in read_agencies()])
