@@ -6,6 +6,7 @@ Every command prints what it does; `backbone COMMAND --help` explains each one.
 from __future__ import annotations
 
 import argparse
+import asyncio
 import importlib
 import logging
 import subprocess
@@ -13,13 +14,44 @@ import sys
 from collections.abc import Callable, Sequence
 from typing import TYPE_CHECKING
 
+from aiokafka.errors import KafkaError
+
 from backbone.kafka import KafkaSettingsError
-from backbone.local.kafka import LocalRuntimeError
+from backbone.local.cluster import NODE_IDS, LocalKafkaCluster
+from backbone.local.kafka import LocalRuntimeError, jars_ready, quiet_aiokafka
+from backbone.local.paths import LocalPaths
+from backbone.local.replication import (
+    MIN_IN_SYNC,
+    REPLICATION_FACTOR,
+    ensure_replicated_topics,
+    leaders,
+    partition_states,
+    under_replicated,
+)
 from backbone.local.stack import SERVICE_PORTS, LocalStack
 from backbone.operations import cli as operator_commands
 from backbone.operations.errors import OperatorError
+from schemas.topics import ALL_TOPICS
 
 MAIN_JOB_PACING = {"BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15"}
+
+CLUSTER_DESCRIPTION = """\
+Three Kafka nodes (KRaft, each one broker and controller) on 127.0.0.1:19092, 19094 and 19096
+(controllers on 19093, 19095, 19097), data in $BACKBONE_HOME/cluster. It runs beside the single
+broker of `backbone up`, which stays the default; `backbone down` leaves the cluster alone.
+
+`up` creates the backbone's topics with three replicas and min.insync.replicas=2: an acknowledged
+event survives the loss of any one node; with two nodes lost, producers get no acknowledgement and the
+outbox keeps the events until the cluster heals. Point a service at the cluster with
+  BACKBONE_KAFKA__BOOTSTRAP_SERVERS=127.0.0.1:19092,127.0.0.1:19094,127.0.0.1:19096
+
+examples:
+  backbone cluster up        start the three nodes, create the topics
+  backbone cluster kill 2    SIGKILL node 2 (a crash); its partitions move to the others
+  backbone cluster start 2   start it again; it catches up and rejoins every partition's in-sync set
+  backbone cluster status    the nodes, and the partitions that are under-replicated
+  backbone cluster down      stop the three nodes (data is kept)
+"""
 
 EPILOG = """\
 examples:
@@ -33,6 +65,7 @@ examples:
   backbone dlq redrive referral --dry-run    what re-applying them would do
   backbone outbox replay referral --since 2026-11-30T09:00:00+09:00
   backbone test          run the test suite against the real Kafka and PostgreSQL
+  backbone cluster up    a three-broker Kafka cluster beside the single broker, to see a broker die
 
 Operators' commands (agency-token, auditor-token, erase-person, trace, ledger, dlq, outbox) run inside
 a service's container act on that service only, with its own settings (BACKBONE_*); elsewhere they act
@@ -120,6 +153,21 @@ def _add_runtime_commands(commands: Commands) -> None:
     secure.add_argument("--forget", action="store_true", help="with down: also delete its data and credentials")
     secure.set_defaults(command=_secure_kafka)
 
+    cluster = commands.add_parser(
+        "cluster",
+        help="a three-broker Kafka cluster on its own ports, to see the backbone survive a broker's death",
+        description=CLUSTER_DESCRIPTION,
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    cluster.add_argument(
+        "action",
+        choices=["up", "down", "status", "kill", "start", "stop"],
+        help="up/down: the whole cluster (down keeps the data); status: the nodes and under-replicated "
+        "partitions; kill NODE: SIGKILL one node (a crash); stop NODE / start NODE: one node, cleanly",
+    )
+    cluster.add_argument("node", nargs="?", type=int, choices=NODE_IDS, help="the node (1, 2 or 3) to kill/start/stop")
+    cluster.set_defaults(command=_cluster)
+
     serve = commands.add_parser("serve", help="run one service in the foreground (settings from BACKBONE_* variables)")
     serve.add_argument("service", choices=sorted(SERVICE_PORTS))
     serve.add_argument("--instance", type=int, default=1, help="which instance this is (scale-out); names the process")
@@ -148,12 +196,19 @@ def _add_tool_commands(commands: Commands) -> None:
         "consultation, no duplicate effect, order per case, no phantom, poison accounted for, drained in time. "
         "Example: backbone faults --quick; backbone faults --only kill-referral broker-kill",
     )
-    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (8 scenarios, 300 each)")
+    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (9 scenarios, 300 each)")
     faults.add_argument("--only", nargs="+", metavar="SCENARIO", help="run these scenarios only (see --list)")
     faults.add_argument("--list", action="store_true", help="list the scenarios and exit")
     faults.add_argument("--consultations", type=int, help="consultations per scenario (full run: 1,200)")
     faults.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
     faults.set_defaults(command=_faults)
+
+    leaks = commands.add_parser(
+        "leak-scan",
+        help="push canary personal data through the backbone and search topics, logs, spans, databases, e-mail",
+    )
+    leaks.add_argument("--canaries", type=int, default=20, help="how many canary consultations (default 20)")
+    leaks.set_defaults(command=_leak_scan)
 
     fuzz = commands.add_parser(
         "fuzz", help="fuzz every HTTP operation from the OpenAPI each service serves (Schemathesis); no 5xx allowed"
@@ -213,6 +268,52 @@ def _secure_kafka(args: argparse.Namespace) -> int:
         for line in broker.describe():
             print(line)
     return 0
+
+
+def _cluster(args: argparse.Namespace) -> int:
+    cluster = LocalKafkaCluster(LocalPaths.default().cluster)
+    single_node_actions = {"kill": cluster.kill_node, "start": cluster.start_node, "stop": cluster.stop_node}
+    if args.action in single_node_actions:
+        if args.node is None:
+            print(f"backbone cluster {args.action}: which node? e.g. backbone cluster {args.action} 2", file=sys.stderr)
+            return 2
+        print(single_node_actions[args.action](args.node))
+        return 0
+    if args.action == "up":
+        if not jars_ready():
+            print("Kafka: resolving jars (the first run downloads about 50 MB from Maven Central) …")
+        lines = cluster.start()
+        created = asyncio.run(ensure_replicated_topics(cluster.bootstrap_servers))
+        lines += [
+            f"Topics: {len(ALL_TOPICS)} declared ({REPLICATION_FACTOR} replicas, min.insync.replicas={MIN_IN_SYNC}),"
+            f" {len(created)} created now",
+            f"Point a service at it: BACKBONE_KAFKA__BOOTSTRAP_SERVERS={cluster.bootstrap_servers}",
+        ]
+    else:
+        lines = cluster.stop() if args.action == "down" else [*cluster.status(), _replication_status(cluster)]
+    for line in lines:
+        print(line)
+    return 0
+
+
+def _replication_status(cluster: LocalKafkaCluster) -> str:
+    if all(node.process.pid() is None for node in cluster.nodes.values()):
+        return "partitions: the cluster is not running (backbone cluster up)"
+    try:
+        with quiet_aiokafka():  # a node that is down is what status is for, not an error to log
+            states = asyncio.run(partition_states(cluster.bootstrap_servers, [spec.name for spec in ALL_TOPICS]))
+    except (KafkaError, OSError) as error:
+        return f"partitions: no answer from the cluster ({type(error).__name__})"
+    lagging = under_replicated(states)
+    led = ", ".join(f"node {node} {count}" for node, count in sorted(leaders(states).items()))
+    summary = f"partitions: {len(states)}, under-replicated {len(lagging)}; leaders: {led or 'none'}"
+    shown = [
+        f"  {state.topic}[{state.partition}] leader {state.leader}, in sync {list(state.in_sync)}"
+        for state in lagging[:10]
+    ]
+    if len(lagging) > len(shown):
+        shown.append(f"  … and {len(lagging) - len(shown)} more")
+    return "\n".join([summary, *shown])
 
 
 def _run(args: argparse.Namespace) -> int:
@@ -287,6 +388,21 @@ def _faults(args: argparse.Namespace) -> int:
     written, passed = run_faults(stack, plan, only, stack.paths.home / "faults", args.seed)
     print(f"results: {written} (and the .json beside it)")
     return 0 if passed else 1
+
+
+def _leak_scan(args: argparse.Namespace) -> int:
+    import asyncio  # noqa: PLC0415
+
+    from backbone.faults.leaks import report, scan, tokens  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    stack.up_infrastructure(print)
+    stack.up_services(print)
+    findings = asyncio.run(scan(stack, args.canaries, *tokens(stack)))
+    print(report(findings))
+    if not findings.clean:
+        print("LEAK: a canary was found where personal data must never be (or disclosure failed); see above.")
+    return 0 if findings.clean else 1
 
 
 def _fuzz(args: argparse.Namespace) -> int:

@@ -15,9 +15,12 @@ _OK = b"HTTP/1.1 200 OK\r\nContent-Type: application/x-protobuf\r\nContent-Lengt
 
 
 class OtlpSink:
-    def __init__(self) -> None:
+    def __init__(self, *, keep: bool = False) -> None:
+        """`keep`: hold every export's body in `body` (the leak scan searches it)."""
         self.exports = 0
         self.bytes = 0
+        self.keep = keep
+        self.body = b""
         self._server: asyncio.Server | None = None
 
     @property
@@ -47,7 +50,9 @@ class OtlpSink:
                     ),
                     0,
                 )
-                await reader.readexactly(length)
+                body = await reader.readexactly(length)
+                if self.keep:
+                    self.body += body
                 self.exports += 1
                 self.bytes += length
                 writer.write(_OK)

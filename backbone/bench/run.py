@@ -18,14 +18,10 @@ from backbone.bench.otlp_sink import OtlpSink
 from backbone.bench.pipeline import Pipeline
 from backbone.local.operators import issue_agency_tokens
 from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import ServiceName
 
 REPETITIONS = 3
-# Nobody answers the benchmark's urgent referrals or acknowledges its notifications: with the usual
-# windows (4 hours, 15 minutes) they would escalate, thousands at a time, in the middle of later runs.
-# The services run with windows of 30 days while the suite measures.
-QUIET = {"BACKBONE_REFERRAL__URGENT_HOURS": "720", "BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "43200"}
 SUBMITTER = "chiku-fukushi-katase"  # the agency whose staff submit the benchmark's consultations
 
 
@@ -68,12 +64,12 @@ def run_bench(stack: LocalStack, *, quick: bool, out: Path) -> Path:
     dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
     tokens = issue_agency_tokens(stack, [(a.id, a.type) for a in directory.load().agencies.values()])
     print("  restarting the services with the benchmark's windows (urgent answers and acknowledgements: 30 days) …")
-    _restart_services(stack, QUIET)
+    stack.restart_services(MEASURING, print)
     try:
         figures = asyncio.run(_measure(stack, dsn, tokens, scale))
     finally:
         print("  restarting the services with their usual settings …")
-        _restart_services(stack, {})
+        stack.restart_services({}, print)
     described = machine()
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
@@ -165,7 +161,7 @@ async def _tracing_cost(stack: LocalStack, pipeline: Pipeline, count: int) -> li
         for _ in range(REPETITIONS):
             for label, env in modes.items():
                 print(f"  restarting the services with {label} …", flush=True)
-                await asyncio.to_thread(_restart_services, stack, QUIET | env)
+                await asyncio.to_thread(stack.restart_services, MEASURING | env, print)
                 figures[label].runs.append(await pipeline.throughput(count))
         on, off = figures.values()
         on.extra |= {"spans_exported_bytes": sink.bytes, "exports": sink.exports}
@@ -179,10 +175,10 @@ SCALED: tuple[ServiceName, ...] = ("referral", "meetings", "notify")
 async def _scaled_out(stack: LocalStack, pipeline: Pipeline, count: int, single: Figure) -> Figure:
     """S1: P1 with a second instance of each consumer that can scale (audit's ledger has one writer, and
     intake's second instance would need a load balancer in front of its API)."""
-    await asyncio.to_thread(_restart_services, stack, QUIET)
+    await asyncio.to_thread(stack.restart_services, MEASURING, print)
     for service in SCALED:
         print(f"  starting a second instance of {service} …", flush=True)
-        await asyncio.to_thread(stack.start_instance, service, 2, extra_env=QUIET)
+        await asyncio.to_thread(stack.start_instance, service, 2, extra_env=MEASURING)
     try:
         await asyncio.sleep(5)  # the groups rebalance over both instances
         figure = await repeat(
@@ -196,11 +192,6 @@ async def _scaled_out(stack: LocalStack, pipeline: Pipeline, count: int, single:
             await asyncio.to_thread(stack.stop_instance, service, 2)
     figure.extra["ratio_to_one_instance"] = _ratio(figure, single)
     return figure
-
-
-def _restart_services(stack: LocalStack, env: dict[str, str]) -> None:
-    stack.down_services(print)
-    stack.up_services(print, extra_env=env)
 
 
 def _ratio(figure: Figure, baseline: Figure) -> float | None:

@@ -27,11 +27,10 @@ from backbone.faults.scenarios import SERVICES, Scenario, catalogue
 from backbone.faults.workload import Workload
 from backbone.kafka import create_producer
 from backbone.local.operators import issue_agency_token
-from backbone.local.stack import LocalStack
+from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import KafkaSettings
 from schemas.vocabulary import AgencyType
 
-QUIET = {"BACKBONE_REFERRAL__URGENT_HOURS": "720", "BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "43200"}
 SUBMITTER = ("chiku-fukushi-tsujido", AgencyType.DISTRICT_WELFARE_COUNTER)
 QUICK = (
     "baseline",
@@ -41,6 +40,7 @@ QUICK = (
     "broker-kill",
     "postgres-kill",
     "zombie",
+    "scale",
     "smtp-down",
 )
 
@@ -79,8 +79,7 @@ def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path,
         names = ", ".join(s.name for s in catalogue())
         raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}. Choose from: {names}")
     print("  restarting the services with 30-day urgent windows …", flush=True)
-    stack.down_services(lambda _line: None)
-    stack.up_services(lambda _line: None, extra_env=QUIET)
+    stack.restart_services(MEASURING)
     token = issue_agency_token(stack, *SUBMITTER)
     outcomes: list[Outcome] = []
     try:
@@ -89,11 +88,10 @@ def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path,
             outcome = asyncio.run(_one(stack, scenario, plan, token, seed + number))
             outcomes.append(outcome)
             print(f"    {_line(outcome)}", flush=True)
-            stack.up_services(lambda _line: None, extra_env=QUIET)  # in case a fault left one down
+            stack.up_services(lambda _line: None, extra_env=MEASURING)  # in case a fault left one down
     finally:
         print("  restarting the services with their usual settings …", flush=True)
-        stack.down_services(lambda _line: None)
-        stack.up_services(lambda _line: None)
+        stack.restart_services({})
     stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     out.mkdir(parents=True, exist_ok=True)
     (out / f"faults-{stamp}.json").write_text(

@@ -12,7 +12,8 @@ import signal
 from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
-from backbone.local.stack import LocalStack
+from backbone.faults.proxy import TcpProxy
+from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import ServiceName
 
 SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
@@ -133,6 +134,25 @@ async def _scaled(stack: LocalStack, _outage: float) -> None:
             await asyncio.to_thread(stack.stop_instance, service, instance)
 
 
+async def _database_cut_off(stack: LocalStack, outage: float) -> None:
+    """Every service reaches PostgreSQL through a proxy that is cut for the outage (a network partition)."""
+    async with TcpProxy("127.0.0.1", stack.postgres.port) as proxy:
+        await asyncio.to_thread(_reach_database_at, stack, proxy.port)
+        await asyncio.sleep(3)
+        proxy.cut()
+        await asyncio.sleep(outage)
+        proxy.heal()
+        await asyncio.sleep(5)  # they reconnect through the proxy and catch up
+        await asyncio.to_thread(_reach_database_at, stack, stack.postgres.port)
+
+
+def _reach_database_at(stack: LocalStack, port: int) -> None:
+    for service in SERVICES:
+        direct = stack.settings_for(service).database.dsn.get_secret_value()
+        via = direct.replace(f"@127.0.0.1:{stack.postgres.port}/", f"@127.0.0.1:{port}/")
+        stack.restart_service(service, MEASURING | {"BACKBONE_DATABASE__DSN": via})
+
+
 def catalogue() -> list[Scenario]:
     return [
         Scenario("baseline", "no fault: the checker's control", lambda _stack, _outage: asyncio.sleep(0)),
@@ -144,4 +164,5 @@ def catalogue() -> list[Scenario]:
         Scenario("zombie", f"referral SIGSTOPped {ZOMBIE_PAUSE_SECONDS:.0f}s with a second instance running", _zombie),
         Scenario("scale", "referral and notify scaled 1 → 3 → 1 under load", _scaled),
         Scenario("smtp-down", "the SMTP server down for the outage", _smtp_down),
+        Scenario("db-cutoff", "every service cut off from PostgreSQL by a proxy for the outage", _database_cut_off),
     ]

@@ -59,7 +59,7 @@ class Workload:
     def staff_id(self) -> str:
         return f"faults-{self.run_id}"
 
-    def _body(self, n: int, valid: bool) -> dict[str, object]:
+    def body(self, n: int, *, valid: bool) -> dict[str, object]:
         return {
             "receiving_agency": self.agency,
             "staff_id": self.staff_id,
@@ -86,7 +86,7 @@ class Workload:
                     await asyncio.sleep(delay)
                 item = Submitted(key=f"{self.run_id}-{n}", valid=chooser.random() >= self.invalid_share)
                 self.submitted.append(item)
-                tasks.append(asyncio.create_task(self._until_answered(http, item, self._body(n, item.valid))))
+                tasks.append(asyncio.create_task(self._until_answered(http, item, self.body(n, valid=item.valid))))
             await asyncio.gather(*tasks)
 
     async def _until_answered(self, http: httpx.AsyncClient, item: Submitted, body: dict[str, object]) -> None:

@@ -24,6 +24,11 @@ class LocalPaths:
         return self.home / "kafka"
 
     @property
+    def cluster(self) -> Path:
+        """The three-node Kafka cluster of `backbone cluster up` (its nodes' data, logs and pid files)."""
+        return self.home / "cluster"
+
+    @property
     def postgres(self) -> Path:
         return self.home / "postgres"
 

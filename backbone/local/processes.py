@@ -72,6 +72,19 @@ class ManagedProcess:
         self.pid_file.unlink(missing_ok=True)
         return True
 
+    def kill(self) -> bool:
+        """SIGKILL, no chance to shut down cleanly (a crash, as fault tests need it); waits until it is gone.
+        Returns False when nothing was running."""
+        pid = self.pid()
+        if pid is None:
+            self.pid_file.unlink(missing_ok=True)
+            return False
+        _signal(pid, signal.SIGKILL)
+        while self.pid() is not None:
+            time.sleep(0.05)
+        self.pid_file.unlink(missing_ok=True)
+        return True
+
 
 def _signal(pid: int, signum: signal.Signals) -> None:
     try:

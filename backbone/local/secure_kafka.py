@@ -33,7 +33,7 @@ Report = Callable[[str], None]
 
 class SecureKafka(LocalKafka):
     label = "Secured Kafka"
-    jvm_heap = ("-Xms128m", "-Xmx384m")
+    jvm_heap = ("128m", "384m")
 
     def __init__(self, home: Path, *, port: int = SECURE_PORT, controller_port: int = SECURE_CONTROLLER_PORT) -> None:
         super().__init__(LocalPaths(home), port=port, controller_port=controller_port)
