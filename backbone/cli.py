@@ -135,6 +135,24 @@ def _add_runtime_commands(commands: Commands) -> None:
     )
     commands.add_parser("status", help="show what is running and whether it is ready").set_defaults(command=_status)
 
+    secure = commands.add_parser(
+        "secure-kafka",
+        help="a second, secured local broker: rehearse production's ACL model (SASL/SCRAM, deny by default)",
+        description="Starts a single Kafka node beside the development broker, on 127.0.0.1:29092 (controller "
+        "29093), with its own data in $BACKBONE_HOME/secure. Every service (svc-<service>) and every agency of "
+        "schemas/directory.toml (agency-<id>) is a SASL/SCRAM-SHA-512 principal with a random password; the ACLs "
+        "are backbone/acl.py's, the same model deploy/generate.py writes production's from; whatever they do not "
+        "allow is refused. Use it to try a client, a new agency or an ACL change against real authorization before "
+        "it reaches a cluster. No TLS: production's listeners are SASL_SSL (deploy/README.md).",
+        epilog="examples:\n  backbone secure-kafka up             start it, create the topics, apply the ACLs; "
+        "prints where the passwords are\n  backbone secure-kafka status\n  backbone secure-kafka down --forget   "
+        "stop it and delete its data and passwords (after adding an agency: the next up adds its principal)",
+        formatter_class=argparse.RawDescriptionHelpFormatter,
+    )
+    secure.add_argument("action", choices=["up", "down", "status"])
+    secure.add_argument("--forget", action="store_true", help="with down: also delete its data and credentials")
+    secure.set_defaults(command=_secure_kafka)
+
     cluster = commands.add_parser(
         "cluster",
         help="a three-broker Kafka cluster on its own ports, to see the backbone survive a broker's death",
@@ -232,6 +250,23 @@ def _down(_: argparse.Namespace) -> int:
 def _status(_: argparse.Namespace) -> int:
     for line in LocalStack.default().status():
         print(line)
+    return 0
+
+
+def _secure_kafka(args: argparse.Namespace) -> int:
+    from backbone.local.secure_kafka import SecureKafka  # noqa: PLC0415
+
+    broker = SecureKafka.default()
+    if args.forget and args.action != "down":
+        print("backbone secure-kafka: --forget goes with down only", file=sys.stderr)
+        return 2
+    if args.action == "up":
+        broker.up(print)
+    elif args.action == "down":
+        broker.down(print, forget=args.forget)
+    else:
+        for line in broker.describe():
+            print(line)
     return 0
 
 

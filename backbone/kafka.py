@@ -157,10 +157,15 @@ def create_broker(settings: KafkaSettings, client_id: str) -> KafkaBroker:
 
 
 async def ensure_topics(
-    bootstrap_servers: str, specs: Iterable[TopicSpec], *, replication_factor: int = 1
+    kafka: KafkaSettings | str, specs: Iterable[TopicSpec], *, replication_factor: int = 1
 ) -> list[str]:
-    """Create the topics that do not exist yet; returns the names created."""
-    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap_servers)
+    """Create the topics that do not exist yet; returns the names created.
+
+    `kafka` is the settings of a principal that may create topics, or the bootstrap servers of a local
+    PLAINTEXT broker.
+    """
+    settings = KafkaSettings(bootstrap_servers=kafka) if isinstance(kafka, str) else kafka
+    admin = AIOKafkaAdminClient(**client_options(settings))
     await admin.start()
     try:
         existing = set(await admin.list_topics())

@@ -4,7 +4,8 @@
 - who reads what, from `docs/asyncapi.json` (generated from each service's composition root and
   checked in CI), plus audit, which reads every topic (`services/audit/app.py`);
 - the agencies, from `schemas/directory.toml`;
-- one Kafka principal per service and per agency, and its ACLs (the owner alone writes its topic);
+- one Kafka principal per service and per agency, and its ACLs (the owner alone writes its topic), from
+  the ACL model in `backbone/acl.py`, which the local secured broker (`backbone secure-kafka`) applies too;
 - each service's Kubernetes Deployment, Service, PodDisruptionBudget and autoscaling.
 
     python deploy/generate.py          # rewrite the generated files
@@ -17,9 +18,7 @@ from its own small environment.
 from __future__ import annotations
 
 import argparse
-import json
 import sys
-import tomllib
 from dataclasses import dataclass, field
 from pathlib import Path
 from typing import Any
@@ -29,7 +28,19 @@ import yaml
 REPO = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(REPO))
 
-from schemas.topics import ALL_TOPICS, CONSUMERS, INTAKE_SUBMISSIONS, REFERRAL_RESPONSES, TopicSpec  # noqa: E402
+from backbone.acl import (  # noqa: E402
+    LAG_READER,
+    Acl,
+    agency_acls,
+    agency_principal,
+    lag_reader_acls,
+    principal_acls,
+    read_agencies,
+    read_consumed_topics,
+    service_acls,
+    service_principal,
+)
+from schemas.topics import ALL_TOPICS, TopicSpec  # noqa: E402
 
 K8S = REPO / "deploy" / "k8s" / "base"
 COMPOSE = REPO / "deploy" / "compose"
@@ -40,7 +51,6 @@ NAMESPACE = "fujisawa-backbone"
 BOOTSTRAP = f"{CLUSTER}-kafka-bootstrap:9093"  # Strimzi's bootstrap Service, the TLS + SCRAM listener
 REPLICAS = 3
 MIN_INSYNC = 2
-INGRESS_TOPICS = (INTAKE_SUBMISSIONS.name, REFERRAL_RESPONSES.name)
 IMAGE = "fujisawa-backbone"  # kustomize's `images:` sets the registry and tag
 
 
@@ -102,87 +112,6 @@ SERVICES = (
         autoscale=False,
     ),
 )
-
-
-# --------------------------------------------------------------------------------------------------
-# Who reads and writes what
-# --------------------------------------------------------------------------------------------------
-
-
-def consumed_topics() -> dict[str, list[str]]:
-    """Each consuming service's topics, as the services are wired (read from the AsyncAPI document)."""
-    document = json.loads((REPO / "docs" / "asyncapi.json").read_text())
-    consumed: dict[str, list[str]] = {service: [] for service in CONSUMERS}
-    for name, operation in document["operations"].items():
-        if operation["action"] != "receive":
-            continue
-        service, verb, topic = name.split(" ", 2)
-        if verb != "consumes" or service not in consumed:
-            raise SystemExit(f"docs/asyncapi.json: unexpected receive operation {name!r}")
-        consumed[service].append(topic)
-    # audit is left out of the AsyncAPI document's subscribers: it records every topic, dead letters too.
-    consumed["audit"] = [spec.name for spec in ALL_TOPICS]
-    return {service: sorted(topics) for service, topics in consumed.items()}
-
-
-@dataclass(frozen=True)
-class Acl:
-    principal: str
-    resource_type: str  # topic | group
-    name: str
-    operations: tuple[str, ...]
-
-
-def service_principal(service: str) -> str:
-    return f"svc-{service}"
-
-
-def agency_principal(agency_id: str) -> str:
-    return f"agency-{agency_id}"
-
-
-LAG_READER = "keda-lag-reader"
-
-
-def redrive_group(service: str) -> str:
-    """The consumer group `backbone dlq redrive <service>` reads the service's dead letters under."""
-    return f"{service}.dlq-redrive"
-
-
-def service_acls(consumed: dict[str, list[str]]) -> dict[str, list[Acl]]:
-    acls: dict[str, list[Acl]] = {}
-    for service in CONSUMERS:
-        principal = service_principal(service)
-        own = [f"{service}.events.v1"] if any(s.name == f"{service}.events.v1" for s in ALL_TOPICS) else []
-        rules = [Acl(principal, "topic", topic, ("Write", "Describe")) for topic in own]
-        # Its dead letters: written by the consumer, read back by `backbone dlq list|redrive <service>`.
-        rules.append(Acl(principal, "topic", f"{service}.dlq.v1", ("Write", "Read", "Describe")))
-        rules += [
-            Acl(principal, "topic", topic, ("Read", "Describe"))
-            for topic in consumed[service]
-            if topic != f"{service}.dlq.v1"
-        ]
-        rules.append(Acl(principal, "group", service, ("Read", "Describe")))
-        rules.append(Acl(principal, "group", redrive_group(service), ("Read", "Describe")))
-        acls[principal] = rules
-    return acls
-
-
-def lag_reader_acls(consumed: dict[str, list[str]]) -> list[Acl]:
-    """KEDA reads committed offsets and end offsets: Describe on the groups and the topics, nothing else."""
-    topics = sorted({topic for service, topics in consumed.items() if service != "audit" for topic in topics})
-    groups = [shape.name for shape in SERVICES if shape.autoscale]
-    return [Acl(LAG_READER, "topic", topic, ("Describe",)) for topic in topics] + [
-        Acl(LAG_READER, "group", group, ("Describe",)) for group in groups
-    ]
-
-
-def agency_acls(agency_id: str) -> list[Acl]:
-    return [Acl(agency_principal(agency_id), "topic", topic, ("Write", "Describe")) for topic in INGRESS_TOPICS]
-
-
-def agencies() -> list[dict[str, Any]]:
-    return list(tomllib.loads((REPO / "schemas" / "directory.toml").read_text())["agency"])
 
 
 # --------------------------------------------------------------------------------------------------
@@ -473,14 +402,15 @@ def compose_acls(acls: dict[str, list[Acl]]) -> str:
 
 
 def rendered() -> dict[Path, str]:
-    consumed = consumed_topics()
+    consumed = read_consumed_topics()
     services = service_acls(consumed)
-    agency_list = agencies()
+    agency_list = read_agencies()
     users: list[dict[str, Any]] = [
         kafka_user(principal, rules, f"the {principal.removeprefix('svc-')} service")
         for principal, rules in services.items()
     ]
-    users.append(kafka_user(LAG_READER, lag_reader_acls(consumed), "KEDA: reads consumer lag"))
+    autoscaled = [shape.name for shape in SERVICES if shape.autoscale]
+    users.append(kafka_user(LAG_READER, lag_reader_acls(consumed, autoscaled), "KEDA: reads consumer lag"))
     users += [
         kafka_user(agency_principal(a["id"]), agency_acls(a["id"]), f"{a['name']} ({a['type']})") for a in agency_list
     ]
@@ -491,12 +421,7 @@ def rendered() -> dict[Path, str]:
         K8S / "kafka" / "users.yaml": HEADER.format(sources=sources) + _dump(users),
         COMPOSE / "kafka" / "topics.txt": HEADER.format(sources="schemas/topics.py") + compose_topics(),
         COMPOSE / "kafka" / "acls.txt": HEADER.format(sources=sources)
-        + compose_acls(
-            {
-                **services,
-                **{agency_principal(a["id"]): agency_acls(a["id"]) for a in agency_list},
-            }
-        ),
+        + compose_acls(principal_acls(consumed, [a["id"] for a in agency_list])),
     }
     for shape in SERVICES:
         documents = [deployment(shape), service(shape), disruption_budget(shape)]

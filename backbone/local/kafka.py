@@ -19,12 +19,15 @@ import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from pathlib import Path
 
+from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.conn import create_conn
 from aiokafka.errors import KafkaError
 from aiokafka.protocol.metadata import MetadataRequest
 
+from backbone.kafka import client_options
 from backbone.local.paths import DEPLOY, LocalPaths
 from backbone.local.processes import ManagedProcess
+from backbone.settings import KafkaSettings
 
 KAFKA_VERSION = "4.2.0"
 POM = DEPLOY / "kafka" / "pom.xml"
@@ -158,6 +161,11 @@ async def live_brokers(address: str) -> frozenset[int] | None:
 
 
 class LocalKafka:
+    """The development broker of `backbone up`: one PLAINTEXT listener, no authentication, no ACLs."""
+
+    label = "Kafka"
+    jvm_heap = ("256m", "512m")  # (-Xms, -Xmx)
+
     def __init__(self, paths: LocalPaths, *, port: int = 9092, controller_port: int = 9093) -> None:
         self.paths = paths
         self.host = "127.0.0.1"
@@ -183,9 +191,15 @@ class LocalKafka:
     def ensure_jars(self) -> Path:
         return ensure_jars()
 
-    def ensure_formatted(self, libs: Path) -> None:
-        """Render server.properties and format the storage once (the cluster id is kept across runs)."""
-        self.data_dir.mkdir(parents=True, exist_ok=True)
+    @property
+    def formatted(self) -> bool:
+        return (self.data_dir / "meta.properties").exists()
+
+    def admin_settings(self) -> KafkaSettings:
+        """How the runtime itself reaches the broker (readiness, topics)."""
+        return KafkaSettings(bootstrap_servers=self.bootstrap_servers)
+
+    def write_config(self) -> None:
         template = SERVER_TEMPLATE.read_text(encoding="utf-8")
         self.config_file.write_text(
             template.format(
@@ -193,7 +207,16 @@ class LocalKafka:
             ),
             encoding="utf-8",
         )
-        if (self.data_dir / "meta.properties").exists():
+
+    def format_options(self) -> list[str]:
+        """Further `StorageTool format` options (the secured broker adds its SCRAM credentials)."""
+        return []
+
+    def ensure_formatted(self, libs: Path) -> None:
+        """Render server.properties and format the storage once (the cluster id is kept across runs)."""
+        self.data_dir.mkdir(parents=True, exist_ok=True)
+        self.write_config()
+        if self.formatted:
             return
         cluster_id = run_java(libs, "kafka.tools.StorageTool", "random-uuid").strip()
         run_java(
@@ -206,28 +229,42 @@ class LocalKafka:
             "-c",
             str(self.config_file),
             "--ignore-formatted",
+            *self.format_options(),
         )
 
     def start(self, *, timeout: float = 90.0) -> str:
         """Start the broker unless it runs; returns a line saying what happened."""
         if self.process.pid() is not None:
-            return f"Kafka {KAFKA_VERSION}: already running on {self.bootstrap_servers}"
+            return f"{self.label} {KAFKA_VERSION}: already running on {self.bootstrap_servers}"
         libs = ensure_jars()
         self.ensure_formatted(libs)
         logs = self.paths.kafka / "logs"
         began = time.monotonic()
-        process = self.process.start(broker_command(libs, self.config_file, logs), log_file=logs / "stdout.log")
-        asyncio.run(wait_until(self._answers, [process], within=timeout, what="Kafka", logs=logs))
-        return f"Kafka {KAFKA_VERSION}: started on {self.bootstrap_servers} in {time.monotonic() - began:.1f}s"
+        process = self.process.start(
+            broker_command(libs, self.config_file, logs, heap=self.jvm_heap), log_file=logs / "stdout.log"
+        )
+        asyncio.run(wait_until(self._answers, [process], within=timeout, what=self.label, logs=logs))
+        return f"{self.label} {KAFKA_VERSION}: started on {self.bootstrap_servers} in {time.monotonic() - began:.1f}s"
 
     def stop(self) -> str:
         stopped = self.process.stop(timeout=60)
-        return "Kafka: stopped" if stopped else "Kafka: was not running"
+        return f"{self.label}: stopped" if stopped else f"{self.label}: was not running"
 
     def status(self) -> str:
         pid = self.process.pid()
-        return f"Kafka {KAFKA_VERSION}: running (pid {pid}) on {self.bootstrap_servers}" if pid else "Kafka: stopped"
+        if pid is None:
+            return f"{self.label}: stopped"
+        return f"{self.label} {KAFKA_VERSION}: running (pid {pid}) on {self.bootstrap_servers}"
 
     async def _answers(self) -> bool:
-        """True when the broker answers a metadata request."""
-        return await live_brokers(self.bootstrap_servers) is not None
+        """True when the broker answers a metadata request, asked as the runtime's own client (the secured
+        broker answers only an authenticated one)."""
+        admin = AIOKafkaAdminClient(**client_options(self.admin_settings()), request_timeout_ms=2000)
+        try:
+            await admin.start()
+            await admin.describe_cluster()
+        except (KafkaError, OSError):
+            return False
+        finally:
+            await admin.close()
+        return True

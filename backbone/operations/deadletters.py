@@ -19,6 +19,7 @@ from aiokafka import AIOKafkaConsumer, TopicPartition
 from aiokafka.admin import AIOKafkaAdminClient
 from aiokafka.structs import ConsumerRecord
 
+from backbone.acl import redrive_group  # the group its principal may use (the ACL model)
 from backbone.db import create_pool
 from backbone.deadletter import DeadLetter, NotADeadLetterError, describe, original_record
 from backbone.delivery import Subscription, Verdict
@@ -41,11 +42,6 @@ REHEARSED: dict[Verdict, str] = {
     "poison": "would be refused as poison",
     "would fail": "would fail again",
 }
-
-
-def redrive_group(consumer: str) -> str:
-    """The consumer group that keeps a consumer's re-drive progress (its principal may use it: deploy/README.md)."""
-    return f"{consumer}.dlq-redrive"
 
 
 @dataclass(frozen=True)
