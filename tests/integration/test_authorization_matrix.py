@@ -30,7 +30,11 @@ from tests.integration.test_referral_loop import open_referral
 AGENCIES = directory.load().agencies
 COORDINATORS = {agency.id for agency in directory.load().coordinators()}
 REFUSED = {401, 403, 404}
-PLAN = {"goals": ["g"], "roles": [{"agency": "ikiiki-kugenuma", "responsibility": "lead"}], "review_on": "2027-04-01"}
+PLAN = {
+    "goals": ["g"],
+    "roles": [{"agency": "ikiiki-kugenuma", "responsibility": "lead", "domain": "elderly"}],
+    "review_on": "2027-04-01",
+}
 
 
 async def refused_to_everyone_but(
