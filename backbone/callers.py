@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import math
 from typing import Annotated
 
 from fastapi import Depends, HTTPException
@@ -26,6 +27,15 @@ async def _calling_agency(
             "Send `Authorization: Bearer <agency id>.<secret>` with your agency's token; "
             "ask the backbone's operators for one if you have none.",
             headers={"WWW-Authenticate": "Bearer"},
+        )
+    wait = runtime.limiter.take(agency.id)
+    if wait > 0:
+        raise HTTPException(
+            429,
+            f"{agency.id} sent more than {runtime.limiter.rate:g} requests a second (bursts of "
+            f"{runtime.limiter.burst}); wait {wait:.1f}s (Retry-After) and slow down, or ask the operators to "
+            "raise the limit if your system needs more.",
+            headers={"Retry-After": str(max(1, math.ceil(wait)))},
         )
     return agency
 

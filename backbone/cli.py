@@ -394,10 +394,12 @@ def _leak_scan(args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
     from backbone.faults.leaks import report, scan, tokens  # noqa: PLC0415
+    from backbone.local.operators import use_default_rosters  # noqa: PLC0415
 
     stack = LocalStack.default()
     stack.up_infrastructure(print)
     stack.up_services(print)
+    use_default_rosters(stack)
     findings = asyncio.run(scan(stack, args.canaries, *tokens(stack)))
     print(report(findings))
     if not findings.clean:

@@ -50,7 +50,9 @@ def install_problem_handlers(app: FastAPI) -> None:
 
     @app.exception_handler(HTTPException)
     async def http_error(_: Request, error: HTTPException) -> JSONResponse:
-        return problem(error.status_code, _title(error.status_code), str(error.detail))
+        response = problem(error.status_code, _title(error.status_code), str(error.detail))
+        response.headers.update(error.headers or {})  # WWW-Authenticate, Retry-After
+        return response
 
 
 def _title(status: int) -> str:

@@ -27,6 +27,7 @@ from backbone.kafka import create_broker, create_producer
 from backbone.lag import LagReader
 from backbone.metrics import ServiceMetrics, keep_refreshed
 from backbone.outbox import Outbox, OutboxRelay
+from backbone.ratelimit import AgencyLimiter
 from backbone.settings import ServiceSettings
 from backbone.telemetry import setup_tracing
 from schemas.events import Event
@@ -54,6 +55,7 @@ class ServiceRuntime:
         self._loops: dict[str, Callable[[asyncpg.Pool], Coroutine[Any, Any, None]]] = {}
         self._stack = contextlib.AsyncExitStack()
         self.metrics = ServiceMetrics()
+        self.limiter = AgencyLimiter(settings.http.agency_rate, settings.http.agency_burst)
         self.run_in_background("metrics", self._keep_metrics_refreshed)
 
     def subscribe(

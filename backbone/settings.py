@@ -81,6 +81,10 @@ class HttpSettings(BaseModel):
 
     host: str = "127.0.0.1"
     port: int = Field(default=8000, ge=1, le=65535)
+    # ASSUMPTION: the busiest agency system needs far less than this (the whole city's design rate is under
+    # one consultation a second); the limit is there for runaway clients, not to shape normal traffic.
+    agency_rate: float = Field(default=300.0, gt=0, description="Requests a second each agency may make (average)")
+    agency_burst: int = Field(default=600, ge=1, description="Requests an agency may make at once")
 
 
 class ServiceSettings(BaseSettings):

@@ -9,10 +9,9 @@ HTTP API until notify has delivered the notification it causes (an e-mail, accep
 Each consultation is urgent (urgent notifications go out at once, day and night; normal ones would wait
 out the quiet hours) and names one support domain in one district, so it becomes exactly one referral
 and one notification to that agency's primary on call. Before measuring, every agency's on-call roster
-is set to the directory's default (e-mail to the local SMTP catcher) through notify's API, so a webhook
-left registered by earlier work cannot stall the run. The delivery time is the dispatcher's record of
-when the SMTP server accepted the message (notify's `deliveries.delivered_at`); both clocks are this
-machine's.
+is set to the directory's default (`backbone.local.operators.use_default_rosters`). The delivery time
+is the dispatcher's record of when the SMTP server accepted the message (notify's
+`deliveries.delivered_at`); both clocks are this machine's.
 """
 
 from __future__ import annotations
@@ -26,10 +25,8 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from backbone import directory
 from backbone.bench.measure import percentiles
 from schemas.vocabulary import District
-from services.notify.rosters import default_roster
 
 SETTLE_TIMEOUT_SECONDS = 300.0
 _DISTRICTS = [district.value for district in District]
@@ -67,20 +64,6 @@ class Pipeline:
             timeout=30,
             limits=httpx.Limits(max_connections=connections),
         )
-
-    async def use_default_rosters(self, notify_url: str, tokens: dict[str, str]) -> None:
-        """Register the directory's default roster for each agency (tokens: agency id → its token)."""
-        entries = directory.load().agencies
-        async with httpx.AsyncClient(base_url=notify_url, timeout=30) as http:
-            for agency, token in tokens.items():
-                roster = default_roster(agency, entries[agency].on_call)
-                answer = await http.put(
-                    "/v1/rosters/me",
-                    content=roster.model_dump_json(),
-                    headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-                )
-                if answer.status_code >= 300:
-                    raise RuntimeError(f"notify refused {agency}'s roster ({answer.status_code}): {answer.text[:300]}")
 
     async def submit(self, http: httpx.AsyncClient) -> tuple[uuid.UUID, datetime]:
         """One consultation; its case id and when it was submitted."""

@@ -16,7 +16,7 @@ from backbone.bench import baselines, stages
 from backbone.bench.measure import Figure, repeat
 from backbone.bench.otlp_sink import OtlpSink
 from backbone.bench.pipeline import Pipeline
-from backbone.local.operators import issue_agency_tokens
+from backbone.local.operators import issue_agency_tokens, use_default_rosters
 from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import ServiceName
@@ -62,6 +62,7 @@ def run_bench(stack: LocalStack, *, quick: bool, out: Path) -> Path:
         scale |= {"ledger": 100_000, "queries": 100, "l3": 5.0}
     logging.getLogger("faststream").setLevel(logging.WARNING)  # P2's consumer would log every record
     dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
+    use_default_rosters(stack)
     tokens = issue_agency_tokens(stack, [(a.id, a.type) for a in directory.load().agencies.values()])
     print("  restarting the services with the benchmark's windows (urgent answers and acknowledgements: 30 days) …")
     stack.restart_services(MEASURING, print)
@@ -122,7 +123,6 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
     pipeline = Pipeline(
         stack.base_url("intake"), tokens[SUBMITTER], stack.settings_for("notify").database.dsn.get_secret_value()
     )
-    await pipeline.use_default_rosters(stack.base_url("notify"), tokens)
     p1 = await step(
         "P1 consultations submitted → notifications delivered",
         "consultations/s",

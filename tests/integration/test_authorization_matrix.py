@@ -18,6 +18,7 @@ from collections.abc import Iterable
 from typing import Any
 
 from backbone import directory
+from backbone.ratelimit import AgencyLimiter
 from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import eventually
@@ -135,3 +136,24 @@ async def test_nobody_but_the_entitled_may_touch_a_referral_a_meeting_a_notifica
         ],
     )
     assert made >= 60 * 18  # every outsider, every call
+
+
+async def test_an_agency_over_its_rate_is_answered_429_with_retry_after_and_others_are_not(
+    services: RunningServices,
+) -> None:
+    runtime = services.runtime("referral")
+    usual = runtime.limiter
+    runtime.limiter = AgencyLimiter(rate=1, burst=2)
+    try:
+        async with await services.as_agency("ikiiki-endo", AgencyType.COMMUNITY_SUPPORT_CENTRE, "referral") as busy:
+            answers = [await busy.get("/v1/inbox") for _ in range(4)]
+        async with await services.as_agency("ikiiki-meiji", AgencyType.COMMUNITY_SUPPORT_CENTRE, "referral") as other:
+            calm = await other.get("/v1/inbox")
+    finally:
+        runtime.limiter = usual
+    assert [a.status_code for a in answers[:2]] == [200, 200]
+    refused = answers[2]
+    assert refused.status_code == 429 and int(refused.headers["Retry-After"]) >= 1
+    assert refused.headers["content-type"].startswith("application/problem+json")
+    assert "ikiiki-endo" in refused.json()["detail"]
+    assert calm.status_code == 200
