@@ -201,6 +201,9 @@ def _add_tool_commands(commands: Commands) -> None:
     faults.add_argument("--list", action="store_true", help="list the scenarios and exit")
     faults.add_argument("--consultations", type=int, help="consultations per scenario (full run: 1,200)")
     faults.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
+    faults.add_argument(
+        "--outage", type=float, help="seconds a broken broker, database or SMTP server stays down (full run: 30)"
+    )
     faults.set_defaults(command=_faults)
 
     leaks = commands.add_parser(
@@ -380,8 +383,9 @@ def _faults(args: argparse.Namespace) -> int:
             print(f"{scenario.name:<16} {scenario.what}")
         return 0
     plan = Plan(consultations=300, rate=30, outage=10, drain_budget=180) if args.quick else Plan(1200, 40, 30, 600)
-    if args.consultations:
-        plan = Plan(args.consultations, plan.rate, plan.outage, plan.drain_budget)
+    if args.consultations or args.outage:
+        outage = args.outage or plan.outage
+        plan = Plan(args.consultations or plan.consultations, plan.rate, outage, max(plan.drain_budget, 2 * outage))
     stack = LocalStack.default()
     stack.up_infrastructure(print)
     only = args.only or (list(QUICK) if args.quick else None)
