@@ -2,9 +2,10 @@
 
 from __future__ import annotations
 
+import asyncio
 import statistics
 import time
-from collections.abc import Awaitable, Callable
+from collections.abc import Awaitable, Callable, Coroutine
 from dataclasses import asdict, dataclass, field
 from typing import Any
 
@@ -33,6 +34,19 @@ async def repeat(name: str, unit: str, times: int, once: Callable[[], Awaitable[
     for _ in range(times):
         figure.runs.append(await once())
     return figure
+
+
+async def open_loop(rate: float, count: int, one: Callable[[int], Coroutine[Any, Any, None]]) -> None:
+    """Start `one(n)` at n/rate seconds whether or not the earlier ones have finished (an open loop: a slow
+    answer does not slow the arrivals, as it would with a fixed set of clients), then wait for them all."""
+    start = time.perf_counter()
+    tasks = []
+    for n in range(count):
+        delay = start + n / rate - time.perf_counter()
+        if delay > 0:
+            await asyncio.sleep(delay)
+        tasks.append(asyncio.create_task(one(n)))
+    await asyncio.gather(*tasks)
 
 
 def percentiles(samples: list[float]) -> dict[str, float]:

@@ -25,7 +25,7 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from backbone.bench.measure import percentiles
+from backbone.bench.measure import open_loop, percentiles
 from schemas.vocabulary import District
 
 SETTLE_TIMEOUT_SECONDS = 300.0
@@ -130,14 +130,7 @@ class Pipeline:
                     return
                 submitted[case] = at
 
-            start = time.perf_counter()
-            tasks = []
-            for n in range(int(rate * seconds)):
-                delay = start + n / rate - time.perf_counter()
-                if delay > 0:
-                    await asyncio.sleep(delay)
-                tasks.append(asyncio.create_task(one()))
-            await asyncio.gather(*tasks)
+            await open_loop(rate, int(rate * seconds), lambda _n: one())
         delivered = await self.delivered(list(submitted))
         in_order = sorted(submitted, key=submitted.__getitem__)
         warm = in_order[len(in_order) // 10 :]  # the first 10% meet cold caches and connections

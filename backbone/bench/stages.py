@@ -26,7 +26,7 @@ from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption,
 from opentelemetry import trace
 
 from backbone import inbox
-from backbone.bench.measure import Stopwatch, percentiles
+from backbone.bench.measure import Stopwatch, open_loop, percentiles
 from backbone.db import Connection, migrate
 from backbone.delivery import Subscription
 from backbone.kafka import create_broker, create_producer, decode_headers, ensure_topics, place_group_at_end
@@ -229,13 +229,6 @@ async def intake_post_latency(base_url: str, token: str, *, rate: float, seconds
                 errors += 1
             samples.append((time.perf_counter() - began) * 1000)
 
-        start = time.perf_counter()
-        tasks = []
-        for n in range(int(rate * seconds)):
-            delay = start + n / rate - time.perf_counter()
-            if delay > 0:
-                await asyncio.sleep(delay)
-            tasks.append(asyncio.create_task(one()))
-        await asyncio.gather(*tasks)
+        await open_loop(rate, int(rate * seconds), lambda _n: one())
     warm = samples[len(samples) // 10 :]  # the first 10% warm the connections up
     return percentiles(warm) | {"requests": float(len(samples)), "errors": float(errors)}

@@ -22,6 +22,7 @@ from dataclasses import dataclass, field
 import httpx
 from aiokafka import AIOKafkaProducer
 
+from backbone.bench.measure import open_loop
 from schemas.topics import INTAKE_SUBMISSIONS
 from schemas.vocabulary import District
 
@@ -78,16 +79,13 @@ class Workload:
             timeout=10,
             limits=httpx.Limits(max_connections=64),
         ) as http:
-            start = time.monotonic()
-            tasks = []
-            for n in range(count):
-                delay = start + n / rate - time.monotonic()
-                if delay > 0:
-                    await asyncio.sleep(delay)
+
+            async def one(n: int) -> None:
                 item = Submitted(key=f"{self.run_id}-{n}", valid=chooser.random() >= self.invalid_share)
                 self.submitted.append(item)
-                tasks.append(asyncio.create_task(self._until_answered(http, item, self.body(n, valid=item.valid))))
-            await asyncio.gather(*tasks)
+                await self._until_answered(http, item, self.body(n, valid=item.valid))
+
+            await open_loop(rate, count, one)
 
     async def _until_answered(self, http: httpx.AsyncClient, item: Submitted, body: dict[str, object]) -> None:
         deadline = time.monotonic() + RETRY_FOR_SECONDS
