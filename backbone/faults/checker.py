@@ -22,16 +22,17 @@ from dataclasses import dataclass, field
 from datetime import datetime
 
 import asyncpg
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
+from backbone.faults import topics
+from backbone.faults.topics import Offsets
 from backbone.faults.workload import Workload
 from backbone.kafka import decode_headers
 from schemas.events import ConsultationReceived, NotificationDelivered, ReferralProposed
 from schemas.topics import CONSUMERS, INTAKE_EVENTS, NOTIFY_EVENTS, REFERRAL_EVENTS, dead_letter_topic
 
-ORDERED_TOPICS = (INTAKE_EVENTS.name, REFERRAL_EVENTS.name, NOTIFY_EVENTS.name)
-DEAD_LETTER_TOPICS = tuple(dead_letter_topic(consumer).name for consumer in CONSUMERS)
-Offsets = dict[TopicPartition, int]
+ORDERED_TOPICS = (INTAKE_EVENTS, REFERRAL_EVENTS, NOTIFY_EVENTS)
+DEAD_LETTER_TOPICS = tuple(dead_letter_topic(consumer) for consumer in CONSUMERS)
+DEAD_LETTER_NAMES = {spec.name for spec in DEAD_LETTER_TOPICS}
 
 
 @dataclass
@@ -172,59 +173,27 @@ def _mails(verdict: Verdict, maildir: mailbox.Maildir, cases: set[str]) -> None:
 
 async def end_offsets(bootstrap: str) -> Offsets:
     """Where every checked topic ends now: the next run reads from here."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [
-            TopicPartition(topic, partition)
-            for topic in (*ORDERED_TOPICS, *DEAD_LETTER_TOPICS)
-            for partition in consumer.partitions_for_topic(topic) or await _partitions(consumer, topic)
-        ]
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
-
-async def _partitions(consumer: AIOKafkaConsumer, topic: str) -> set[int]:
-    await consumer._client.force_metadata_update()
-    return consumer.partitions_for_topic(topic) or set()
+    return await topics.end_offsets(bootstrap, (*ORDERED_TOPICS, *DEAD_LETTER_TOPICS))
 
 
 async def _topics(verdict: Verdict, bootstrap: str, since: Offsets, poison: set[str]) -> None:
     """Read every checked partition from `since` to its end now."""
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        ends = await consumer.end_offsets(list(since))
-        consumer.assign([tp for tp in since if ends[tp] > since[tp]])
-        for tp in consumer.assignment():
-            consumer.seek(tp, since[tp])
-        last_time: dict[tuple[str, bytes | None], datetime] = {}
-        seen: set[str] = set()
-        dead: list[str] = []
-        pending = set(consumer.assignment())
-        while pending:
-            batch = await consumer.getmany(timeout_ms=1000)
-            for tp, records in batch.items():
-                for record in records:
-                    if tp.topic in DEAD_LETTER_TOPICS:
-                        dead.append((record.key or b"").decode(errors="replace"))
-                        continue
-                    headers = decode_headers(record.headers)
-                    event_id = headers.get("ce_id", "")
-                    if event_id in seen:
-                        continue  # a redelivered copy: counted by the consumers' inboxes, not an order fault
-                    seen.add(event_id)
-                    at = datetime.fromisoformat(headers["ce_time"])
-                    stream = (tp.topic, record.key)
-                    if stream in last_time and at < last_time[stream]:
-                        verdict.order_violations += 1
-                    last_time[stream] = max(at, last_time.get(stream, at))
-                if records and records[-1].offset + 1 >= ends[tp]:
-                    pending.discard(tp)
-            if not batch:
-                pending = {tp for tp in pending if await consumer.position(tp) < ends[tp]}
-        verdict.poison_dead_lettered = sum(1 for key in dead if key in poison)
-        verdict.unexpected_dead_letters = sum(1 for key in dead if key not in poison)
-    finally:
-        await consumer.stop()
+    last_time: dict[tuple[str, bytes | None], datetime] = {}
+    seen: set[str] = set()
+    dead: list[str] = []
+    async for record in topics.records_since(bootstrap, since):
+        if record.topic in DEAD_LETTER_NAMES:
+            dead.append((record.key or b"").decode(errors="replace"))
+            continue
+        headers = decode_headers(record.headers)
+        event_id = headers.get("ce_id", "")
+        if event_id in seen:
+            continue  # a redelivered copy: counted by the consumers' inboxes, not an order fault
+        seen.add(event_id)
+        at = datetime.fromisoformat(headers["ce_time"])
+        stream = (record.topic, record.key)
+        if stream in last_time and at < last_time[stream]:
+            verdict.order_violations += 1
+        last_time[stream] = max(at, last_time.get(stream, at))
+    verdict.poison_dead_lettered = sum(1 for key in dead if key in poison)
+    verdict.unexpected_dead_letters = sum(1 for key in dead if key not in poison)

@@ -27,10 +27,11 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from aiokafka import AIOKafkaConsumer, TopicPartition
 
 from backbone.bench.otlp_sink import OtlpSink
+from backbone.faults import topics
 from backbone.faults.scenarios import SERVICES
+from backbone.faults.topics import Offsets
 from backbone.faults.workload import Workload
 from backbone.local.operators import issue_agency_token
 from backbone.local.stack import MEASURING, LocalStack
@@ -102,7 +103,7 @@ async def scan(stack: LocalStack, count: int, token: str, reader: str) -> Findin
     wanted = needles(marker, count)
     findings = Findings(canaries=count, needles=len(wanted))
     bootstrap = stack.kafka.bootstrap_servers
-    since = await _topic_ends(bootstrap)
+    since = await topics.end_offsets(bootstrap, ALL_TOPICS)
     async with OtlpSink(keep=True) as sink:
         print("  restarting the services with every span exported to the scan …", flush=True)
         exporting = MEASURING | {"BACKBONE_TELEMETRY__OTLP_ENDPOINT": sink.endpoint}
@@ -138,41 +139,11 @@ async def scan(stack: LocalStack, count: int, token: str, reader: str) -> Findin
     return findings
 
 
-async def _topic_ends(bootstrap: str) -> dict[TopicPartition, int]:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
-    try:
-        partitions = [TopicPartition(spec.name, p) for spec in ALL_TOPICS for p in range(spec.partitions)]
-        return dict(await consumer.end_offsets(partitions))
-    finally:
-        await consumer.stop()
-
-
-async def _scan_topics(
-    findings: Findings, bootstrap: str, since: dict[TopicPartition, int], wanted: list[bytes]
-) -> None:
-    consumer = AIOKafkaConsumer(bootstrap_servers=bootstrap, enable_auto_commit=False)
-    await consumer.start()
+async def _scan_topics(findings: Findings, bootstrap: str, since: Offsets, wanted: list[bytes]) -> None:
     hits = records = 0
-    try:
-        ends = await consumer.end_offsets(list(since))
-        todo = {tp for tp in since if ends[tp] > since[tp]}
-        consumer.assign(list(todo))
-        for tp in todo:
-            consumer.seek(tp, since[tp])
-        while todo:
-            batch = await consumer.getmany(timeout_ms=1000)
-            for tp, got in batch.items():
-                for record in got:
-                    records += 1
-                    blob = (record.key or b"") + (record.value or b"") + b"".join(v for _, v in record.headers)
-                    hits += _hits(blob, wanted)
-                if got and got[-1].offset + 1 >= ends[tp]:
-                    todo.discard(tp)
-            if not batch:
-                todo = {tp for tp in todo if await consumer.position(tp) < ends[tp]}
-    finally:
-        await consumer.stop()
+    async for record in topics.records_since(bootstrap, since):
+        records += 1
+        hits += _hits((record.key or b"") + (record.value or b"") + b"".join(v for _, v in record.headers), wanted)
     findings.places["Kafka records"] = hits
     findings.scanned["Kafka records"] = records
 
