@@ -28,12 +28,12 @@ from backbone.local.replication import (
     partition_states,
     under_replicated,
 )
-from backbone.local.stack import SERVICE_PORTS, LocalStack
+from backbone.local.stack import NO_QUIET_HOURS, SERVICE_PORTS, LocalStack
 from backbone.operations import cli as operator_commands
 from backbone.operations.errors import OperatorError
 from schemas.topics import ALL_TOPICS
 
-MAIN_JOB_PACING = {"BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15"}
+MAIN_JOB_PACING = {"BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15"} | NO_QUIET_HOURS
 
 CLUSTER_DESCRIPTION = """\
 Three Kafka nodes (KRaft, each one broker and controller) on 127.0.0.1:19092, 19094 and 19096
@@ -333,6 +333,7 @@ def _run(args: argparse.Namespace) -> int:
 
 
 def _walkthrough(_: argparse.Namespace) -> int:
+    from backbone.local.operators import use_directory_defaults  # noqa: PLC0415
     from backbone.local.scenario import follow_one_consultation  # noqa: PLC0415
 
     stack = LocalStack.default()
@@ -341,6 +342,7 @@ def _walkthrough(_: argparse.Namespace) -> int:
     # minutes, so the ladder shows. The services are restarted with that pacing (`backbone up` keeps real time).
     stack.down_services(print)
     stack.up_services(print, extra_env=MAIN_JOB_PACING)
+    use_directory_defaults(stack)  # whatever tests or the fuzzer left registered
     return follow_one_consultation(stack)
 
 
@@ -398,12 +400,12 @@ def _leak_scan(args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
     from backbone.faults.leaks import report, scan, tokens  # noqa: PLC0415
-    from backbone.local.operators import use_default_rosters  # noqa: PLC0415
+    from backbone.local.operators import use_directory_defaults  # noqa: PLC0415
 
     stack = LocalStack.default()
     stack.up_infrastructure(print)
     stack.up_services(print)
-    use_default_rosters(stack)
+    use_directory_defaults(stack)
     findings = asyncio.run(scan(stack, args.canaries, *tokens(stack)))
     print(report(findings))
     if not findings.clean:

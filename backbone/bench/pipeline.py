@@ -9,7 +9,7 @@ HTTP API until notify has delivered the notification it causes (an e-mail, accep
 Each consultation is urgent (urgent notifications go out at once, day and night; normal ones would wait
 out the quiet hours) and names one support domain in one district, so it becomes exactly one referral
 and one notification to that agency's primary on call. Before measuring, every agency's on-call roster
-is set to the directory's default (`backbone.local.operators.use_default_rosters`). The delivery time
+is set to the directory's default (`backbone.local.operators.use_directory_defaults`). The delivery time
 is the dispatcher's record of when the SMTP server accepted the message (notify's
 `deliveries.delivered_at`); both clocks are this machine's.
 """

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from pathlib import Path
 
 from backbone import directory
-from backbone.local.operators import issue_agency_token
+from backbone.local.operators import issue_agency_token, use_directory_defaults
 from backbone.local.stack import LocalStack
 from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
@@ -73,6 +73,7 @@ def fuzz(stack: LocalStack, *, examples: int, seed: int, report_dir: Path) -> li
             capture_output=True,
             text=True,
             check=False,
+            cwd=report_dir,  # Schemathesis keeps its cache of found crashes (replayed next time) there
         )
         cases = _CASES.findall(run.stdout)
         operations = _OPERATIONS.findall(run.stdout)
@@ -80,6 +81,10 @@ def fuzz(stack: LocalStack, *, examples: int, seed: int, report_dir: Path) -> li
         results.append(Fuzzed(service, tested, int(cases[-1]) if cases else 0, run.returncode == 0))
         if run.returncode != 0:
             print(run.stdout[-4000:], run.stderr[-2000:], sep="\n")
+    # The callers reported random capacities and registered random rosters; undo that, or routing would
+    # skip them and their notifications go nowhere for whatever runs next on this stack.
+    print("  restoring every agency's capacity and roster to the directory's …", flush=True)
+    use_directory_defaults(stack)
     return results
 
 

@@ -26,7 +26,7 @@ from backbone.faults import checker
 from backbone.faults.scenarios import SERVICES, Scenario, catalogue
 from backbone.faults.workload import Workload
 from backbone.kafka import create_producer
-from backbone.local.operators import issue_agency_token, use_default_rosters
+from backbone.local.operators import issue_agency_token, use_directory_defaults
 from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import KafkaSettings
 from schemas.vocabulary import AgencyType
@@ -81,7 +81,7 @@ def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path,
         raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}. Choose from: {names}")
     print("  restarting the services with 30-day urgent windows …", flush=True)
     stack.restart_services(MEASURING)
-    use_default_rosters(stack)
+    use_directory_defaults(stack)
     token = issue_agency_token(stack, *SUBMITTER)
     outcomes: list[Outcome] = []
     try:

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+from collections.abc import Callable, Mapping
 from uuid import UUID
 
 import httpx
@@ -14,7 +15,6 @@ from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.operations import credentials
 from backbone.settings import ServiceName
 from schemas.vocabulary import AgencyType
-from services.notify.rosters import default_roster
 
 
 def issue_agency_token(
@@ -45,22 +45,36 @@ def erase_person(stack: LocalStack, person_id: UUID) -> bool:
     return asyncio.run(credentials.erase_person(stack.settings_for("intake"), person_id))
 
 
-def use_default_rosters(stack: LocalStack) -> None:
-    """Every directory agency's on-call roster set back to the directory's default (e-mail to the local
-    SMTP catcher), through notify's API as each agency.
+# What agencies change about themselves at run time, each undone by one DELETE as the agency itself.
+DIRECTORY_OVERRIDES: tuple[tuple[ServiceName, str], ...] = (
+    ("referral", "/v1/agencies/me/capacity"),  # a reported capacity (none, waitlist)
+    ("notify", "/v1/rosters/me"),  # a registered roster (people, shifts, webhooks)
+)
 
-    The benchmark, the fault suite and the leak scan need every notification to be deliverable: a webhook
-    roster left registered by earlier work (the tests register some that point nowhere) would hold
-    notifications in retries and stall the run. Replaces the agencies' tokens, as the main job does.
+
+async def restore_directory_defaults(
+    client: Callable[[ServiceName], httpx.AsyncClient], tokens: Mapping[str, str]
+) -> None:
+    """Every agency in `tokens` back to what the directory says: its own capacity and the default roster
+    (e-mail to its on-call address). `client` opens a client of one service (over HTTP, or in-process).
+
+    Routing and delivery depend on these overrides, and they outlive a run: a benchmark, the fault suite,
+    the leak scan or the tests need every agency reachable and routable, whatever earlier work (the
+    fuzzer reporting "no capacity", a test's webhook roster that points nowhere) left behind.
     """
-    entries = directory.load().agencies
-    tokens = issue_agency_tokens(stack, [(agency.id, agency.type) for agency in entries.values()])
-    with httpx.Client(base_url=stack.base_url("notify"), timeout=30) as http:
-        for agency, token in tokens.items():
-            answer = http.put(
-                "/v1/rosters/me",
-                content=default_roster(agency, entries[agency].on_call).model_dump_json(),
-                headers={"Authorization": f"Bearer {token}", "Content-Type": "application/json"},
-            )
-            if answer.status_code >= 300:
-                raise LocalRuntimeError(f"notify refused {agency}'s roster ({answer.status_code}): {answer.text[:300]}")
+    for service, path in DIRECTORY_OVERRIDES:
+        async with client(service) as http:
+            for agency, token in tokens.items():
+                answer = await http.delete(path, headers={"Authorization": f"Bearer {token}"})
+                if answer.status_code >= 300:
+                    raise LocalRuntimeError(
+                        f"{service} refused to restore {agency}'s default ({answer.status_code}): {answer.text[:300]}"
+                    )
+
+
+def use_directory_defaults(stack: LocalStack) -> None:
+    """`restore_directory_defaults` for every directory agency, against the running services. Replaces
+    the agencies' tokens, as the main job does."""
+    agencies = directory.load().agencies.values()
+    tokens = issue_agency_tokens(stack, [(agency.id, agency.type) for agency in agencies])
+    asyncio.run(restore_directory_defaults(lambda s: httpx.AsyncClient(base_url=stack.base_url(s), timeout=30), tokens))

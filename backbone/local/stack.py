@@ -34,6 +34,10 @@ SERVICE_PORTS: dict[ServiceName, int] = {
 # middle of later runs. While those tools measure, the services run with windows of 30 days.
 MEASURING = {"BACKBONE_REFERRAL__URGENT_HOURS": "720", "BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "43200"}
 
+# The main job and the simulated day show a working day at whatever hour they run, so normal notifications
+# go out at once instead of waiting for 08:00 in Tokyo (equal start and end: no quiet hours).
+NO_QUIET_HOURS = {"BACKBONE_NOTIFY__QUIET_START": "00:00", "BACKBONE_NOTIFY__QUIET_END": "00:00"}
+
 AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 """Services that agencies call with their tokens."""
 

@@ -17,8 +17,8 @@ import httpx
 
 from backbone import directory
 from backbone.local.auditing import trace
-from backbone.local.operators import issue_agency_tokens
-from backbone.local.stack import LocalStack
+from backbone.local.operators import issue_agency_tokens, restore_directory_defaults
+from backbone.local.stack import NO_QUIET_HOURS, LocalStack
 from backbone.simulation import report, watch, workload
 from backbone.simulation.agencies import Agencies
 
@@ -29,7 +29,7 @@ PACING = {
     "BACKBONE_REFERRAL__URGENT_ESCALATION_HOURS": "0.005",
     "BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15",
     "BACKBONE_NOTIFY__ACK_NORMAL_MINUTES": "0.5",
-}
+} | NO_QUIET_HOURS
 
 
 def run_day(stack: LocalStack, *, consultations: int, minutes: float, seed: int, out: Path) -> int:
@@ -41,6 +41,8 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
     day = workload.generate(loaded, seed=seed, count=consultations, day_seconds=minutes * 60)
     tokens = await asyncio.to_thread(issue_agency_tokens, stack, [(a.id, a.type) for a in loaded.agencies.values()])
     urls = {service: stack.base_url(service) for service in ("intake", "referral", "meetings", "notify")}
+    # Every agency routable and reachable by e-mail, whatever earlier runs (tests, the fuzzer) registered.
+    await restore_directory_defaults(lambda s: httpx.AsyncClient(base_url=urls[s], timeout=30), tokens)
     agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed)
     agencies.skip_earlier_mail()
     consumer, _ = await watch.watch(stack.kafka.bootstrap_servers)

@@ -32,9 +32,16 @@ Auditor = Annotated[Agency, Depends(_auditor)]
 Language = Annotated[Literal["ja", "en"], Query(description="Labels in Japanese or English")]
 
 
-def _which(
-    case_id: UUID | None = None, referral_id: UUID | None = None, trace_id: str | None = None
-) -> tuple[str, str]:
+TraceId = Annotated[
+    str | None,
+    Query(
+        pattern="^[0-9a-f]{32}$",
+        description="A W3C trace id, 32 lowercase hex digits, as intake returns it with each consultation",
+    ),
+]
+
+
+def _which(case_id: UUID | None = None, referral_id: UUID | None = None, trace_id: TraceId = None) -> tuple[str, str]:
     """Exactly one of the three query parameters: what the timeline is of."""
     given = [(k, str(v)) for k, v in (("case", case_id), ("referral", referral_id), ("trace", trace_id)) if v]
     if len(given) != 1:

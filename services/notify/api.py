@@ -70,6 +70,17 @@ async def register_roster(request: Request, runtime: Runtime, agency: CallingAge
     }
 
 
+@router.delete(
+    "/rosters/me",
+    tags=["rosters"],
+    summary="Withdraw your agency's roster; the directory's default (e-mail to its on-call address) applies again",
+)
+async def withdraw_roster(request: Request, runtime: Runtime, agency: CallingAgency) -> Roster:
+    async with runtime.pool.acquire() as conn:
+        await conn.execute("DELETE FROM rosters WHERE agency_id = $1", agency.id)
+        return await _notifier(request).roster(conn, agency.id)
+
+
 @router.post(
     "/notifications/{notification_id}/acknowledge",
     tags=["notifications"],

@@ -66,14 +66,23 @@ def recipients(event: Event, *, case_agencies: frozenset[str], coordinator: str)
 
 
 def send_at(now: datetime, urgency: Urgency, quiet_start: time, quiet_end: time) -> datetime:
-    """Now, unless the notification is not urgent and it is quiet hours in Tokyo: then when they end."""
-    if urgency is Urgency.URGENT:
-        return now
+    """Now, unless the notification is not urgent and it is quiet hours in Tokyo: then when they end.
+
+    The quiet hours run from `quiet_start` to `quiet_end` and may span midnight (20:00-08:00, the
+    default); equal times mean there are none, for installations whose staff want every notification
+    at once.
+    """
     local = now.astimezone(TOKYO)
-    if quiet_start <= local.time() or local.time() < quiet_end:
-        day = local.date() + timedelta(days=1) if local.time() >= quiet_start else local.date()
-        return datetime.combine(day, quiet_end, tzinfo=TOKYO)
-    return now
+    if urgency is Urgency.URGENT or not _quiet(local.time(), quiet_start, quiet_end):
+        return now
+    ends = datetime.combine(local.date(), quiet_end, tzinfo=TOKYO)
+    return ends if ends > local else ends + timedelta(days=1)
+
+
+def _quiet(moment: time, start: time, end: time) -> bool:
+    if start <= end:
+        return start <= moment < end  # empty when start == end
+    return moment >= start or moment < end  # spans midnight
 
 
 def next_rung(role: str) -> str | None:

@@ -26,6 +26,9 @@ class NotifySettings(BaseSettings):
     breaker_open_seconds: float = Field(default=60.0, gt=0)
     ack_urgent_minutes: float = Field(default=15.0, gt=0, description="Unacknowledged urgent: escalate after")
     ack_normal_minutes: float = Field(default=240.0, gt=0)
-    quiet_start: time = Field(default=time(20, 0), description="Normal notifications wait until quiet hours end")
+    quiet_start: time = Field(
+        default=time(20, 0),
+        description="Normal notifications wait until quiet hours end (Tokyo time; equal start and end: no quiet hours)",
+    )
     quiet_end: time = time(8, 0)
     poll_seconds: float = Field(default=0.5, gt=0)

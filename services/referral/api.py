@@ -177,6 +177,18 @@ async def report_capacity(body: CapacityUpdate, runtime: Runtime, agency: Callin
     return {"agency": agency.id, "capacity": body.capacity}
 
 
+@router.delete(
+    "/agencies/me/capacity",
+    tags=["directory"],
+    summary="Withdraw your reported capacity; the directory's own applies again",
+)
+async def withdraw_capacity(request: Request, runtime: Runtime, agency: CallingAgency) -> dict[str, str]:
+    async with runtime.pool.acquire() as conn:
+        await conn.execute("DELETE FROM capacities WHERE agency_id = $1", agency.id)
+        entry = (await _casework(request).current_directory(conn)).agency(agency.id)
+    return {"agency": agency.id, "capacity": entry.capacity if entry else Capacity.AVAILABLE}
+
+
 @router.get(
     "/directory", response_model=list[AgencyEntry], tags=["directory"], summary="Every agency, as routing sees it"
 )

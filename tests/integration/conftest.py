@@ -10,8 +10,10 @@ import asyncpg
 import pytest
 from aiokafka import AIOKafkaProducer
 
+from backbone import directory
 from backbone.db import create_pool, migrate
 from backbone.kafka import create_producer
+from backbone.local.operators import restore_directory_defaults
 from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import LocalStack
 from backbone.settings import DatabaseSettings, KafkaSettings
@@ -91,4 +93,8 @@ async def services(
     stack.down_services(print)
     checkpoints = tmp_path_factory.mktemp("audit") / "checkpoints.jsonl"
     async with running(stack, smtp_port=smtp.port, checkpoints=checkpoints) as services:
+        # The services' databases outlive a run: start from the directory's capacities and rosters.
+        agencies = directory.load().agencies.values()
+        tokens = {agency.id: await services.token(agency.id, agency.type) for agency in agencies}
+        await restore_directory_defaults(services.client, tokens)
         yield services

@@ -26,20 +26,22 @@ def free_port() -> int:
 
 
 class SmtpCatcher:
-    """Receives mail for real and keeps it parsed; can be told to refuse the next N messages."""
+    """Receives mail for real and keeps it parsed; can be told to refuse the next N messages to one address
+    (only that address: other notifications, such as escalations due from earlier runs, may arrive meanwhile)."""
 
     def __init__(self) -> None:
         self.port = free_port()
         self.messages: list[Message] = []
-        self.refuse_next = 0
+        self.refusing: dict[str, int] = {}
         self.delay = 0.0
         self._controller = Controller(self, hostname="127.0.0.1", port=self.port)
 
     async def handle_DATA(self, server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook name
         await asyncio.sleep(self.delay)
-        if self.refuse_next > 0:
-            self.refuse_next -= 1
-            return "451 4.3.0 try again later"
+        for address in envelope.rcpt_tos:
+            if self.refusing.get(address, 0) > 0:
+                self.refusing[address] -= 1
+                return "451 4.3.0 try again later"
         self.messages.append(email.message_from_bytes(envelope.content))
         return "250 OK"
 

@@ -5,6 +5,7 @@ from __future__ import annotations
 import contextlib
 import importlib
 from collections.abc import AsyncIterator
+from datetime import time
 from pathlib import Path
 
 import httpx
@@ -75,6 +76,10 @@ async def running(stack: LocalStack, *, smtp_port: int, checkpoints: Path) -> As
                     poll_seconds=0.05,
                     send_timeout_seconds=2,
                     breaker_open_seconds=1,
+                    # No quiet hours: the tests expect normal notifications at once, whatever the hour in Tokyo
+                    # (the quiet hours themselves are tested in tests/unit/test_notify_rules.py).
+                    quiet_start=time(0),
+                    quiet_end=time(0),
                 )
             app: FastAPI = importlib.import_module(f"services.{service}.app").build_app(settings, **extra)
             await lifespans.enter_async_context(app.router.lifespan_context(app))

@@ -127,6 +127,8 @@ async def test_only_auditors_read_the_ledger_every_query_is_recorded_and_exports
         assert (await audit.get("/v1/timeline", params={"case_id": str(uuid.uuid4())})).json() == []
         csv = await audit.get("/v1/timeline.csv", params={"trace_id": "0" * 32, "language": "en"})
         assert (await audit.get("/v1/timeline", params={})).status_code == 422
+        not_a_trace = await audit.get("/v1/timeline.csv", params={"trace_id": "\U000333bd"})  # once a 500
+        assert not_a_trace.status_code == 422 and "trace_id" in not_a_trace.text
         figures = (await audit.get("/v1/yearly", params={"fiscal_year": 2026})).json()
         assert (await audit.get("/v1/unanswered")).status_code == 200
     assert csv.status_code == 200 and csv.text.startswith("seq,time,what,who,event_id,caused_by,trace_id,topic")

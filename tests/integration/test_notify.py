@@ -15,6 +15,11 @@ from tests.integration.receivers import SmtpCatcher, WebhookReceiver
 from tests.integration.services import RunningServices
 
 WEEK = ["mon", "tue", "wed", "thu", "fri", "sat", "sun", "holiday"]
+# A roster whose only person is a webhook nobody listens on.
+UNREACHABLE = {
+    "people": [{"id": "gone", "webhook": "http://127.0.0.1:9/nowhere"}],
+    "shifts": [{"role": "primary", "days": WEEK, "start": "00:00", "end": "00:00", "person": "gone"}],
+}
 
 
 async def consult(services: RunningServices, district: str, domains: list[str], name: str) -> str:
@@ -116,10 +121,27 @@ async def test_a_signed_webhook_reaches_the_agency_and_a_signed_acknowledgement_
         assert (await other.post(f"/v1/notifications/{notification_id}/acknowledge")).status_code == 404
 
 
+async def test_a_withdrawn_roster_gives_way_to_the_directory_default_and_mail_reaches_the_on_call_address(
+    services: RunningServices, smtp: SmtpCatcher
+) -> None:
+    agency = ("ikiiki-shonan-oba", AgencyType.COMMUNITY_SUPPORT_CENTRE)
+    async with await services.as_agency(*agency, service="notify") as notify:
+        assert (await notify.put("/v1/rosters/me", json=UNREACHABLE)).status_code == 200
+        withdrawn = await notify.delete("/v1/rosters/me")
+        again = await notify.delete("/v1/rosters/me")  # nothing left to withdraw: the same answer
+        current = (await notify.get("/v1/rosters/me")).json()
+    assert withdrawn.status_code == again.status_code == 200 and withdrawn.json() == again.json() == current
+    address = "oncall@ikiiki-shonan-oba.fujisawa-backbone.invalid"
+    assert current["people"][0]["email"] == address
+
+    case_id = await consult(services, "shonan-oba", ["elderly"], "大庭")
+    await eventually(lambda: any(m["X-Backbone-Case"] == case_id for m in smtp.to(address)), within=30)
+
+
 async def test_a_refusing_server_is_retried_and_an_unanswered_notification_climbs_to_the_supervisor(
     services: RunningServices, smtp: SmtpCatcher
 ) -> None:
-    smtp.refuse_next = 2
+    smtp.refusing["oncall@ikiiki-meiji.fujisawa-backbone.invalid"] = 2
     case_id = await consult(services, "meiji", ["elderly"], "明治")
 
     async def delivered() -> bool:
@@ -155,12 +177,8 @@ async def test_a_dead_endpoint_ends_in_a_visible_failure_and_holds_up_nobody_els
     services: RunningServices, webhooks: WebhookReceiver, smtp: SmtpCatcher
 ) -> None:
     dead = ("ikiiki-chogo", AgencyType.COMMUNITY_SUPPORT_CENTRE)
-    roster = {
-        "people": [{"id": "gone", "webhook": "http://127.0.0.1:9/nowhere"}],
-        "shifts": [{"role": "primary", "days": WEEK, "start": "00:00", "end": "00:00", "person": "gone"}],
-    }
     async with await services.as_agency(*dead, service="notify") as notify:
-        assert (await notify.put("/v1/rosters/me", json=roster)).status_code == 200
+        assert (await notify.put("/v1/rosters/me", json=UNREACHABLE)).status_code == 200
     failing = await consult(services, "chogo", ["elderly"], "長後")
     fine = await consult(services, "endo", ["elderly"], "遠藤")
 

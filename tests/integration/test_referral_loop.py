@@ -118,6 +118,22 @@ async def test_each_decline_proposes_the_next_agency_until_the_case_waits_visibl
     assert requested.reason == "no-agency-accepted" and "csw-endo" in requested.participants
 
 
+async def test_an_agency_without_capacity_is_skipped_until_it_withdraws_its_report(services: RunningServices) -> None:
+    elderly = ("ikiiki-endo", AgencyType.COMMUNITY_SUPPORT_CENTRE)
+    async with await services.as_agency(*elderly, service="referral") as referral:
+        full = await referral.put("/v1/agencies/me/capacity", json={"capacity": "none"})
+        try:
+            skipped = await open_referral(services, (await consult(services, ["elderly"]))["case_id"])
+        finally:
+            withdrawn = await referral.delete("/v1/agencies/me/capacity")
+        entry = next(a for a in (await referral.get("/v1/directory")).json() if a["id"] == elderly[0])
+    assert full.status_code == 200 and skipped["to_agency"] != elderly[0]
+    assert withdrawn.status_code == 200 and withdrawn.json() == {"agency": elderly[0], "capacity": "available"}
+    assert entry["capacity"] == "available"
+    routed = await open_referral(services, (await consult(services, ["elderly"]))["case_id"])
+    assert routed["to_agency"] == elderly[0]
+
+
 async def test_answers_are_idempotent_and_only_the_addressed_agency_may_act(
     services: RunningServices, bootstrap: str
 ) -> None:

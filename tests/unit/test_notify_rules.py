@@ -62,6 +62,15 @@ def test_normal_notifications_wait_out_the_quiet_hours_urgent_ones_do_not() -> N
     assert rules.send_at(noon, Urgency.NORMAL, time(20), time(8)) == noon
 
 
+def test_quiet_hours_may_sit_inside_one_day_or_be_switched_off() -> None:
+    lunch, evening = datetime(2026, 12, 2, 12, 30, tzinfo=TOKYO), datetime(2026, 12, 2, 21, tzinfo=TOKYO)
+    assert rules.send_at(lunch, Urgency.NORMAL, time(12), time(13)) == datetime(2026, 12, 2, 13, tzinfo=TOKYO)
+    assert rules.send_at(evening, Urgency.NORMAL, time(12), time(13)) == evening
+    for moment in (lunch, evening, datetime(2026, 12, 2, 0, tzinfo=TOKYO)):
+        assert rules.send_at(moment, Urgency.NORMAL, time(0), time(0)) == moment
+        assert rules.send_at(moment, Urgency.NORMAL, time(20), time(20)) == moment
+
+
 def test_the_ladder() -> None:
     assert [rules.next_rung(r) for r in ("primary", "secondary", "supervisor", "coordinator")] == [
         "secondary", "supervisor", "coordinator", None]  # fmt: skip
