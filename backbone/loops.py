@@ -10,11 +10,13 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import logging
-from collections.abc import AsyncIterator, Awaitable, Callable
+from collections.abc import AsyncIterator, Awaitable, Callable, Coroutine
+from typing import Any, TypeVar
 
 import asyncpg
 
 log = logging.getLogger(__name__)
+T = TypeVar("T")
 
 
 async def keep_running(
@@ -40,6 +42,27 @@ async def keep_running(
         failures = 0
         if done < busy_below:
             await idle()
+
+
+async def uninterrupted(work: Coroutine[Any, Any, T]) -> T:
+    """Run `work` to its end even when the caller is cancelled meanwhile, then pass the cancellation on.
+
+    For a step whose effect outside cannot be taken back, such as an e-mail the SMTP server has accepted:
+    a graceful stop (SIGTERM) that cut the step short would roll back the record of the send, and the
+    message would go out again after the restart. The step must be bounded (send timeouts bound it).
+    """
+    task = asyncio.ensure_future(work)
+    interrupted = False
+    while not task.done():
+        try:
+            await asyncio.wait([task])  # unlike awaiting the task, a cancelled wait leaves the task running
+        except asyncio.CancelledError:
+            interrupted = True
+    if interrupted:
+        if not task.cancelled() and task.exception() is not None:
+            log.warning("work finished during shutdown with %s", type(task.exception()).__name__)
+        raise asyncio.CancelledError
+    return task.result()
 
 
 class Wakeup:

@@ -13,6 +13,7 @@ import asyncio
 import contextlib
 import json
 import logging
+import time
 from collections.abc import AsyncIterator
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
@@ -122,13 +123,29 @@ class OutboxRelay:
             if not rows:
                 return 0
             sends = [await publish_row(self.producer, self.tracer, row) for row in rows]
-            await asyncio.gather(*sends)  # every record acknowledged (acks=all) before rows are marked
+            await self._acknowledged(asyncio.gather(*sends), len(sends))  # all acked (acks=all) before marking
             await conn.execute(
                 "UPDATE outbox SET published_at = now() WHERE seq = ANY($1::bigint[])",
                 [row["seq"] for row in rows],
             )
         self.published += len(rows)
         return len(rows)
+
+    async def _acknowledged(self, sends: asyncio.Future[list[object]], count: int) -> None:
+        """Wait for the batch's acknowledgements, and say so in the log while they do not come."""
+        began = time.monotonic()
+        try:
+            while not (await asyncio.wait([sends], timeout=self.settings.relay_stall_warning_seconds))[0]:
+                log.warning(
+                    "outbox relay: Kafka has not acknowledged a batch of %d for %.0fs; still waiting, the rows stay"
+                    " in the outbox. Check that the brokers are reachable and that enough replicas are in sync"
+                    " (min.insync.replicas).",
+                    count,
+                    time.monotonic() - began,
+                )
+        finally:
+            sends.cancel()  # a no-op once acknowledged; on cancellation, the producer's futures go with it
+        sends.result()
 
 
 async def publish_row(

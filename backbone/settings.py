@@ -60,6 +60,10 @@ class DeliverySettings(BaseModel):
     retry_max_seconds: float = Field(default=30.0, gt=0)
     relay_batch: int = Field(default=500, ge=1, le=50_000)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
+    # While Kafka does not acknowledge a batch (brokers unreachable, fewer in-sync replicas than
+    # min.insync.replicas), the relay keeps waiting, since sending again would only pile up copies, and
+    # says so in the log at this interval.
+    relay_stall_warning_seconds: float = Field(default=30.0, gt=0)
     # FastStream's batch subscriber waits this long for records and, when none came, sleeps as long again
     # before its next fetch: a record arriving meanwhile waits out the sleep. Its default, 200 ms, put up
     # to 200 ms on every hop of a consultation's way; 25 ms costs an idle consumer ~20 polls a second.

@@ -1,6 +1,6 @@
 """A TCP proxy on loopback that the fault suite can cut: every connection through it dropped at once, and
-new ones refused, until it is healed. Services pointed at it lose their database as a network partition
-would take it from them, while PostgreSQL itself stays up."""
+new ones refused, until it is healed. Services pointed at it lose their database (or their broker) as a
+network partition would take it from them, while PostgreSQL (or Kafka) itself stays up."""
 
 from __future__ import annotations
 
@@ -10,8 +10,9 @@ from types import TracebackType
 
 
 class TcpProxy:
-    def __init__(self, upstream_host: str, upstream_port: int) -> None:
+    def __init__(self, upstream_host: str, upstream_port: int, *, listen_port: int = 0) -> None:
         self.upstream = (upstream_host, upstream_port)
+        self.listen_port = listen_port  # 0: any free port
         self.cut_off = False
         self._server: asyncio.Server | None = None
         self._writers: set[asyncio.StreamWriter] = set()
@@ -23,7 +24,7 @@ class TcpProxy:
         return port
 
     async def __aenter__(self) -> TcpProxy:
-        self._server = await asyncio.start_server(self._accept, "127.0.0.1", 0)
+        self._server = await asyncio.start_server(self._accept, "127.0.0.1", self.listen_port)
         return self
 
     async def __aexit__(self, *_: type[BaseException] | BaseException | TracebackType | None) -> None:

@@ -43,6 +43,7 @@ QUICK = (
     "scale",
     "smtp-down",
     "db-cutoff",
+    "broker-cutoff",
 )
 
 

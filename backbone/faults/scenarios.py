@@ -135,15 +135,25 @@ async def _scaled(stack: LocalStack, _outage: float) -> None:
             await asyncio.to_thread(stack.stop_instance, service, instance)
 
 
-def database_cut_off() -> Scenario:
-    """Every service reaches PostgreSQL through a proxy (set up before the workload), cut for the outage."""
+def _cut_off(
+    name: str,
+    what: str,
+    route: Callable[[LocalStack], Awaitable[tuple[int, int]]],
+    reach: Callable[[LocalStack, int | None], None],
+) -> Scenario:
+    """Every service reaches a dependency through a proxy (set up before the workload), cut for the outage.
+
+    `route` gives the proxy's (upstream port, listening port; 0 for any); `reach(stack, port)` restarts the
+    services pointed at the proxy's port, or straight at the dependency again when given None.
+    """
     proxies: list[TcpProxy] = []
 
     async def setup(stack: LocalStack) -> None:
-        proxy = TcpProxy("127.0.0.1", stack.postgres.port)
+        upstream, listen = await route(stack)
+        proxy = TcpProxy("127.0.0.1", upstream, listen_port=listen)
         await proxy.__aenter__()
         proxies.append(proxy)
-        await asyncio.to_thread(_reach_database_at, stack, proxy.port)
+        await asyncio.to_thread(reach, stack, proxy.port)
 
     async def fault(stack: LocalStack, outage: float) -> None:
         proxy = proxies.pop()
@@ -152,18 +162,42 @@ def database_cut_off() -> Scenario:
             await asyncio.sleep(outage)
             proxy.heal()
             await asyncio.sleep(5)  # they reconnect through the proxy and catch up
-            await asyncio.to_thread(_reach_database_at, stack, stack.postgres.port)
+            await asyncio.to_thread(reach, stack, None)
         finally:
             await proxy.__aexit__(None, None, None)
 
-    return Scenario("db-cutoff", "every service cut off from PostgreSQL by a proxy for the outage", fault, setup)
+    return Scenario(name, what, fault, setup)
 
 
-def _reach_database_at(stack: LocalStack, port: int) -> None:
+async def _database_route(stack: LocalStack) -> tuple[int, int]:
+    return stack.postgres.port, 0
+
+
+def _reach_database_at(stack: LocalStack, port: int | None) -> None:
     for service in SERVICES:
         direct = stack.settings_for(service).database.dsn.get_secret_value()
-        via = direct.replace(f"@127.0.0.1:{stack.postgres.port}/", f"@127.0.0.1:{port}/")
+        via = direct.replace(f"@127.0.0.1:{stack.postgres.port}/", f"@127.0.0.1:{port or stack.postgres.port}/")
         stack.restart_service(service, MEASURING | {"BACKBONE_DATABASE__DSN": via})
+
+
+async def _broker_route(stack: LocalStack) -> tuple[int, int]:
+    """The broker's cuttable listener, which advertises the proxy's fixed port (server.properties.template)."""
+    kafka = stack.kafka
+    try:
+        _, writer = await asyncio.open_connection(kafka.host, kafka.cuttable_port)
+    except OSError as error:
+        raise RuntimeError(
+            f"Kafka has no cuttable listener on {kafka.host}:{kafka.cuttable_port} ({error.strerror}); it was started"
+            " with an older configuration. Restart it (`backbone down`, then `backbone up`) and run the suite again."
+        ) from error
+    writer.close()
+    return kafka.cuttable_port, kafka.proxied_port
+
+
+def _reach_broker_at(stack: LocalStack, port: int | None) -> None:
+    via = {"BACKBONE_KAFKA__BOOTSTRAP_SERVERS": f"127.0.0.1:{port}"} if port else {}
+    for service in SERVICES:
+        stack.restart_service(service, MEASURING | via)
 
 
 def catalogue() -> list[Scenario]:
@@ -177,5 +211,6 @@ def catalogue() -> list[Scenario]:
         Scenario("zombie", f"referral SIGSTOPped {ZOMBIE_PAUSE_SECONDS:.0f}s with a second instance running", _zombie),
         Scenario("scale", "referral and notify scaled 1 → 3 → 1 under load", _scaled),
         Scenario("smtp-down", "the SMTP server down for the outage", _smtp_down),
-        database_cut_off(),
+        _cut_off("db-cutoff", "every service cut off from PostgreSQL by a proxy", _database_route, _reach_database_at),
+        _cut_off("broker-cutoff", "every service cut off from Kafka by a proxy", _broker_route, _reach_broker_at),
     ]

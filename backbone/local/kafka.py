@@ -171,6 +171,10 @@ class LocalKafka:
         self.host = "127.0.0.1"
         self.port = port
         self.controller_port = controller_port
+        # The fault suite's broker cut-off: a listener (port + 2) that advertises port + 3, where the
+        # suite's proxy listens (see server.properties.template).
+        self.cuttable_port = port + 2
+        self.proxied_port = port + 3
         self.process = ManagedProcess("kafka", paths.pid_file("kafka"), marker=str(self.config_file))
 
     @property
@@ -203,7 +207,12 @@ class LocalKafka:
         template = SERVER_TEMPLATE.read_text(encoding="utf-8")
         self.config_file.write_text(
             template.format(
-                log_dirs=self.data_dir, host=self.host, port=self.port, controller_port=self.controller_port
+                log_dirs=self.data_dir,
+                host=self.host,
+                port=self.port,
+                controller_port=self.controller_port,
+                cuttable_port=self.cuttable_port,
+                proxied_port=self.proxied_port,
             ),
             encoding="utf-8",
         )

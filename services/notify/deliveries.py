@@ -27,7 +27,7 @@ from opentelemetry.trace import SpanKind
 
 from backbone.db import Connection
 from backbone.directory import Directory
-from backbone.loops import Wakeup, keep_running
+from backbone.loops import Wakeup, keep_running, uninterrupted
 from backbone.metrics import ServiceMetrics
 from backbone.outbox import Outbox
 from backbone.telemetry import context_from_headers, current_trace_id, inject_trace_headers
@@ -185,6 +185,10 @@ class Dispatcher:
         return await self.send_due() + await self.escalate_due()
 
     async def send_due(self) -> int:
+        # A graceful stop lets the batch finish: sent messages are then recorded as sent, not sent again.
+        return await uninterrupted(self._send_due())
+
+    async def _send_due(self) -> int:
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
             rows = await conn.fetch(

@@ -17,6 +17,7 @@ from opentelemetry import trace
 from backbone.db import migrate
 from backbone.local.replication import PartitionState, leaders
 from backbone.outbox import Outbox, OutboxRelay
+from backbone.settings import DeliverySettings
 from tests.integration.kit import FAST_DELIVERY, consultation
 
 TRACER = trace.get_tracer("tests")
@@ -53,9 +54,11 @@ async def write_events(pool: asyncpg.Pool, count: int, *, per_transaction: int =
 
 
 @contextlib.asynccontextmanager
-async def relaying(pool: asyncpg.Pool, producer: AIOKafkaProducer) -> AsyncIterator[OutboxRelay]:
+async def relaying(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, settings: DeliverySettings = FAST_DELIVERY
+) -> AsyncIterator[OutboxRelay]:
     """The outbox relay running as a service runs it, until the block ends."""
-    relay = OutboxRelay(pool, producer, FAST_DELIVERY, TRACER)
+    relay = OutboxRelay(pool, producer, settings, TRACER)
     task = asyncio.create_task(relay.run())
     try:
         yield relay

@@ -155,7 +155,8 @@ async def test_two_brokers_down_the_outbox_keeps_the_events_until_the_cluster_he
     caplog: pytest.LogCaptureFixture,
 ) -> None:
     events, outage = 300, 8.0
-    async with consuming(subscription, bootstrap), relaying(pool, producer) as relay:
+    patient = FAST_DELIVERY.model_copy(update={"relay_stall_warning_seconds": 2.0})
+    async with consuming(subscription, bootstrap), relaying(pool, producer, patient) as relay:
         # The two nodes that lead most partitions, so that most sends meet a dead leader at once; killed
         # together, before the controllers could move anything: one node alone is no quorum.
         led = leaders(await partition_states(bootstrap, [TOPIC]))
@@ -163,6 +164,7 @@ async def test_two_brokers_down_the_outbox_keeps_the_events_until_the_cluster_he
         for node in lost:
             await asyncio.to_thread(cluster.kill_node, node)
         caplog.set_level(logging.WARNING, logger="aiokafka")
+        caplog.set_level(logging.WARNING, logger="backbone.outbox")
         await write_events(pool, events)
         # With acks=all and min.insync.replicas=2, no write can be acknowledged by one node: nothing is sent.
         until = time.monotonic() + outage
@@ -172,6 +174,8 @@ async def test_two_brokers_down_the_outbox_keeps_the_events_until_the_cluster_he
         assert relay.published == 0
         refused = [r.getMessage() for r in caplog.records if r.name.startswith("aiokafka.producer")]
         assert any("error produce response" in message for message in refused), refused[:5]
+        stalled = [r.getMessage() for r in caplog.records if r.name == "backbone.outbox"]
+        assert any("has not acknowledged" in message for message in stalled)  # the operator is told
 
         healing = time.monotonic()
         await asyncio.to_thread(cluster.start)

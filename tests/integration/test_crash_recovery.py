@@ -12,9 +12,11 @@ import asyncpg
 from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
+from backbone.db import Connection
 from backbone.delivery import Subscription
 from backbone.kafka import place_group_at_end
 from backbone.outbox import OutboxRelay
+from backbone.records import Received
 from backbone.settings import DatabaseSettings
 from schemas.events import ConsultationReceived
 from schemas.topics import INTAKE_EVENTS
@@ -130,3 +132,31 @@ async def test_the_relay_killed_after_the_ack_but_before_marking_publishes_again
         await eventually(lambda: sub.stats.duplicates >= 1, within=60)
     count = "SELECT count(*) FROM test_effects WHERE case_id = $1"
     assert await pool.fetchval(count, case_id) == 1  # applied once, the copy recognised by the inbox
+
+
+async def test_the_database_lost_during_an_inbox_commit_leaves_nothing_and_the_record_is_applied_once(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, bootstrap: str, consumer_name: str
+) -> None:
+    event = consultation()
+    await place_group_at_end(bootstrap, consumer_name, [TOPIC])
+    attempts = 0
+
+    async def effect_then_lose_the_database(conn: Connection, received: Received[ConsultationReceived]) -> None:
+        nonlocal attempts
+        attempts += 1
+        await record_effect(conn, received)
+        if attempts == 1:
+            # The server end of this very connection dies inside the inbox transaction, before its commit:
+            # what the consumer sees when PostgreSQL is killed or the network drops at that moment.
+            await pool.execute("SELECT pg_terminate_backend($1)", conn.get_server_pid())
+
+    sub = Subscription(consumer_name, [TOPIC], pool=pool, producer=producer, settings=FAST_DELIVERY, tracer=TRACER)
+    sub.on(ConsultationReceived, effect_then_lose_the_database)
+    count = "SELECT count(*) FROM test_effects WHERE case_id = $1"
+    async with consuming(sub, bootstrap):
+        await produce(bootstrap, TOPIC, [raw_record(event)])
+        await eventually(lambda: pool.fetchval(count, event.case_id), within=60)
+        await asyncio.sleep(1)  # a second application, were there one, would have landed by now
+    assert attempts == 2  # the lost transaction was tried again, on a new connection ...
+    assert await pool.fetchval(count, event.case_id) == 1  # ... and its effect applied once
+    assert sub.stats.dead_lettered == 0  # an outage, not poison
