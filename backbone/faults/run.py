@@ -108,11 +108,19 @@ def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path,
 
 
 async def _one(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, seed: int) -> Outcome:
+    if scenario.setup is not None:
+        await scenario.setup(stack)
+    try:
+        return await _measured(stack, scenario, plan, token, seed)
+    finally:
+        if scenario.teardown is not None:
+            await scenario.teardown(stack)
+
+
+async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, seed: int) -> Outcome:
     bootstrap = stack.kafka.bootstrap_servers
     dsn = {name: stack.settings_for(name).database.dsn.get_secret_value() for name in SERVICES}
     dbs = checker.Databases(dsn["intake"], dsn["referral"], dsn["notify"], dsn["audit"])
-    if scenario.setup is not None:
-        await scenario.setup(stack)
     since = await checker.end_offsets(bootstrap)
     workload = Workload(stack.base_url("intake"), token, run_id=uuid.uuid4().hex[:10], seed=seed)
     producer = create_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id="faults")

@@ -20,6 +20,8 @@ SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify",
 SCALED: tuple[ServiceName, ...] = ("referral", "notify")
 # Past aiokafka's default session timeout (10 s): the group gives the paused member's partitions away.
 ZOMBIE_PAUSE_SECONDS = 15.0
+# Kubernetes' default terminationGracePeriodSeconds: how long a SIGTERMed service may take to stop.
+TERMINATION_GRACE_SECONDS = 30.0
 
 
 @dataclass(frozen=True)
@@ -28,6 +30,7 @@ class Scenario:
     what: str
     fault: Callable[[LocalStack, float], Awaitable[None]]  # (stack, outage seconds)
     setup: Callable[[LocalStack], Awaitable[None]] | None = None  # before the workload starts
+    teardown: Callable[[LocalStack], Awaitable[None]] | None = None  # after the drain and the check
 
 
 def _pid(stack: LocalStack, service: ServiceName, instance: int = 1) -> int:
@@ -41,13 +44,15 @@ async def _restart_missing(stack: LocalStack) -> None:
     await asyncio.to_thread(stack.up_services, lambda _line: None)
 
 
-async def _wait_gone(pid: int, within: float = 30.0) -> None:
+async def _wait_gone(pid: int, within: float = 30.0) -> bool:
+    """Whether the process ended within the time."""
     for _ in range(int(within / 0.1)):
         try:
             os.kill(pid, 0)
         except ProcessLookupError:
-            return
+            return True
         await asyncio.sleep(0.1)
+    return False
 
 
 def kill(service: ServiceName) -> Scenario:
@@ -65,7 +70,12 @@ def terminate(service: ServiceName) -> Scenario:
     async def fault(stack: LocalStack, _outage: float) -> None:
         pid = _pid(stack, service)
         os.kill(pid, signal.SIGTERM)
-        await _wait_gone(pid)
+        if not await _wait_gone(pid, within=TERMINATION_GRACE_SECONDS):
+            # What systemd or Kubernetes do when the grace period ends; said aloud, as a stop should not hang.
+            grace = TERMINATION_GRACE_SECONDS
+            print(f"    {service} did not stop within {grace:.0f}s of SIGTERM; SIGKILLed", flush=True)
+            os.kill(pid, signal.SIGKILL)
+            await _wait_gone(pid)
         await _restart_missing(stack)
 
     return Scenario(f"term-{service}", f"{service} SIGTERMed (graceful stop), restarted", fault)
@@ -155,18 +165,19 @@ def _cut_off(
         proxies.append(proxy)
         await asyncio.to_thread(reach, stack, proxy.port)
 
-    async def fault(stack: LocalStack, outage: float) -> None:
+    async def fault(_stack: LocalStack, outage: float) -> None:
+        proxies[-1].cut()
+        await asyncio.sleep(outage)
+        proxies[-1].heal()  # the services reconnect through the proxy and catch up: that is the recovery
+
+    async def teardown(stack: LocalStack) -> None:
         proxy = proxies.pop()
         try:
-            proxy.cut()
-            await asyncio.sleep(outage)
-            proxy.heal()
-            await asyncio.sleep(5)  # they reconnect through the proxy and catch up
             await asyncio.to_thread(reach, stack, None)
         finally:
             await proxy.__aexit__(None, None, None)
 
-    return Scenario(name, what, fault, setup)
+    return Scenario(name, what, fault, setup, teardown)
 
 
 async def _database_route(stack: LocalStack) -> tuple[int, int]:
