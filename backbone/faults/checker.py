@@ -34,6 +34,13 @@ ORDERED_TOPICS = (INTAKE_EVENTS, REFERRAL_EVENTS, NOTIFY_EVENTS)
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(consumer) for consumer in CONSUMERS)
 DEAD_LETTER_NAMES = {spec.name for spec in DEAD_LETTER_TOPICS}
 
+# The ledger records every accepted consultation must leave, one of each (the checker's kind, event type).
+LEDGER_RECORDS = (
+    ("ledger: consultation", ConsultationReceived.TYPE),
+    ("ledger: referral", ReferralProposed.TYPE),
+    ("ledger: notification", NotificationDelivered.TYPE),
+)
+
 
 @dataclass
 class Verdict:
@@ -81,7 +88,8 @@ class Databases:
 
 async def outstanding(workload: Workload, dbs: Databases) -> int:
     """Accepted consultations not yet through to the end (0 means drained): the notification delivered,
-    and its NotificationDelivered recorded in the audit ledger, the last consumer on the way."""
+    and the audit ledger holding each of the case's records. audit reads the three topics independently
+    (a restarted audit may catch up on one before another), so no one record stands for the others."""
     cases = [item.case_id for item in workload.accepted()]
     delivered = await _rows(
         dbs.notify,
@@ -91,9 +99,11 @@ async def outstanding(workload: Workload, dbs: Databases) -> int:
     )
     recorded = await _rows(
         dbs.audit,
-        "SELECT count(DISTINCT case_id) AS n FROM ledger WHERE case_id = ANY($1::text[]) AND event_type = $2",
+        "SELECT count(*) AS n FROM (SELECT case_id FROM ledger WHERE case_id = ANY($1::text[])"
+        " AND event_type = ANY($2::text[]) GROUP BY case_id HAVING count(DISTINCT event_type) = $3) AS complete",
         [str(case) for case in cases],
-        NotificationDelivered.TYPE,
+        [event_type for _, event_type in LEDGER_RECORDS],
+        len(LEDGER_RECORDS),
     )
     return len(cases) - min(int(delivered[0]["n"]), int(recorded[0]["n"]))
 
@@ -133,14 +143,10 @@ async def _effects(
         "SELECT event_type, case_id, count(*) AS n FROM ledger WHERE case_id = ANY($1::text[])"
         " AND event_type = ANY($2::text[]) GROUP BY 1, 2",
         case_ids,
-        [ConsultationReceived.TYPE, ReferralProposed.TYPE, NotificationDelivered.TYPE],
+        [event_type for _, event_type in LEDGER_RECORDS],
     )
     recorded = {(row["event_type"], row["case_id"]): row["n"] for row in ledger}
-    for kind, event_type in (
-        ("ledger: consultation", ConsultationReceived.TYPE),
-        ("ledger: referral", ReferralProposed.TYPE),
-        ("ledger: notification", NotificationDelivered.TYPE),
-    ):
+    for kind, event_type in LEDGER_RECORDS:
         counts = [recorded.get((event_type, case), 0) for case in case_ids]
         verdict.missing[kind] = sum(1 for n in counts if n == 0)
         verdict.duplicate_effects[kind] = sum(n - 1 for n in counts if n > 1)

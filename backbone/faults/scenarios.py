@@ -13,6 +13,7 @@ from collections.abc import Awaitable, Callable
 from dataclasses import dataclass
 
 from backbone.faults.proxy import TcpProxy
+from backbone.local.processes import ended
 from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import ServiceName
 
@@ -47,9 +48,7 @@ async def _restart_missing(stack: LocalStack) -> None:
 async def _wait_gone(pid: int, within: float = 30.0) -> bool:
     """Whether the process ended within the time."""
     for _ in range(int(within / 0.1)):
-        try:
-            os.kill(pid, 0)
-        except ProcessLookupError:
+        if ended(pid):
             return True
         await asyncio.sleep(0.1)
     return False

@@ -29,7 +29,7 @@ class ManagedProcess:
             cmdline = Path(f"/proc/{pid}/cmdline").read_bytes()
         except (OSError, ValueError):
             return None
-        if self.marker.encode() not in cmdline or _is_zombie(pid):
+        if self.marker.encode() not in cmdline or ended(pid):
             return None
         return pid
 
@@ -93,13 +93,19 @@ def _signal(pid: int, signum: signal.Signals) -> None:
         return
 
 
-def _is_zombie(pid: int) -> bool:
+def ended(pid: int) -> bool:
+    """Whether the process has ended: gone, or a zombie (exited, not yet reaped by its parent).
+
+    A signal with number 0 still reaches a zombie, so it cannot tell; a service restarted by a long-lived
+    command (the fault suite, the leak scan) is that command's child and stays a zombie after it exits
+    until reaped. A zombie of our own is reaped here, so its pid is freed.
+    """
     try:
         fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
     except (OSError, IndexError):
         return True
     if fields[0] != "Z":
         return False
-    with contextlib.suppress(ChildProcessError):  # reap it if it is our own child, so the pid is freed
+    with contextlib.suppress(ChildProcessError):
         os.waitpid(pid, os.WNOHANG)
     return True
