@@ -124,3 +124,30 @@ async def test_a_failing_handler_is_retried_then_dead_lettered_and_the_next_reco
     event = from_binary(KafkaMessage(headers=headers, key=letter.key, value=letter.value), JSONFormat())
     assert event.get_type() == ConsultationReceived.TYPE
     assert event.get_data()["consultation_id"] == str(doomed.consultation_id)
+
+
+async def test_records_before_a_failing_one_in_a_batch_are_applied_once_and_those_after_it_in_order(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, bootstrap: str, consumer_name: str
+) -> None:
+    first = consultation()
+    second, doomed, last = (consultation(first.case_id) for _ in range(3))  # one case: one partition, in order
+    applied: list[uuid.UUID] = []  # committed or not: the batch is tried together first
+
+    async def fails_for_doomed(conn: Connection, received: Received[ConsultationReceived]) -> None:
+        applied.append(received.event.consultation_id)
+        if received.event.consultation_id == doomed.consultation_id:
+            raise RuntimeError("the agency's system rejected the case")
+        await record_effect(conn, received)
+
+    sub = Subscription(consumer_name, [TOPIC], pool=pool, producer=producer, settings=FAST_DELIVERY, tracer=TRACER)
+    sub.on(ConsultationReceived, fails_for_doomed)
+    await place_group_at_end(bootstrap, consumer_name, [TOPIC])
+    await produce(bootstrap, TOPIC, [raw_record(event) for event in (first, second, doomed, last)])  # one batch
+    async with consuming(sub, bootstrap):
+        await eventually(lambda: sub.stats.dead_lettered >= 1 and sub.stats.applied >= 3, within=30)
+
+    assert (
+        await effects_of(pool, first.case_id) == 3
+    )  # first, second and last, once each: the rolled-back try left nothing
+    assert applied.count(doomed.consultation_id) == FAST_DELIVERY.max_attempts  # the batch's try counted
+    assert applied.index(last.consultation_id) > max(i for i, c in enumerate(applied) if c == doomed.consultation_id)
