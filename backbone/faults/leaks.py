@@ -7,11 +7,15 @@ export every span over OTLP to a sink in this process. Then each canary string i
 and as JSON's \\u escapes, in:
 
 - every record written to any topic during the run (keys, values and headers);
-- the services' log files;
+- what the services' log files gained during the scan;
 - every span exported (the OTLP request bodies);
-- every row of every table in every service's database (intake's included: personal data is stored
-  encrypted, so the plaintext must not appear there either) — the audit ledger among them;
-- the e-mails sent to on-call staff.
+- every row written during the scan in every table of every service's database (intake's included:
+  personal data is stored encrypted, so the plaintext must not appear there either) — the audit
+  ledger among them. Rows older than the scan cannot hold its canaries (the marker is new), and the
+  development databases keep every earlier run: searching all of them made each scan slower than the
+  last. A row counts as written during the scan when the transaction that wrote it (its `xmin`) began
+  after the scan's first transaction id; an update writes a new row version, so updates count too;
+- the e-mails sent to on-call staff during the scan.
 
 The only place a canary may appear is the disclosure API's answer to an entitled agency.
 """
@@ -102,6 +106,11 @@ async def scan(stack: LocalStack, count: int, token: str, reader: str) -> Findin
     marker = secrets.token_hex(4).upper()
     wanted = needles(marker, count)
     findings = Findings(canaries=count, needles=len(wanted))
+    began = await _transaction_id(stack)
+    # Like the database rows: only what is written from now on can hold this scan's canaries.
+    log_sizes = {path: path.stat().st_size for path in stack.paths.logs.rglob("*.log")}
+    maildir = mailbox.Maildir(stack.mail.maildir, create=True)
+    earlier_mail = set(maildir.keys())
     bootstrap = stack.kafka.bootstrap_servers
     since = await topics.end_offsets(bootstrap, ALL_TOPICS)
     async with OtlpSink(keep=True) as sink:
@@ -132,10 +141,10 @@ async def scan(stack: LocalStack, count: int, token: str, reader: str) -> Findin
         findings.places["spans"] = _hits(sink.body, wanted)
         findings.scanned["spans"] = len(sink.body)
     await _scan_topics(findings, bootstrap, since, wanted)
-    _scan_logs(findings, stack.paths.logs, wanted)
-    await _scan_databases(findings, stack, wanted)
-    await _control(findings, stack, workload.staff_id)
-    _scan_mail(findings, mailbox.Maildir(stack.mail.maildir, create=True), wanted)
+    _scan_logs(findings, stack.paths.logs, log_sizes, wanted)
+    await _scan_databases(findings, stack, wanted, began)
+    await _control(findings, stack, workload.staff_id, began)
+    _scan_mail(findings, maildir, earlier_mail, wanted)
     return findings
 
 
@@ -148,13 +157,36 @@ async def _scan_topics(findings: Findings, bootstrap: str, since: Offsets, wante
     findings.scanned["Kafka records"] = records
 
 
-def _scan_logs(findings: Findings, logs: Path, wanted: list[bytes]) -> None:
+def _scan_logs(findings: Findings, logs: Path, sizes: dict[Path, int], wanted: list[bytes]) -> None:
+    """What each log file gained since the scan began (a file new since then: all of it)."""
     files = sorted(logs.rglob("*.log"))
-    findings.places["log files"] = sum(_hits(path.read_bytes(), wanted) for path in files)
+    hits = 0
+    for path in files:
+        with path.open("rb") as log:
+            log.seek(sizes.get(path, 0))
+            hits += _hits(log.read(), wanted)
+    findings.places["log files"] = hits
     findings.scanned["log files"] = len(files)
 
 
-async def _scan_databases(findings: Findings, stack: LocalStack, wanted: list[bytes]) -> None:
+# Rows whose writing transaction is at most `$2` transactions old: those written since the scan began.
+_WRITTEN_SINCE = "age(t.xmin) <= txid_current() - $2::bigint"
+
+
+DATABASE_ROWS = "database tables (rows written during the scan; bytea columns as bytes)"
+
+
+async def _transaction_id(stack: LocalStack) -> int:
+    """A transaction id from before the scan writes anything (ids are counted across the whole server)."""
+    conn = await asyncpg.connect(stack.settings_for("intake").database.dsn.get_secret_value())
+    try:
+        began: int = await conn.fetchval("SELECT txid_current()")
+        return began
+    finally:
+        await conn.close()
+
+
+async def _scan_databases(findings: Findings, stack: LocalStack, wanted: list[bytes], began: int) -> None:
     texts = [needle.decode() for needle in wanted]
     hits = tables = 0
     for service in SERVICES:
@@ -168,41 +200,48 @@ async def _scan_databases(findings: Findings, stack: LocalStack, wanted: list[by
                 # as bytes too: outbox payloads, the ledger's canonical records, ciphertexts).
                 hits += await conn.fetchval(
                     f"SELECT count(*) FROM {table} t, unnest($1::text[]) AS needle"  # noqa: S608 - catalogue names
-                    " WHERE position(needle IN t::text) > 0",
+                    f" WHERE {_WRITTEN_SINCE} AND position(needle IN t::text) > 0",
                     texts,
+                    began,
                 )
                 for column in await conn.fetch(
                     "SELECT column_name FROM information_schema.columns"
                     " WHERE table_schema = 'public' AND table_name = $1 AND data_type = 'bytea'",
                     table,
                 ):
+                    name = column["column_name"]
                     hits += await conn.fetchval(
-                        f"SELECT count(*) FROM {table}, unnest($1::text[]) AS needle"  # noqa: S608 - catalogue names
-                        f" WHERE position(convert_to(needle, 'UTF8') IN \"{column['column_name']}\") > 0",
+                        f"SELECT count(*) FROM {table} t, unnest($1::text[]) AS needle"  # noqa: S608 - catalogue names
+                        f" WHERE {_WRITTEN_SINCE} AND position(convert_to(needle, 'UTF8') IN t.\"{name}\") > 0",
                         texts,
+                        began,
                     )
         finally:
             await conn.close()
-    findings.places["database tables (every row; bytea columns as bytes)"] = hits
-    findings.scanned["database tables (every row; bytea columns as bytes)"] = tables
+    findings.places[DATABASE_ROWS] = hits
+    findings.scanned[DATABASE_ROWS] = tables
 
 
-async def _control(findings: Findings, stack: LocalStack, staff_id: str) -> None:
-    """The same search, for a string that must be found: the staff id in intake's consultation rows."""
+async def _control(findings: Findings, stack: LocalStack, staff_id: str, began: int) -> None:
+    """The same search, for a string that must be found: the staff id in intake's consultation rows
+    (written during the scan, so the restriction to those rows is tested too)."""
     conn = await asyncpg.connect(stack.settings_for("intake").database.dsn.get_secret_value())
     try:
         findings.control = await conn.fetchval(
-            "SELECT count(*) FROM consultations t WHERE position($1 IN t::text) > 0", staff_id
+            f"SELECT count(*) FROM consultations t WHERE {_WRITTEN_SINCE} AND position($1 IN t::text) > 0",  # noqa: S608
+            staff_id,
+            began,
         )
     finally:
         await conn.close()
 
 
-def _scan_mail(findings: Findings, maildir: mailbox.Maildir, wanted: list[bytes]) -> None:
+def _scan_mail(findings: Findings, maildir: mailbox.Maildir, earlier: set[str], wanted: list[bytes]) -> None:
+    """Every message delivered since the scan began."""
     hits = messages = 0
-    for message in maildir:
+    for key in set(maildir.keys()) - earlier:
         messages += 1
-        hits += _hits(message.as_bytes(), wanted)
+        hits += _hits(maildir.get_bytes(key), wanted)
     findings.places["e-mails"] = hits
     findings.scanned["e-mails"] = messages
 
