@@ -11,12 +11,11 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from backbone import directory
 from backbone.bench import baselines, stages
 from backbone.bench.measure import Figure, repeat
 from backbone.bench.otlp_sink import OtlpSink
 from backbone.bench.pipeline import Pipeline
-from backbone.local.operators import issue_agency_tokens, use_directory_defaults
+from backbone.local.operators import use_directory_defaults
 from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import MEASURING, LocalStack
 from backbone.settings import ServiceName
@@ -62,8 +61,7 @@ def run_bench(stack: LocalStack, *, quick: bool, out: Path) -> Path:
         scale |= {"ledger": 100_000, "queries": 100, "l3": 5.0}
     logging.getLogger("faststream").setLevel(logging.WARNING)  # P2's consumer would log every record
     dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
-    use_directory_defaults(stack)
-    tokens = issue_agency_tokens(stack, [(a.id, a.type) for a in directory.load().agencies.values()])
+    tokens = use_directory_defaults(stack)
     print("  restarting the services with the benchmark's windows (urgent answers and acknowledgements: 30 days) …")
     stack.restart_services(MEASURING, print)
     try:

@@ -72,9 +72,10 @@ async def restore_directory_defaults(
                     )
 
 
-def use_directory_defaults(stack: LocalStack) -> None:
+def use_directory_defaults(stack: LocalStack) -> dict[str, str]:
     """`restore_directory_defaults` for every directory agency, against the running services. Replaces
-    the agencies' tokens, as the main job does."""
+    the agencies' tokens, as the main job does, and returns the new ones (agency id → token)."""
     agencies = directory.load().agencies.values()
     tokens = issue_agency_tokens(stack, [(agency.id, agency.type) for agency in agencies])
     asyncio.run(restore_directory_defaults(lambda s: httpx.AsyncClient(base_url=stack.base_url(s), timeout=30), tokens))
+    return tokens
