@@ -4,12 +4,15 @@ from __future__ import annotations
 
 import math
 from typing import Annotated
+from uuid import UUID
 
 from fastapi import Depends, HTTPException
+from fastapi.responses import JSONResponse
 from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 
 from backbone.agencies import Agency
-from backbone.service import Runtime
+from backbone.http import problem
+from backbone.service import Runtime, ServiceRuntime
 
 _bearer = HTTPBearer(auto_error=False, description="`<agency id>.<secret>`, as issued by `backbone agency-token`")
 
@@ -42,3 +45,21 @@ async def _calling_agency(
 
 CallingAgency = Annotated[Agency, Depends(_calling_agency)]
 """The agency making the request, from its bearer token (401 otherwise)."""
+
+
+NOT_INVOLVED = (
+    "Nothing here for your agency: either it does not exist, or your agency is not involved in its case "
+    "(only the agencies that took in, were referred, lead, coordinate or meet on a case may see it). "
+    "If a referral to your agency was just proposed, try again in a few seconds."
+)
+
+
+def not_involved() -> JSONResponse:
+    """The one refusal of a case's data to an agency not involved in it: the same as for nothing at all."""
+    return problem(404, "Not found for your agency", NOT_INVOLVED, type_="urn:jp:fujisawa:welfare:problem:not-involved")
+
+
+async def involved(runtime: ServiceRuntime, case_id: UUID, agency: Agency) -> bool:
+    """Whether the calling agency may read the case (need to know: backbone/involvement.py)."""
+    async with runtime.pool.acquire() as conn:
+        return await runtime.involvement.is_involved(conn, case_id, agency.id)

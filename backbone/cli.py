@@ -208,7 +208,8 @@ def _add_tool_commands(commands: Commands) -> None:
 
     leaks = commands.add_parser(
         "leak-scan",
-        help="push canary personal data through the backbone and search topics, logs, spans, databases, e-mail",
+        help="push canary personal data and free text through the backbone; search topics, logs, spans, databases and"
+        " e-mail for them and for the run's secrets",
     )
     leaks.add_argument("--canaries", type=int, default=20, help="how many canary consultations (default 20)")
     leaks.set_defaults(command=_leak_scan)
@@ -349,14 +350,18 @@ def _walkthrough(_: argparse.Namespace) -> int:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
+    from backbone.http import access_log_config  # noqa: PLC0415
     from backbone.settings import ServiceSettings  # noqa: PLC0415
 
     settings = ServiceSettings(service=args.service)  # the rest comes from BACKBONE_*
     logging.basicConfig(
         level=logging.INFO, format=f"%(asctime)s {settings.service} %(levelname)s %(name)s: %(message)s"
     )
+    # httpx logs every request's full URL at INFO (a webhook URL may carry its receiver's key): warnings only.
+    logging.getLogger("httpx").setLevel(logging.WARNING)
     app = importlib.import_module(f"services.{settings.service}.app").build_app(settings)
-    uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_level="info")
+    # The access log writes paths without query strings: an acknowledgement link carries its token there.
+    uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_level="info", log_config=access_log_config())
     return 0
 
 
@@ -399,17 +404,20 @@ def _faults(args: argparse.Namespace) -> int:
 def _leak_scan(args: argparse.Namespace) -> int:
     import asyncio  # noqa: PLC0415
 
-    from backbone.faults.leaks import report, scan, tokens  # noqa: PLC0415
+    from backbone.faults.leaks import report, scan  # noqa: PLC0415
     from backbone.local.operators import use_directory_defaults  # noqa: PLC0415
 
     stack = LocalStack.default()
     stack.up_infrastructure(print)
     stack.up_services(print)
-    use_directory_defaults(stack)
-    findings = asyncio.run(scan(stack, args.canaries, *tokens(stack)))
+    tokens = use_directory_defaults(stack)  # the run's agency tokens: the scan acts with them and looks for them
+    findings = asyncio.run(scan(stack, args.canaries, tokens))
     print(report(findings))
     if not findings.clean:
-        print("LEAK: a canary was found where personal data must never be (or disclosure failed); see above.")
+        print(
+            "LEAK: a canary or a secret was found where it must never be, a control found nothing it had to find,"
+            " or disclosure failed; see above."
+        )
     return 0 if findings.clean else 1
 
 

@@ -3,8 +3,8 @@
 For every record of a batch, in partition order:
 - a record that cannot be an event (bad header, not a CloudEvent, unknown type, wrong topic, bad
   JSON, schema violation) goes straight to the consumer's dead-letter topic with the reason;
-- an event is applied in one database transaction together with its inbox row; a duplicate is
-  "already done";
+- an event is applied in one database transaction together with its inbox row and the agencies it
+  involves in its case (backbone/involvement.py); a duplicate is "already done";
 - when the handler fails it is retried with exponential backoff, `max_attempts` times, then the record
   is dead-lettered with the error and the partition moves on;
 - when the database or the network is unreachable nothing is dead-lettered: the record waits and is
@@ -33,7 +33,7 @@ from faststream.kafka.message import KafkaAckableMessage
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind, StatusCode
 
-from backbone import inbox
+from backbone import inbox, involvement
 from backbone.db import Connection
 from backbone.deadletter import dead_letter_headers
 from backbone.metrics import ServiceMetrics
@@ -231,7 +231,9 @@ class Subscription:
         received = decode(record)
         handler = self._handlers.get(type(received.event))
         if handler is None:
-            return None
+            if not involvement.involves(received.event):
+                return None
+            handler = _nothing_more  # claimed all the same, for the involvement it records
         return received.headers, lambda conn: self._apply_event(conn, received, handler)
 
     def on_records(self, topic: str, handler: RecordHandler) -> None:
@@ -361,6 +363,7 @@ class Subscription:
         fresh = await inbox.claim(conn, consumer=self.consumer, envelope=received.envelope, position=received.position)
         if not fresh:
             return "duplicate"
+        await involvement.record(conn, received.event)
         await handler(conn, received)
         return "applied"
 
@@ -394,6 +397,10 @@ class Subscription:
 
     def _backoff(self, attempt: int) -> float:
         return float(min(self.settings.retry_base_seconds * 2 ** (attempt - 1), self.settings.retry_max_seconds))
+
+
+async def _nothing_more(conn: Connection, received: Received[Event]) -> None:
+    """The handler of an event a service consumes only for whom it involves in its case."""
 
 
 def _raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...], *, consumer: Any) -> KafkaAckableMessage:

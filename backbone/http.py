@@ -1,25 +1,35 @@
-"""The HTTP edge every service shares: RFC 9457 problem responses, health, readiness, metrics, a server span.
+"""The HTTP edge every service shares: RFC 9457 problem responses, health, readiness, metrics, a server span,
+and the access log's configuration.
 
 Validation errors list field paths and messages but never echo the submitted values, which may be
-personal data.
+personal data. Neither the access log nor the server span records a query string: a notification's
+acknowledgement link carries its token there.
 """
 
 from __future__ import annotations
 
+import copy
+import logging
 from collections.abc import Awaitable, Callable
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
 from fastapi.exceptions import RequestValidationError
 from fastapi.responses import JSONResponse
+from fastapi.telemetry import TelemetryConfig
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
+from uvicorn.config import LOGGING_CONFIG
 
 from backbone.telemetry import context_from_headers
 
 PROBLEM_JSON = "application/problem+json"
+# FastAPI's own OpenTelemetry, on by default, adds a second server span to every request that records the query
+# string as `url.query` (an acknowledgement link's token) and exports exception messages: the kit's span, which
+# records the path only, is the one (`create_app` passes this).
+NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
 # Probes and scrapes come every few seconds and say nothing about a case: no span for them.
 _UNTRACED = frozenset({"/health", "/ready", "/metrics"})
 
@@ -65,7 +75,8 @@ def _title(status: int) -> str:
 
 
 def install_server_spans(app: FastAPI, tracer: trace.Tracer) -> None:
-    """One SERVER span per request, continuing a caller's W3C trace context when it sends one."""
+    """One SERVER span per request, continuing a caller's W3C trace context when it sends one. The span
+    names the path only: no `url.query`, no `http.target`, no `url.full` (a query string may hold a token)."""
 
     @app.middleware("http")
     async def server_span(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
@@ -142,3 +153,28 @@ def metrics_router(render: Callable[[], bytes]) -> APIRouter:
         return Response(render(), headers={"Content-Type": CONTENT_TYPE_LATEST})
 
     return router
+
+
+class PathOnlyAccessLog(logging.Filter):
+    """Cuts the query string off the request line of uvicorn's access log (`GET /v1/ack/…?token=…` is logged
+    as `GET /v1/ack/…`): a query string may carry a token, and a log is read by more people than a token may."""
+
+    def filter(self, record: logging.LogRecord) -> bool:
+        if isinstance(record.args, tuple):
+            # uvicorn logs (client, method, path with query string, http version, status); the path is the one
+            # argument that starts with "/" — matched by that rather than by position, should the order change.
+            record.args = tuple(_path_only(arg) for arg in record.args)
+        return True
+
+
+def _path_only(arg: object) -> object:
+    return arg.split("?", 1)[0] if isinstance(arg, str) and arg.startswith("/") else arg
+
+
+def access_log_config() -> dict[str, Any]:
+    """uvicorn's own logging configuration, with the access log writing paths without query strings; pass
+    it to every uvicorn a service runs in (`uvicorn.run(..., log_config=access_log_config())`)."""
+    config = copy.deepcopy(LOGGING_CONFIG)
+    config.setdefault("filters", {})["path_only"] = {"()": PathOnlyAccessLog}
+    config["loggers"]["uvicorn.access"]["filters"] = ["path_only"]
+    return config

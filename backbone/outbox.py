@@ -23,6 +23,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from backbone import involvement
 from backbone.db import Connection
 from backbone.kafka import encode_headers
 from backbone.loops import Wakeup, keep_running
@@ -74,6 +75,7 @@ class Outbox:
             json.dumps(headers),
             event.model_dump_json().encode("utf-8"),
         )
+        await involvement.record(conn, event)  # need to know: whom this service's own event involves
         return envelope
 
 

@@ -19,10 +19,17 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 
+from backbone import directory, involvement
 from backbone.agencies import Credentials
 from backbone.db import create_pool, migrate
 from backbone.delivery import Handler, RecordHandler, Subscription
-from backbone.http import health_router, install_problem_handlers, install_server_spans, metrics_router
+from backbone.http import (
+    NATIVE_TELEMETRY_OFF,
+    health_router,
+    install_problem_handlers,
+    install_server_spans,
+    metrics_router,
+)
 from backbone.kafka import create_broker, create_producer
 from backbone.lag import LagReader
 from backbone.metrics import ServiceMetrics, keep_refreshed
@@ -56,6 +63,7 @@ class ServiceRuntime:
         self._stack = contextlib.AsyncExitStack()
         self.metrics = ServiceMetrics()
         self.limiter = AgencyLimiter(settings.http.agency_rate, settings.http.agency_burst)
+        self.involvement = involvement.Involvement(agency.id for agency in directory.load().coordinators())
         self.run_in_background("metrics", self._keep_metrics_refreshed)
 
     def subscribe(
@@ -84,7 +92,9 @@ class ServiceRuntime:
         return {
             topic: (self._record_handlers[topic][0],)
             if topic in self._record_handlers
-            else tuple(model for model in self._handlers if model.TOPIC.name == topic)
+            else tuple(
+                model for model in dict.fromkeys((*self._handlers, *involvement.INVOLVING)) if model.TOPIC.name == topic
+            )
             for topic in self._topics
         }
 
@@ -191,6 +201,7 @@ def create_app(
         description=description,
         version="1",
         lifespan=runtime.lifespan,
+        telemetry=NATIVE_TELEMETRY_OFF,
     )
     app.state.runtime = runtime
     install_problem_handlers(app)

@@ -3,13 +3,21 @@
 A change inside a version may only add optional fields; anything else is a new type published side by
 side (`...v2`). The record key keeps related events in order within a partition: for events of a case
 it is the case id.
+
+No field carries free text an agency wrote (invariant 3): where an agency explains itself it sends a
+reason code, published here, and may add a short note, which stays in the database of the service it
+sent it to, where it can be erased. tests/unit/test_free_text.py holds every `str` field to that.
+
+Before the first release, v1 was changed once in a way that is not only additive: the decline note was
+removed from ReferralDeclined, and the free-text reasons of ReferralCancelled, MeetingRequested and
+MeetingCancelled became the codes ReferralCancelReason, MeetingReason and MeetingCancelReason.
 """
 
 from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import ClassVar, Literal
+from typing import Annotated, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -26,8 +34,10 @@ from schemas.vocabulary import AgencyType, Channel, District, SupportDomain, Urg
 
 TYPE_PREFIX = "jp.fujisawa.welfare."
 
-AgencyId = str
-"""A directory id such as `ikiiki-katase` or `csw-katase`."""
+AGENCY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+
+AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
+"""A directory id such as `ikiiki-katase` or `csw-katase`: an id, never a name typed by someone."""
 
 
 class Event(BaseModel):
@@ -234,30 +244,53 @@ class ReferralStarted(ReferralAction):
     TOPIC = REFERRAL_EVENTS
 
 
-class DeclineReason(StrEnum):
-    NO_CAPACITY = "no-capacity"  # 受入れ枠なし
-    OUTSIDE_AREA = "outside-area"  # 担当地区外
-    NOT_ELIGIBLE = "not-eligible"  # 対象外
+class ReasonCode(StrEnum):
+    """A reason as a code: what is published when an agency explains itself (its words stay home)."""
+
+    @property
+    def japanese(self) -> str:
+        return _REASONS_JA[type(self)][self]
+
+
+class DeclineReason(ReasonCode):
+    """辞退の理由: why the referred agency cannot take the case."""
+
+    NO_CAPACITY = "no-capacity"
+    OUTSIDE_AREA = "outside-area"
+    NOT_ELIGIBLE = "not-eligible"
+    OTHER = "other"
+
+
+class ReferralCancelReason(ReasonCode):
+    """取消の理由: why the referring agency (or a coordinator) withdrew a referral."""
+
+    NO_LONGER_NEEDED = "no-longer-needed"
+    PERSON_DECLINED = "person-declined"
+    DUPLICATE = "duplicate"
+    SENT_IN_ERROR = "sent-in-error"
     OTHER = "other"
 
 
 class ReferralDeclined(ReferralAction):
-    """The agency cannot take the case; the next candidate is proposed (never the same agency again)."""
+    """The agency cannot take the case; the next candidate is proposed (never the same agency again).
+
+    The agency's note, if it wrote one, stays with the referral in the referral service."""
 
     TYPE = TYPE_PREFIX + "referral.referral.declined.v1"
     TOPIC = REFERRAL_EVENTS
 
-    reason: DeclineReason
-    note: str = Field(default="", max_length=200, description="A few words, never personal data")
+    reason: DeclineReason = Field(description="Why, as a code; any words stay in the referral service")
 
 
 class ReferralCancelled(ReferralAction):
-    """The referral is withdrawn by the side that made it, or by the coordinator."""
+    """The referral is withdrawn by the side that made it, or by the coordinator.
+
+    The agency's note, if it wrote one, stays with the referral in the referral service."""
 
     TYPE = TYPE_PREFIX + "referral.referral.cancelled.v1"
     TOPIC = REFERRAL_EVENTS
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: ReferralCancelReason = Field(description="Why, as a code; any words stay in the referral service")
 
 
 class ReferralCompleted(ReferralAction):
@@ -340,6 +373,57 @@ class MeetingKind(StrEnum):
     CONFIDENTIAL = "confidential"  # 支援会議 (社会福祉法第106条の6): members under the confidentiality duty only
 
 
+class MeetingReason(ReasonCode):
+    """会議の理由: why a meeting is needed. The first four come from referral's CoordinationRequested."""
+
+    MULTI_DOMAIN = "multi-domain"
+    COORDINATION_THEME = "coordination-theme"
+    NO_AGENCY_ACCEPTED = "no-agency-accepted"
+    ESCALATED = "escalated"
+    ASKED = "asked"
+
+
+class MeetingCancelReason(ReasonCode):
+    """会議中止の理由. `consent-withdrawn` is the meetings service's own (not every participant is a member)."""
+
+    NO_LONGER_NEEDED = "no-longer-needed"
+    PERSON_DECLINED = "person-declined"
+    CONSENT_WITHDRAWN = "consent-withdrawn"
+    REPLACED = "replaced"
+    OTHER = "other"
+
+
+_REASONS_JA: dict[type[ReasonCode], dict[str, str]] = {
+    DeclineReason: {
+        "no-capacity": "受入れ枠なし",
+        "outside-area": "担当地区外",
+        "not-eligible": "対象外",
+        "other": "その他",
+    },
+    ReferralCancelReason: {
+        "no-longer-needed": "支援が不要になった",
+        "person-declined": "本人が支援を望まない",
+        "duplicate": "重複したつなぎ",
+        "sent-in-error": "誤ったつなぎ",
+        "other": "その他",
+    },
+    MeetingReason: {
+        "multi-domain": "複数分野にまたがる",
+        "coordination-theme": "多機関協働のテーマ",
+        "no-agency-accepted": "受け入れる機関がない",
+        "escalated": "エスカレーション",
+        "asked": "機関からの依頼",
+    },
+    MeetingCancelReason: {
+        "no-longer-needed": "開催が不要になった",
+        "person-declined": "本人の辞退",
+        "consent-withdrawn": "同意の撤回",
+        "replaced": "別の会議に代わった",
+        "other": "その他",
+    },
+}
+
+
 class MeetingFacts(CaseEvent):
     """What every meeting event says: which meeting, which kind, who, when."""
 
@@ -357,7 +441,7 @@ class MeetingRequested(MeetingFacts):
 
     proposed_start: AwareDatetime
     proposed_end: AwareDatetime
-    reason: str = Field(description="Why: multi-domain, a coordination theme, no agency accepted, escalated, or asked")
+    reason: MeetingReason = Field(description="Why, as a code; an agency's words stay in the meetings service")
 
 
 class MeetingScheduled(MeetingFacts):
@@ -379,10 +463,12 @@ class MeetingRescheduled(MeetingScheduled):
 
 
 class MeetingCancelled(MeetingFacts):
+    """The meeting will not take place."""
+
     TYPE = TYPE_PREFIX + "meetings.meeting.cancelled.v1"
     TOPIC = MEETINGS_EVENTS
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: MeetingCancelReason = Field(description="Why, as a code; an agency's words stay in the meetings service")
     sequence: int = Field(ge=0)
 
 

@@ -9,13 +9,17 @@ from __future__ import annotations
 
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
+from typing import Annotated
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, field_validator
+from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
+from schemas import events
 from schemas.events import ConsentMethod, ConsentPurpose, ConsentScope
 from schemas.vocabulary import Channel, District, SupportDomain, Urgency
 
-AGENCY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
+AGENCY_ID_PATTERN = events.AGENCY_ID_PATTERN
+"""What an agency id looks like (the events carry agency ids, so the pattern is defined with them)."""
+
 SUMMARY_LIMIT = 4000
 """Characters in a consultation's free-text summary."""
 CLOCK_SKEW = timedelta(minutes=5)
@@ -72,6 +76,18 @@ class PersonIdentity(BaseModel):
         if value is not None and not date(1900, 1, 1) <= value <= date.today():
             raise ValueError("must be between 1900-01-01 and today")
         return value
+
+
+AgencyNote = Annotated[
+    str,
+    AfterValidator(_no_control_characters),
+    Field(
+        max_length=200,
+        description="A few words beside the reason code, never personal data. Kept by the service it is sent to, "
+        "shown to the agencies that may read the referral or meeting, and never published on the bus",
+    ),
+]
+"""What an agency may write beside a reason code, over HTTP only (the ingress topics take codes alone)."""
 
 
 def _is_kana(char: str) -> bool:

@@ -1,23 +1,33 @@
-"""`backbone leak-scan`: canary personal data pushed through a whole run, then looked for everywhere it must not be.
+"""`backbone leak-scan`: canary personal data and free text pushed through a whole run, then the canaries and
+every secret of the run looked for everywhere they must not be.
 
 The canaries are consultations of invented people whose names, kana, address, phone and summary carry
 a marker unique to the run. They are submitted over HTTP with consent for community support centres, the
 referred centre reads them back through the disclosure API (the one lawful way out), and the services
-export every span over OTLP to a sink in this process. Then each canary string is searched for, as UTF-8
-and as JSON's \\u escapes, in:
+export every span over OTLP to a sink in this process. Agencies then write free text carrying the
+marker into every free-text field they have (`backbone/faults/free_text.py`). On-call staff open every
+notification e-mail's acknowledgement page, press the button on some, and acknowledge one by a request
+signed with the agency's webhook secret. What is looked for, by kind, is in `backbone/faults/needles.py`:
+the canaries, the run's agency tokens, the acknowledgement tokens of the e-mails, notify's webhook
+secrets, the database passwords and the services' keys. Each is searched for, as UTF-8 and as JSON's
+\\u escapes, in:
 
 - every record written to any topic during the run (keys, values and headers);
 - what the services' log files gained during the scan;
 - every span exported (the OTLP request bodies);
 - every row written during the scan in every table of every service's database (intake's included:
   personal data is stored encrypted, so the plaintext must not appear there either) — the audit
-  ledger among them. Rows older than the scan cannot hold its canaries (the marker is new), and the
-  development databases keep every earlier run: searching all of them made each scan slower than the
-  last. A row counts as written during the scan when the transaction that wrote it (its `xmin`) began
-  after the scan's first transaction id; an update writes a new row version, so updates count too;
-- the e-mails sent to on-call staff during the scan.
+  ledger among them — except free text, which belongs in its owning service's tables, and the
+  acknowledgement links in the e-mails notify keeps to send. Rows older than the scan cannot hold its
+  canaries (the marker is new), and the development databases keep every earlier run: searching all of
+  them made each scan slower than the last. A row counts as written during the scan when the
+  transaction that wrote it (its `xmin`) began after the scan's first transaction id; an update writes a
+  new row version, so updates count too;
+- the e-mails sent to on-call staff during the scan (an acknowledgement token only in the e-mail whose
+  link carries it).
 
-The only place a canary may appear is the disclosure API's answer to an entitled agency.
+The only place a personal-data canary may appear is the disclosure API's answer to an entitled agency.
+Controls prove that each search can find what it looks for (`Findings.controls`).
 """
 
 from __future__ import annotations
@@ -25,39 +35,63 @@ from __future__ import annotations
 import asyncio
 import json
 import mailbox
+import re
 import secrets
+import time
+from collections.abc import Mapping
 from dataclasses import dataclass, field
+from email import message_from_bytes
 from pathlib import Path
+from uuid import UUID
 
-import asyncpg
 import httpx
 
+from backbone import directory
 from backbone.bench.otlp_sink import OtlpSink
-from backbone.faults import topics
-from backbone.faults.scenarios import SERVICES
+from backbone.faults import free_text, needles, rows, topics
+from backbone.faults.free_text import CENTRE as READER
+from backbone.faults.free_text import COUNTER
+from backbone.faults.needles import ACK_TOKENS, FREE_TEXT, PERSONAL_DATA, Needles
 from backbone.faults.topics import Offsets
 from backbone.faults.workload import Workload
-from backbone.local.operators import issue_agency_token
+from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import MEASURING, LocalStack
+from backbone.simulation.agencies import ACK_LINK, acknowledge_as_staff, body_text
 from schemas.topics import ALL_TOPICS
-from schemas.vocabulary import AgencyType
+from services.notify.channels import sign
 
-READER = ("ikiiki-zengyo", AgencyType.COMMUNITY_SUPPORT_CENTRE)
+MAX_EXCERPTS = 10
+DATABASE_ROWS = "database tables (rows written during the scan; bytea columns as bytes)"
+_RECIPIENT = re.compile(r"@([a-z0-9-]+)\.fujisawa-backbone\.invalid")
 
 
 @dataclass
 class Findings:
     canaries: int
-    needles: int
     disclosed: int = 0
-    control: int = 0  # rows holding the run's staff id, which is stored as it is: proof the search finds things
-    places: dict[str, int] = field(default_factory=dict)  # where searched → how many canary hits
-    scanned: dict[str, int] = field(default_factory=dict)  # where searched → how much was searched
+    needles: dict[str, int] = field(default_factory=dict)  # kind → how many strings were searched for
+    hits: dict[str, dict[str, int]] = field(default_factory=dict)  # where → kind → hits
+    scanned: dict[str, int] = field(default_factory=dict)  # where → how much was searched
+    controls: dict[str, tuple[int, int]] = field(default_factory=dict)  # what must be found → (found, at least)
+    excerpts: list[str] = field(default_factory=list)  # where something was found, masked
+
+    def search(self, place: str, blob: bytes, wanted: Needles, mask: Needles | None = None, part: str = "") -> None:
+        """Add what `blob`, `part` of `place`, holds of each kind; keep an excerpt of a find, `mask` masked."""
+        totals = self.hits.setdefault(place, dict.fromkeys(wanted, 0))
+        found = needles.hits(blob, wanted)
+        for kind, hits in found.items():
+            totals[kind] += hits
+        if any(found.values()) and len(self.excerpts) < MAX_EXCERPTS:
+            self.excerpts.append(f"{place}{part}: …{needles.excerpt(blob, wanted, mask or wanted)}…")
+
+    @property
+    def searched_well(self) -> bool:
+        return all(found >= least > 0 for found, least in self.controls.values())
 
     @property
     def clean(self) -> bool:
-        searched_well = self.control >= self.canaries
-        return searched_well and self.disclosed == self.canaries and not any(self.places.values())
+        leaked = any(any(kinds.values()) for kinds in self.hits.values())
+        return self.searched_well and self.disclosed == self.canaries and not leaked
 
 
 def canary(marker: str, n: int) -> dict[str, object]:
@@ -79,181 +113,235 @@ def _phone(marker: str, n: int) -> str:
     return f"0466-{n:02d}-{int(marker, 16) % 10_000:04d}"
 
 
-def needles(marker: str, count: int) -> list[bytes]:
+def personal_needles(marker: str, count: int) -> list[bytes]:
     # Not the bare marker: it is also in the staff id, which is no personal data and is stored as it is.
     texts = [f"金成{marker}{n}" for n in range(count)] + [f"カナリア相談{marker}", f"カナリア町{marker}"]
-    texts += [_phone(marker, n) for n in range(count)]
-    found: list[bytes] = []
-    for text in texts:
-        found.append(text.encode())
-        found.append(json.dumps(text).strip('"').encode())  # as \\u escapes
-    return found
+    return needles.spelled(texts + [_phone(marker, n) for n in range(count)])
 
 
-def _hits(blob: bytes, wanted: list[bytes]) -> int:
-    return sum(blob.count(needle) for needle in wanted)
+@dataclass
+class Acknowledging:
+    """What on-call staff did with the run's e-mails."""
+
+    pages: list[str] = field(default_factory=list)  # the notification ids whose page was opened
+    pressed: int = 0  # buttons pressed
+    acknowledged: int = 0  # ... that acknowledged
+    signed: int = 0  # acknowledged by a request signed with a webhook secret the scan derived itself
 
 
-def tokens(stack: LocalStack) -> tuple[str, str]:
-    """The submitting counter's token and the reading centre's (issued before the scan's event loop runs)."""
-    return (
-        issue_agency_token(stack, "chiku-fukushi-zengyo", AgencyType.DISTRICT_WELFARE_COUNTER),
-        issue_agency_token(stack, *READER),
-    )
-
-
-async def scan(stack: LocalStack, count: int, token: str, reader: str) -> Findings:
+async def scan(stack: LocalStack, count: int, tokens: Mapping[str, str]) -> Findings:
+    """`tokens`: the run's agency tokens (agency id → token), every directory agency's."""
     marker = secrets.token_hex(4).upper()
-    wanted = needles(marker, count)
-    findings = Findings(canaries=count, needles=len(wanted))
-    began = await _transaction_id(stack)
+    local = LocalSecrets.load_or_create(stack.paths.secrets)
+    wanted: Needles = {PERSONAL_DATA: personal_needles(marker, count), FREE_TEXT: free_text.needles(marker)}
+    wanted |= needles.secrets_of_the_run(tokens, local, list(directory.load().agencies))
+    findings = Findings(canaries=count)
+    began = await rows.transaction_id(stack)
     # Like the database rows: only what is written from now on can hold this scan's canaries.
     log_sizes = {path: path.stat().st_size for path in stack.paths.logs.rglob("*.log")}
     maildir = mailbox.Maildir(stack.mail.maildir, create=True)
     earlier_mail = set(maildir.keys())
     bootstrap = stack.kafka.bootstrap_servers
     since = await topics.end_offsets(bootstrap, ALL_TOPICS)
+    workload = Workload(stack.base_url("intake"), tokens[COUNTER], run_id=marker, seed=1, invalid_share=0.0)
     async with OtlpSink(keep=True) as sink:
         print("  restarting the services with every span exported to the scan …", flush=True)
         exporting = MEASURING | {"BACKBONE_TELEMETRY__OTLP_ENDPOINT": sink.endpoint}
         await asyncio.to_thread(stack.restart_services, exporting)
-        workload = Workload(stack.base_url("intake"), token, run_id=marker, seed=1, invalid_share=0.0)
-        async with httpx.AsyncClient(headers={"Authorization": f"Bearer {token}"}, timeout=30) as http:
-            for n in range(count):
-                body = workload.body(n, valid=True) | {"district": "zengyo", "personal": canary(marker, n)}
-                body["consent"] = {
-                    "scope": {"agency_types": ["community-support-centre"]},
-                    "purposes": ["support", "referral"],
-                    "method": "verbal",
-                }
-                answer = await http.post(f"{stack.base_url('intake')}/v1/consultations", json=body)
-                answer.raise_for_status()
-                accepted = answer.json()
-                disclosed = await http.get(
-                    f"{stack.base_url('intake')}/v1/persons/{accepted['person_id']}",
-                    params={"purpose": "support"},
-                    headers={"Authorization": f"Bearer {reader}"},
-                )
-                findings.disclosed += int(disclosed.status_code == 200 and f"金成{marker}{n}" in disclosed.text)
-        print("  waiting for the canaries' notifications and audit records …", flush=True)
-        await asyncio.sleep(10)  # relays, consumers, the dispatcher and audit all see them within seconds
+        async with httpx.AsyncClient(timeout=30) as http:
+            people = await _consult(stack, http, workload, count)
+            print("  writing free text into every free-text field agencies have …", flush=True)
+            planted = await free_text.plant(stack, http, tokens, marker, list(people))
+            print("  the referred centre reads the canaries back under consent …", flush=True)
+            findings.disclosed = await _read_back(stack, http, tokens[READER], people, marker)
+            print("  waiting for the notifications and audit records; staff open and acknowledge e-mails …", flush=True)
+            await asyncio.sleep(10)  # relays, consumers, the dispatcher and audit all see them within seconds
+            acknowledging = await _acknowledge(stack, http, maildir, earlier_mail, local)
         await asyncio.to_thread(stack.restart_services, {})  # flushes the span exporters at shutdown
-        findings.places["spans"] = _hits(sink.body, wanted)
-        findings.scanned["spans"] = len(sink.body)
+        spans = sink.body
+    mails = {key: _readable(maildir.get_bytes(key)) for key in set(maildir.keys()) - earlier_mail}
+    wanted[ACK_TOKENS] = [token for mail in mails.values() for token in dict.fromkeys(needles.ack_tokens(mail))]
+    findings.needles = {kind: len(strings) for kind, strings in wanted.items()}
+    findings.search("spans", spans, wanted)
+    findings.scanned["spans"] = len(spans)
     await _scan_topics(findings, bootstrap, since, wanted)
-    _scan_logs(findings, stack.paths.logs, log_sizes, wanted)
-    await _scan_databases(findings, stack, wanted, began)
-    await _control(findings, stack, workload.staff_id, began)
-    _scan_mail(findings, maildir, earlier_mail, wanted)
+    log_gains = _log_gains(stack.paths.logs, log_sizes)
+    _scan_logs(findings, log_gains, wanted)
+    findings.hits[DATABASE_ROWS], findings.scanned[DATABASE_ROWS], where = await rows.search(stack, wanted, began)
+    findings.excerpts += where[: MAX_EXCERPTS - len(findings.excerpts)]
+    _scan_mail(findings, mails, wanted)
+    findings.controls = {
+        "the run's staff id, in intake's rows written during the scan": (
+            await _staff_id_rows(stack, workload.staff_id, began),
+            count,
+        ),
+        "free-text fields written": (planted, free_text.FIELDS),
+        "free-text canaries, in the owning services' rows": (await _free_text_rows(stack, wanted, began), planted),
+        "acknowledgement tokens, in notify's rows of the e-mails it sent": (
+            await rows.rows_holding(stack, "notify", "deliveries", wanted[ACK_TOKENS], began),
+            len(wanted[ACK_TOKENS]),
+        ),
+        "acknowledgement pages opened, as paths in notify's log": (
+            sum(gain.count(f"/v1/ack/{page} ".encode()) for gain in log_gains.values() for page in acknowledging.pages),
+            len(acknowledging.pages),
+        ),
+        "buttons pressed that acknowledged": (acknowledging.acknowledged, acknowledging.pressed),
+        "acknowledged by a request signed with the derived webhook secret": (acknowledging.signed, 1),
+    }
     return findings
 
 
-async def _scan_topics(findings: Findings, bootstrap: str, since: Offsets, wanted: list[bytes]) -> None:
-    hits = records = 0
+async def _consult(stack: LocalStack, http: httpx.AsyncClient, workload: Workload, count: int) -> dict[UUID, UUID]:
+    """The canary consultations, with consent for community support centres; returns case → person."""
+    people: dict[UUID, UUID] = {}
+    for n in range(count):
+        body = workload.body(n, valid=True) | {"district": "zengyo", "personal": canary(workload.run_id, n)}
+        body["consent"] = {
+            "scope": {"agency_types": ["community-support-centre"]},
+            "purposes": ["support", "referral", "case-meeting"],
+            "method": "verbal",
+        }
+        answer = await http.post(
+            f"{stack.base_url('intake')}/v1/consultations",
+            json=body,
+            headers={"Authorization": f"Bearer {workload.token}"},
+        )
+        answer.raise_for_status()
+        people[UUID(answer.json()["case_id"])] = UUID(answer.json()["person_id"])
+    return people
+
+
+async def _read_back(
+    stack: LocalStack, http: httpx.AsyncClient, reader: str, people: dict[UUID, UUID], marker: str
+) -> int:
+    """How many canaries the referred centre read back through the disclosure API. It may once intake has
+    learnt that the case was referred to it (from referral's events): until then it is refused, and asks again."""
+    disclosed = 0
+    deadline = time.monotonic() + 60
+    for n, person in enumerate(people.values()):
+        while True:
+            answer = await http.get(
+                f"{stack.base_url('intake')}/v1/persons/{person}",
+                params={"purpose": "support"},
+                headers={"Authorization": f"Bearer {reader}"},
+            )
+            if answer.status_code == 200 or time.monotonic() > deadline:
+                break
+            await asyncio.sleep(1)
+        disclosed += int(answer.status_code == 200 and f"金成{marker}{n}" in answer.text)
+    return disclosed
+
+
+def _readable(raw: bytes) -> bytes:
+    """An e-mail as sent, and its text parts decoded: a body in base64 or quoted-printable hides nothing."""
+    parts = [part.get_payload(decode=True) for part in message_from_bytes(raw).walk()]
+    return raw + b"\n".join(part for part in parts if isinstance(part, bytes))
+
+
+async def _acknowledge(
+    stack: LocalStack, http: httpx.AsyncClient, maildir: mailbox.Maildir, earlier: set[str], local: LocalSecrets
+) -> Acknowledging:
+    """Every e-mail's page opened (as a mail gateway would, too); the button pressed on every other one; one
+    acknowledged by a request signed with the webhook secret the scan derived (proof that it searches for
+    the secrets notify really uses)."""
+    done = Acknowledging()
+    notify = stack.base_url("notify")
+    for n, key in enumerate(sorted(set(maildir.keys()) - earlier)):
+        mail = maildir[key]
+        link = ACK_LINK.search(body_text(mail))
+        if link is None:
+            continue
+        notification_id = link.group(1).split("/")[3].split("?")[0]
+        done.pages.append(notification_id)
+        if n % 2 == 0:
+            done.pressed += 1
+            done.acknowledged += await acknowledge_as_staff(http, f"{notify}{link.group(1)}")
+            continue
+        (await http.get(f"{notify}{link.group(1)}")).raise_for_status()
+        agency = _RECIPIENT.search(str(mail["To"]))
+        if not done.signed and agency is not None:
+            secret = needles.webhook_secrets(local.credential_keys["notify"], [agency.group(1)])[agency.group(1)]
+            body = json.dumps({"notification_id": notification_id}).encode()
+            signed = await http.post(
+                f"{notify}/v1/notifications/{notification_id}/signed-acknowledgement",
+                content=body,
+                headers={
+                    "X-Backbone-Agency": agency.group(1),
+                    "X-Backbone-Signature": sign(bytes.fromhex(secret), body),
+                },
+            )
+            done.signed = int(signed.status_code == 200)
+    return done
+
+
+async def _scan_topics(findings: Findings, bootstrap: str, since: Offsets, wanted: Needles) -> None:
+    records = 0
+    findings.search("Kafka records", b"", wanted)
     async for record in topics.records_since(bootstrap, since):
         records += 1
-        hits += _hits((record.key or b"") + (record.value or b"") + b"".join(v for _, v in record.headers), wanted)
-    findings.places["Kafka records"] = hits
+        headers = b"".join(name.encode() + b"=" + value for name, value in record.headers)
+        findings.search("Kafka records", (record.key or b"") + (record.value or b"") + headers, wanted)
     findings.scanned["Kafka records"] = records
 
 
-def _scan_logs(findings: Findings, logs: Path, sizes: dict[Path, int], wanted: list[bytes]) -> None:
+def _log_gains(logs: Path, sizes: dict[Path, int]) -> dict[Path, bytes]:
     """What each log file gained since the scan began (a file new since then: all of it)."""
-    files = sorted(logs.rglob("*.log"))
-    hits = 0
-    for path in files:
+    gains: dict[Path, bytes] = {}
+    for path in sorted(logs.rglob("*.log")):
         with path.open("rb") as log:
             log.seek(sizes.get(path, 0))
-            hits += _hits(log.read(), wanted)
-    findings.places["log files"] = hits
-    findings.scanned["log files"] = len(files)
+            gains[path] = log.read()
+    return gains
 
 
-# Rows whose writing transaction is at most `$2` transactions old: those written since the scan began.
-_WRITTEN_SINCE = "age(t.xmin) <= txid_current() - $2::bigint"
+def _scan_logs(findings: Findings, gains: dict[Path, bytes], wanted: Needles) -> None:
+    findings.search("log files", b"", wanted)
+    for path, gain in gains.items():
+        findings.search("log files", gain, wanted, part=f" ({path.name})")
+    findings.scanned["log files"] = len(gains)
 
 
-DATABASE_ROWS = "database tables (rows written during the scan; bytea columns as bytes)"
+def _scan_mail(findings: Findings, mails: dict[str, bytes], wanted: Needles) -> None:
+    """Every message delivered since the scan began; an acknowledgement token in any but its own."""
+    findings.search("e-mails", b"", wanted)
+    for mail in mails.values():
+        own = needles.own_ack_tokens(mail)
+        others = wanted | {ACK_TOKENS: [token for token in wanted[ACK_TOKENS] if token not in own]}
+        findings.search("e-mails", mail, others, mask=wanted)
+    findings.scanned["e-mails"] = len(mails)
 
 
-async def _transaction_id(stack: LocalStack) -> int:
-    """A transaction id from before the scan writes anything (ids are counted across the whole server)."""
-    conn = await asyncpg.connect(stack.settings_for("intake").database.dsn.get_secret_value())
-    try:
-        began: int = await conn.fetchval("SELECT txid_current()")
-        return began
-    finally:
-        await conn.close()
-
-
-async def _scan_databases(findings: Findings, stack: LocalStack, wanted: list[bytes], began: int) -> None:
-    texts = [needle.decode() for needle in wanted]
-    hits = tables = 0
-    for service in SERVICES:
-        conn = await asyncpg.connect(stack.settings_for(service).database.dsn.get_secret_value())
-        try:
-            names = await conn.fetch("SELECT tablename FROM pg_tables WHERE schemaname = 'public'")
-            for row in names:
-                tables += 1
-                table = row["tablename"]
-                # Each row as text (every column; bytea shows as hex there, so bytea columns are searched
-                # as bytes too: outbox payloads, the ledger's canonical records, ciphertexts).
-                hits += await conn.fetchval(
-                    f"SELECT count(*) FROM {table} t, unnest($1::text[]) AS needle"  # noqa: S608 - catalogue names
-                    f" WHERE {_WRITTEN_SINCE} AND position(needle IN t::text) > 0",
-                    texts,
-                    began,
-                )
-                for column in await conn.fetch(
-                    "SELECT column_name FROM information_schema.columns"
-                    " WHERE table_schema = 'public' AND table_name = $1 AND data_type = 'bytea'",
-                    table,
-                ):
-                    name = column["column_name"]
-                    hits += await conn.fetchval(
-                        f"SELECT count(*) FROM {table} t, unnest($1::text[]) AS needle"  # noqa: S608 - catalogue names
-                        f" WHERE {_WRITTEN_SINCE} AND position(convert_to(needle, 'UTF8') IN t.\"{name}\") > 0",
-                        texts,
-                        began,
-                    )
-        finally:
-            await conn.close()
-    findings.places[DATABASE_ROWS] = hits
-    findings.scanned[DATABASE_ROWS] = tables
-
-
-async def _control(findings: Findings, stack: LocalStack, staff_id: str, began: int) -> None:
+async def _staff_id_rows(stack: LocalStack, staff_id: str, began: int) -> int:
     """The same search, for a string that must be found: the staff id in intake's consultation rows
     (written during the scan, so the restriction to those rows is tested too)."""
-    conn = await asyncpg.connect(stack.settings_for("intake").database.dsn.get_secret_value())
-    try:
-        findings.control = await conn.fetchval(
-            f"SELECT count(*) FROM consultations t WHERE {_WRITTEN_SINCE} AND position($1 IN t::text) > 0",  # noqa: S608
-            staff_id,
-            began,
-        )
-    finally:
-        await conn.close()
+    return await rows.rows_holding(stack, "intake", "consultations", [staff_id.encode()], began)
 
 
-def _scan_mail(findings: Findings, maildir: mailbox.Maildir, earlier: set[str], wanted: list[bytes]) -> None:
-    """Every message delivered since the scan began."""
-    hits = messages = 0
-    for key in set(maildir.keys()) - earlier:
-        messages += 1
-        hits += _hits(maildir.get_bytes(key), wanted)
-    findings.places["e-mails"] = hits
-    findings.scanned["e-mails"] = messages
+async def _free_text_rows(stack: LocalStack, wanted: Needles, began: int) -> int:
+    found = 0
+    for service, table in free_text.KEPT_IN:
+        found += await rows.rows_holding(stack, service, table, wanted[FREE_TEXT], began)
+    return found
 
 
 def report(findings: Findings) -> str:
+    kinds = list(findings.needles)
     lines = [
-        f"{findings.canaries} canary consultations, {findings.needles} needles (UTF-8 and \\u-escaped);"
-        f" disclosed to the entitled centre: {findings.disclosed}/{findings.canaries};"
-        f" control (the run's staff id, found by the same search in intake's rows): {findings.control}",
+        f"{findings.canaries} canary consultations; disclosed to the entitled centre:"
+        f" {findings.disclosed}/{findings.canaries}",
+        "searched for (UTF-8 and \\u-escaped): "
+        + ", ".join(f"{kind} {count}" for kind, count in findings.needles.items()),
         "",
-        "| where | searched (spans: bytes; topics: records; logs: files; databases: tables) | canary hits |",
-        "|---|---|---|",
+        "| where | searched (spans: bytes; topics: records; logs: files; databases: tables; e-mails: messages) | "
+        + " | ".join(kinds)
+        + " |",
+        "|---|---|" + "---|" * len(kinds),
     ]
-    lines += [f"| {place} | {findings.scanned.get(place, '')} | {hits} |" for place, hits in findings.places.items()]
+    for place, hits in findings.hits.items():
+        cells = " | ".join(str(hits[kind]) if kind in hits else "(allowed)" for kind in kinds)
+        lines.append(f"| {place} | {findings.scanned.get(place, '')} | {cells} |")
+    lines += ["", "| control: must be found | found | at least |", "|---|---|---|"]
+    lines += [f"| {what} | {found} | {least} |" for what, (found, least) in findings.controls.items()]
+    if findings.excerpts:
+        lines += ["", "Found (each canary and secret masked as <kind>):", *(f"- {seen}" for seen in findings.excerpts)]
     return "\n".join(lines) + "\n"

@@ -110,7 +110,8 @@ def _show_audit_trace(stack: LocalStack, referral_id: str, within: float) -> Non
         time.sleep(0.5)
     print(f"\n監査 / audit: backbone trace {referral_id}")
     for row in rows:
-        print(f"  {row['time']}  {row['what']}{' ' * max(1, 18 - 2 * len(row['what']))}{row['who']}")
+        why = f"  ({row['why']})" if row["why"] else ""
+        print(f"  {row['time']}  {row['what']}{' ' * max(1, 18 - 2 * len(row['what']))}{row['who']}{why}")
 
 
 def follow_an_unanswered_urgent_case(stack: LocalStack, *, within: float) -> bool:
@@ -135,7 +136,12 @@ def follow_an_unanswered_urgent_case(stack: LocalStack, *, within: float) -> boo
     deadline = time.monotonic() + within
     rows: list[dict[str, Any]] = []
     while time.monotonic() < deadline and not any(r["recipient_role"] == "supervisor" for r in rows):
-        rows = httpx.get(f"{stack.base_url('notify')}/v1/notifications", params={"case_id": case_id}, timeout=10).json()
+        rows = httpx.get(  # as the counter that took the call: it is involved in the case
+            f"{stack.base_url('notify')}/v1/notifications",
+            params={"case_id": case_id},
+            headers={"Authorization": f"Bearer {token}"},
+            timeout=10,
+        ).json()
         time.sleep(0.5)
     for row in rows:
         _show(
@@ -202,7 +208,10 @@ def follow_a_multi_agency_case(stack: LocalStack, *, within: float) -> bool:
         if proposal is None:
             print("  no meeting was proposed; check `backbone status` and the meetings log")
             return False
-        _show("meeting / 会議", f"{proposal['kind']} proposed for {', '.join(proposal['participants'])}")
+        _show(
+            "meeting / 会議",
+            f"{proposal['kind']} proposed for {', '.join(proposal['participants'])} (reason {proposal['reason']})",
+        )
         scheduled = meetings.post(f"/v1/meetings/{proposal['meeting_id']}/schedule", json={}).json()
         _show("scheduled / 日程", f"{_tokyo(scheduled['starts_at'])} (sequence {scheduled['sequence']})")
         ics = meetings.get(f"/v1/meetings/{proposal['meeting_id']}/invitation.ics").text

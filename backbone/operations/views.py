@@ -82,12 +82,16 @@ def _letters(count: int) -> str:
 
 
 def timeline_table(kind: str, key: str, rows: list[dict[str, Any]], *, language: str) -> str:
-    """`backbone trace`'s table: time, what, who and trace id of each ledger row."""
+    """`backbone trace`'s table: time, what (with the reason code given, if any), who and trace id of each row."""
     heading = {"ja": ("時刻 (JST)", "出来事", "機関", "trace id"), "en": ("time (JST)", "what", "who", "trace id")}
     time, what, who, trace_id = heading[language]
-    lines = [f"{kind} {key}: {len(rows)} events", "", f"{time:<20} {what:<26} {who:<52} {trace_id}"]
-    lines += [f"{row['time']:<20} {_pad(row['what'], 26)} {_pad(row['who'], 52)} {row['trace_id']}" for row in rows]
+    lines = [f"{kind} {key}: {len(rows)} events", "", f"{time:<20} {what:<44} {who:<52} {trace_id}"]
+    lines += [f"{row['time']:<20} {_pad(_what(row), 44)} {_pad(row['who'], 52)} {row['trace_id']}" for row in rows]
     return "\n".join(lines)
+
+
+def _what(row: dict[str, Any]) -> str:
+    return f"{row['what']} ({row['why']})" if row.get("why") else str(row["what"])
 
 
 def _pad(text: str, width: int) -> str:

@@ -2,8 +2,9 @@
 meetings and confirm plans — through the public HTTP APIs only, as the agencies' own systems would.
 
 ASSUMPTION (behaviour): an agency accepts about 4 referrals in 5, declines about 1 in 7 with a real reason
-(no capacity, outside the area, not eligible), and leaves the rest unanswered long enough to go overdue;
-on-call staff acknowledge most e-mails after a short delay. Every choice is drawn from the day's seed.
+(no capacity, outside the area, not eligible) and a few words for the next agency, and leaves the rest
+unanswered long enough to go overdue; on-call staff acknowledge most e-mails after a short delay. Every
+choice is drawn from the day's seed.
 """
 
 from __future__ import annotations
@@ -16,11 +17,32 @@ from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
 from typing import Any
+from urllib.parse import urljoin
 
 import httpx
 
 DECLINE_REASONS = ("no-capacity", "outside-area", "not-eligible")
+# What staff write beside the code: about the agency, never the person. referral keeps it; only the code is published.
+DECLINE_NOTES = {
+    "no-capacity": "今月の受入れ枠が埋まっています / no places left this month",
+    "outside-area": "担当地区外のため、地区のセンターへ / outside our district: the district's centre is better placed",
+    "not-eligible": "当事業所の対象外です / outside what our service covers",
+}
 ACK_LINK = re.compile(r"(/v1/ack/[0-9a-f-]+\?token=[0-9a-f]+)")
+# The link opens a page; its button (a form) acknowledges. Staff press it, as a person would.
+ACK_FORM = re.compile(r'<form method="post" action="([^"]+)"><input type="hidden" name="token" value="([^"]+)">')
+
+
+async def acknowledge_as_staff(http: httpx.AsyncClient, link: str) -> bool:
+    """Open an e-mail's acknowledgement link and press the page's button, as a person does (opening the link
+    alone acknowledges nothing). False when the page has no button: acknowledged already, or not valid."""
+    page = await http.get(link)
+    button = ACK_FORM.search(page.text)
+    if button is None:
+        return False
+    action, token = button.groups()
+    pressed = await http.post(urljoin(str(page.url), action), data={"token": token})
+    return pressed.status_code == 200
 
 
 @dataclass
@@ -75,7 +97,9 @@ class Agencies:
             url = f"{self.urls['referral']}/v1/referrals/{key}"
             if draw < 0.20 and agency not in self.coordinators:
                 reason = DECLINE_REASONS[int(draw * 1000) % len(DECLINE_REASONS)]
-                await http.post(f"{url}/decline", headers=headers, json={"reason": reason})
+                await http.post(
+                    f"{url}/decline", headers=headers, json={"reason": reason, "note": DECLINE_NOTES[reason]}
+                )
                 self.counters.declined += 1
             else:
                 await http.post(f"{url}/accept", headers=headers)
@@ -89,10 +113,9 @@ class Agencies:
                 continue
             self._mails.add(key)
             message = box[key]
-            found = ACK_LINK.search(_body(message))
+            found = ACK_LINK.search(body_text(message))
             if found and self._draw(str(message["Message-ID"])) < 0.8:
-                await http.get(f"{self.urls['notify']}{found.group(1)}")
-                self.counters.acknowledged += 1
+                self.counters.acknowledged += await acknowledge_as_staff(http, f"{self.urls['notify']}{found.group(1)}")
 
     async def _convene(self, http: httpx.AsyncClient, coordinator: str) -> None:
         headers = {"Authorization": f"Bearer {self.tokens[coordinator]}"}
@@ -135,7 +158,7 @@ class Agencies:
                 self.counters.plans += 1
 
 
-def _body(message: mailbox.MaildirMessage) -> str:
+def body_text(message: mailbox.MaildirMessage) -> str:
     """The text part of a notification e-mail (the .ics, when there is one, is an attachment)."""
     for part in message.walk():
         if part.get_content_type() == "text/plain":

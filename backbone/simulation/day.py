@@ -84,7 +84,8 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
         kind, rows = await asyncio.to_thread(trace, stack, tally.multi_agency_case, language="ja")
         print(f"\n監査 / audit trace of a multi-agency case ({kind} {tally.multi_agency_case}):")
         for row in rows:
-            print(f"  {row['time']}  {row['what']}{' ' * max(1, 24 - 2 * len(row['what']))}{row['who']}")
+            why = f"  ({row['why']})" if row["why"] else ""
+            print(f"  {row['time']}  {row['what']}{' ' * max(1, 24 - 2 * len(row['what']))}{row['who']}{why}")
     png, page = report.picture(tally, out)
     print(f"\npicture of the day: {png}\n                    {page}")
     return 0 if tally.count("consultation.received") == submitted == consultations else 1

@@ -14,6 +14,7 @@ import matplotlib.pyplot as plt
 
 from backbone.simulation.agencies import Counters
 from backbone.simulation.watch import Tally
+from schemas.events import DeclineReason
 
 
 def table(tally: Tally, agencies: Counters, submitted: int) -> list[tuple[str, int]]:
@@ -24,6 +25,7 @@ def table(tally: Tally, agencies: Counters, submitted: int) -> list[tuple[str, i
         ("referrals proposed / つなぎ提案", e["referral.proposed"]),
         ("  accepted / 受諾", e["referral.accepted"]),
         ("  declined / 辞退", e["referral.declined"]),
+        *((f"    {code.replace('-', ' ')} / {code.japanese}", tally.declined_for[code]) for code in DeclineReason),
         ("  re-routed / 再提案", tally.rerouted),
         ("  overdue / 期限超過", e["referral.overdue"]),
         ("  escalated / エスカレーション", e["referral.escalated"]),

@@ -19,6 +19,8 @@ class Tally:
     events: Counter[str] = field(default_factory=Counter)
     districts: Counter[str] = field(default_factory=Counter)
     outcomes: Counter[str] = field(default_factory=Counter)
+    declined_for: Counter[str] = field(default_factory=Counter)
+    """Declines by their reason code (the only reason on the bus)."""
     rerouted: int = 0
     proposed_at: dict[str, datetime] = field(default_factory=dict)
     seconds_to_accept: list[float] = field(default_factory=list)
@@ -49,6 +51,8 @@ class Tally:
                 self.multi_agency_case = str(data["case_id"])
         elif kind in {"referral.accepted", "referral.declined", "referral.overdue"}:
             self.outcomes[kind.split(".")[1]] += 1
+            if kind == "referral.declined":
+                self.declined_for[str(data.get("reason", ""))] += 1
             proposed = self.proposed_at.get(str(data["referral_id"]))
             if kind == "referral.accepted" and proposed is not None:
                 self.seconds_to_accept.append((time - proposed).total_seconds())

@@ -82,7 +82,7 @@ async def timeline_csv(
     kind, key = selection
     rows = await _timeline(request, runtime, auditor, kind=kind, key=key, language=language)
     out = io.StringIO()
-    columns = ["seq", "time", "what", "who", "event_id", "caused_by", "trace_id", "topic"]
+    columns = ["seq", "time", "what", "who", "why", "event_id", "caused_by", "trace_id", "topic"]
     writer = csv.DictWriter(out, fieldnames=columns, extrasaction="ignore")
     writer.writeheader()
     writer.writerows(rows)
@@ -115,7 +115,7 @@ async def unanswered(request: Request, runtime: Runtime, auditor: Auditor) -> An
         return await queries.unanswered_by_agency(conn)
 
 
-@router.get("/yearly", summary="Counts per fiscal year (April–March)")
+@router.get("/yearly", summary="Counts per fiscal year (April–March), with the reason codes given")
 async def yearly(
     request: Request,
     runtime: Runtime,

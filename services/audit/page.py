@@ -26,7 +26,7 @@ PAGE = """<!doctype html>
 <p id="error"></p>
 <svg id="handoffs" width="900" height="10" role="img" aria-label="hand-offs between agencies"></svg>
 <table id="timeline"><thead><tr><th>#</th><th>時刻 / time (JST)</th><th>出来事 / what</th><th>機関 / who</th>
-<th>trace id</th><th>event id</th></tr></thead><tbody></tbody></table>
+<th>理由 / why</th><th>trace id</th><th>event id</th></tr></thead><tbody></tbody></table>
 <script>
 const $ = id => document.getElementById(id);
 $("token").value = sessionStorage.getItem("auditToken") || "";
@@ -66,7 +66,7 @@ $("search").addEventListener("submit", async event => {
   try {
     const rows = await (await call("/v1/timeline?" + query())).json();
     rows.forEach(r => { const tr = document.createElement("tr");
-      [r.seq, r.time, r.what, r.who, r.trace_id, r.event_id].forEach(v => tr.appendChild(cell(v))); body.appendChild(tr); });
+      [r.seq, r.time, r.what, r.who, r.why, r.trace_id, r.event_id].forEach(v => tr.appendChild(cell(v))); body.appendChild(tr); });
     draw(rows);
     if(!rows.length) $("error").textContent = "記録なし / nothing recorded";
   } catch(error) { $("error").textContent = error.message; }

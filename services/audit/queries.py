@@ -9,6 +9,14 @@ from uuid import UUID
 
 from backbone.calendar import TOKYO, fiscal_year_bounds, reiwa
 from backbone.db import Connection
+from schemas.events import (
+    TYPE_PREFIX,
+    DeclineReason,
+    MeetingCancelReason,
+    MeetingReason,
+    ReasonCode,
+    ReferralCancelReason,
+)
 
 COLUMNS = "seq, topic, event_id, event_type, case_id, causation_id, trace_id, occurred_at, recorded_at, data"
 
@@ -42,10 +50,35 @@ LABELS = {
 }
 
 
+REASONS: dict[str, type[ReasonCode]] = {
+    "referral.referral.declined": DeclineReason,
+    "referral.referral.cancelled": ReferralCancelReason,
+    "referral.coordination.requested": MeetingReason,
+    "meetings.meeting.requested": MeetingReason,
+    "meetings.meeting.cancelled": MeetingCancelReason,
+}
+"""The events that say why as a code (an agency's own words stay in the service it wrote them to)."""
+
+
+def _short(event_type: str) -> str:
+    return event_type.removeprefix(TYPE_PREFIX).rsplit(".", 1)[0]
+
+
 def label(event_type: str, language: str) -> str:
-    short = event_type.removeprefix("jp.fujisawa.welfare.").rsplit(".", 1)[0]
+    short = _short(event_type)
     ja, en = LABELS.get(short, (short, short))
     return ja if language == "ja" else en
+
+
+def why(event_type: str, data: dict[str, Any] | None, language: str) -> str:
+    """The reason code of the event, in words; empty for an event without one. Only a known code is shown:
+    a record written before reasons were codes may hold an agency's words, which are not repeated here."""
+    codes = REASONS.get(_short(event_type))
+    given = (data or {}).get("reason")
+    if codes is None or given not in set(codes):
+        return ""
+    code = codes(given)
+    return code.japanese if language == "ja" else code.replace("-", " ")
 
 
 def actor(data: dict[str, Any] | None) -> str:
@@ -128,7 +161,30 @@ async def yearly(conn: Connection, fiscal_year: int) -> dict[str, Any]:
         start,
         end,
     )
-    return {"fiscal_year": fiscal_year, "label": reiwa(fiscal_year), "counts": {r["event_type"]: r["n"] for r in rows}}
+    reasons = await conn.fetch(
+        "SELECT event_type, data->>'reason' AS reason, count(*) AS n FROM ledger"
+        " WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type = ANY($3::text[]) GROUP BY 1, 2",
+        start,
+        end,
+        [f"{TYPE_PREFIX}{short}.v1" for short in REASONS],
+    )
+    return {
+        "fiscal_year": fiscal_year,
+        "label": reiwa(fiscal_year),
+        "counts": {r["event_type"]: r["n"] for r in rows},
+        "reasons": _by_reason(reasons),
+    }
+
+
+def _by_reason(rows: list[Any]) -> dict[str, dict[str, int]]:
+    """Per event type, how many gave each reason code; records from before the codes count as `uncoded`."""
+    counts: dict[str, dict[str, int]] = {}
+    for row in rows:
+        known = set(REASONS[_short(row["event_type"])])
+        code = row["reason"] if row["reason"] in known else "uncoded"
+        per_type = counts.setdefault(row["event_type"], {})
+        per_type[code] = per_type.get(code, 0) + row["n"]
+    return counts
 
 
 def as_row(entry: dict[str, Any], language: str) -> dict[str, Any]:
@@ -140,6 +196,7 @@ def as_row(entry: dict[str, Any], language: str) -> dict[str, Any]:
         "time": moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M:%S") if moment else "",
         "what": label(entry["event_type"], language),
         "who": actor(data),
+        "why": why(entry["event_type"], data, language),
         "event_id": entry["event_id"],
         "caused_by": entry.get("causation_id") or "",
         "trace_id": entry.get("trace_id") or "",

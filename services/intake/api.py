@@ -10,9 +10,10 @@ from fastapi import APIRouter, Header, Query, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel
 
+from backbone.agencies import Agency
 from backbone.callers import CallingAgency
 from backbone.http import problem
-from backbone.service import Runtime
+from backbone.service import Runtime, ServiceRuntime
 from schemas.events import ConsentPurpose, ConsentRecorded, ConsentWithdrawn
 from schemas.submission import ConsentGiven, ConsultationSubmission, PersonIdentity
 from services.intake import consents, disclosure
@@ -23,8 +24,11 @@ from services.intake.consultations import (
     IdempotencyConflictError,
     receive,
 )
+from services.intake.context import Intake
 
 router = APIRouter(prefix="/v1")
+
+Purpose = Annotated[ConsentPurpose, Query(description="Why your agency needs the data")]
 
 IdempotencyKey = Annotated[
     str | None,
@@ -37,8 +41,9 @@ IdempotencyKey = Annotated[
 ]
 
 NOT_DISCLOSED = (
-    "Nothing can be shown: either no consent in force covers your agency for this purpose, or there is no such "
-    "person. Ask the person for consent (or the agency holding the case to record it), then try again."
+    "Nothing can be shown: either no consent in force covers your agency for this purpose, or your agency is "
+    "not involved in the person's case, or there is no such person. Ask the person for consent (or the agency "
+    "holding the case to record it); if a referral to your agency was just proposed, try again in a few seconds."
 )
 
 
@@ -145,9 +150,15 @@ async def withdraw_consent(
     consent_id: UUID, agency: CallingAgency, intake: IntakeContext, runtime: Runtime
 ) -> ConsentWithdrawn | JSONResponse:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        withdrawn = await consents.withdraw(conn, intake.outbox, consent_id=consent_id, agency=agency)
+        withdrawn = await consents.withdraw(
+            conn, intake.outbox, runtime.involvement, consent_id=consent_id, agency=agency
+        )
     if withdrawn is None:
-        return problem(404, "No such consent in force", "The consent does not exist or was withdrawn already.")
+        return problem(
+            404,
+            "No such consent in force",
+            "The consent does not exist, was withdrawn already, or concerns a case your agency is not involved in.",
+        )
     return withdrawn
 
 
@@ -177,8 +188,55 @@ async def read_person(
     agency: CallingAgency,
     intake: IntakeContext,
     runtime: Runtime,
-    purpose: Annotated[ConsentPurpose, Query(description="Why your agency needs the data")],
+    purpose: Purpose,
+) -> PersonRecord | JSONResponse:
+    return await _disclosed(runtime, intake, agency, purpose, person_id)
+
+
+@router.get(
+    "/consultations/{consultation_id}",
+    response_model=PersonRecord,
+    tags=["disclosure"],
+    summary="Read a referred consultation: the person and its summary (個人情報の開示), under consent",
+    description=(
+        "The `consultation_id` of a referral (its `ReferralProposed`, your inbox) is enough: the answer is the "
+        "person and that consultation's summary, when consent covers your agency for the purpose and your "
+        "agency is involved in the case (it was referred, leads it, or meets on it). Recorded as "
+        "`PersonalDataDisclosed`, allowed or denied."
+    ),
+    responses={403: {"description": "Not disclosed (the same answer whether or not the consultation exists)"}},
+)
+async def read_consultation(
+    consultation_id: UUID,
+    agency: CallingAgency,
+    intake: IntakeContext,
+    runtime: Runtime,
+    purpose: Purpose,
 ) -> PersonRecord | JSONResponse:
     async with runtime.pool.acquire() as conn:
-        data = await disclosure.disclose(conn, intake, person_id=person_id, agency=agency, purpose=purpose)
+        person_id = await disclosure.person_of(conn, consultation_id)
+    if person_id is None:  # nobody's data was asked for: nothing to record
+        return _not_disclosed()
+    return await _disclosed(runtime, intake, agency, purpose, person_id, consultation_id=consultation_id)
+
+
+async def _disclosed(
+    runtime: ServiceRuntime,
+    intake: Intake,
+    agency: Agency,
+    purpose: ConsentPurpose,
+    person_id: UUID,
+    *,
+    consultation_id: UUID | None = None,
+) -> PersonRecord | JSONResponse:
+    async with runtime.pool.acquire() as conn:
+        data = await disclosure.disclose(
+            conn,
+            intake,
+            runtime.involvement,
+            person_id=person_id,
+            agency=agency,
+            purpose=purpose,
+            consultation_id=consultation_id,
+        )
     return _not_disclosed() if data is None else PersonRecord.model_validate(data)

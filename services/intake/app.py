@@ -12,6 +12,8 @@ from backbone.service import ServiceRuntime, create_app
 from backbone.settings import ServiceSettings
 from schemas.events import SUBMISSION_TOPIC
 from schemas.submission import SealedSubmission
+from schemas.topics import MEETINGS_EVENTS, REFERRAL_EVENTS
+from services.intake import outcomes
 from services.intake.api import router
 from services.intake.context import Intake
 from services.intake.ingress import on_submission
@@ -37,8 +39,10 @@ def _credentials(runtime: ServiceRuntime) -> Credentials:
 def build_app(settings: ServiceSettings, keys: IntakeKeys | None = None, limits: Limits | None = None) -> FastAPI:
     runtime = ServiceRuntime(settings, migrations=Path(__file__).parent / "migrations")
     intake = Intake.from_keys(keys or IntakeKeys(), runtime.outbox)  # keys from BACKBONE_INTAKE__* by default
+    # Referral and meetings events only for whom they involve in a case: the referred agency, the lead and
+    # the meetings' participants may then read the person under consent (need to know).
     runtime.subscribe(
-        [SUBMISSION_TOPIC.name],
+        [SUBMISSION_TOPIC.name, REFERRAL_EVENTS.name, MEETINGS_EVENTS.name],
         {},
         records={SUBMISSION_TOPIC.name: (SealedSubmission, on_submission(intake, _credentials(runtime)))},
     )
@@ -47,7 +51,7 @@ def build_app(settings: ServiceSettings, keys: IntakeKeys | None = None, limits:
         title="intake",
         summary="Consultations, consent and disclosure of personal data.",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, outcomes.router],
     )
     app.state.intake = intake
     install_body_guard(app, (limits or Limits()).max_body_bytes)

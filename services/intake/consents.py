@@ -8,6 +8,7 @@ from uuid import UUID, uuid4
 
 from backbone.agencies import Agency
 from backbone.db import Connection
+from backbone.involvement import Involvement
 from backbone.outbox import Outbox
 from schemas.events import ConsentPurpose, ConsentRecorded, ConsentScope, ConsentWithdrawn
 from schemas.submission import ConsentGiven
@@ -55,8 +56,16 @@ async def record(
     return event
 
 
-async def withdraw(conn: Connection, outbox: Outbox, *, consent_id: UUID, agency: Agency) -> ConsentWithdrawn | None:
-    """Withdraw a consent in force; None when there is no such consent (or it was withdrawn already)."""
+async def withdraw(
+    conn: Connection, outbox: Outbox, involvement: Involvement, *, consent_id: UUID, agency: Agency
+) -> ConsentWithdrawn | None:
+    """Withdraw a consent in force; None when there is no such consent (or it was withdrawn already), or when
+    the agency is not involved in the person's case (the person tells an agency that works with them)."""
+    case_id = await conn.fetchval(
+        "SELECT case_id FROM consents WHERE consent_id = $1 AND withdrawn_at IS NULL FOR UPDATE", consent_id
+    )
+    if case_id is None or not await involvement.is_involved(conn, case_id, agency.id):
+        return None
     row = await conn.fetchrow(
         "UPDATE consents SET withdrawn_at = now(), withdrawn_by = $2 WHERE consent_id = $1 AND withdrawn_at IS NULL"
         " RETURNING person_id, case_id, withdrawn_at",

@@ -1,7 +1,12 @@
-"""Disclosure (個人情報の開示): an agency reads a person's data only when consent covers it.
+"""Disclosure (個人情報の開示): an agency reads a person's data only when consent covers it and it is
+involved in the person's case (need to know, `backbone/involvement.py`).
+
+Both must hold: consent says *who may* be told, involvement says *who needs* to be. An agency covered by
+consent to "every programme agency" still reads nothing of a case it has no part in, and what it reads
+is limited to the consultations of the cases it is involved in.
 
 Every request, allowed or denied, becomes a PersonalDataDisclosed event in the same transaction as the
-decision. A refusal reveals nothing: unknown, erased and not-covered persons are refused alike.
+decision. A refusal reveals nothing: unknown, erased, not-covered and not-involved are refused alike.
 ASSUMPTION until the meetings service publishes 支援会議 membership: consent is the only basis.
 """
 
@@ -13,25 +18,43 @@ from uuid import UUID, uuid4
 
 from backbone.agencies import Agency
 from backbone.db import Connection
+from backbone.involvement import Involvement
 from schemas.events import ConsentPurpose, PersonalDataDisclosed
 from services.intake import consents, persons
 from services.intake.context import Intake
 
 
 async def disclose(
-    conn: Connection, intake: Intake, *, person_id: UUID, agency: Agency, purpose: ConsentPurpose
+    conn: Connection,
+    intake: Intake,
+    involvement: Involvement,
+    *,
+    person_id: UUID,
+    agency: Agency,
+    purpose: ConsentPurpose,
+    consultation_id: UUID | None = None,
 ) -> dict[str, Any] | None:
-    """The person's data when the agency may read it for `purpose`; None (and a denial on record) otherwise."""
+    """The person's data when the agency may read it for `purpose` (only the consultations of the cases it is
+    involved in; only `consultation_id`'s when given); None, and a denial on record, otherwise."""
     async with conn.transaction():
         consent_id = await consents.basis(conn, person_id=person_id, agency=agency, purpose=purpose)
         data = await persons.read(conn, intake.vault, person_id) if consent_id else None
+        if data is not None:
+            cases = await involvement.cases_of(conn, agency.id, (c["case_id"] for c in data["consultations"]))
+            data["consultations"] = [
+                c
+                for c in data["consultations"]
+                if c["case_id"] in cases and consultation_id in (None, c["consultation_id"])
+            ]
+            if not data["consultations"]:
+                data = None
         allowed = data is not None
         await intake.outbox.add(
             conn,
             PersonalDataDisclosed(
                 disclosure_id=uuid4(),
                 person_id=person_id,
-                case_id=await persons.latest_case(conn, person_id) if allowed else None,
+                case_id=data["consultations"][-1]["case_id"] if data is not None else None,
                 requesting_agency=agency.id,
                 outcome="allowed" if allowed else "denied",
                 basis="consent" if allowed else "none",
@@ -40,3 +63,11 @@ async def disclose(
             ),
         )
     return data
+
+
+async def person_of(conn: Connection, consultation_id: UUID) -> UUID | None:
+    """Whose consultation it is (None when there is no such consultation)."""
+    person_id: UUID | None = await conn.fetchval(
+        "SELECT person_id FROM consultations WHERE consultation_id = $1", consultation_id
+    )
+    return person_id

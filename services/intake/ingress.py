@@ -5,6 +5,10 @@ part is sealed to intake's public key. A record whose sender cannot be verified 
 topic (nobody trustworthy to answer); a verified agency's invalid submission is refused with a
 SubmissionRejected event addressed to it, with the reasons. A retried record (same `ce_id` from the same
 agency) gets the first outcome and publishes nothing new.
+
+The agency cannot read the topics (the ACLs), so it reads each outcome with `GET /v1/submissions/{ce_id}`
+(services.intake.outcomes): the consultation an accepted record created and the rejected_submissions row
+of a refused one are written in the transaction that decided, and are that outcome.
 """
 
 from __future__ import annotations
@@ -29,6 +33,11 @@ from services.intake.crypto import UndecryptableError
 M = TypeVar("M", SealedSubmission, PersonalPart)
 
 
+def ingress_idempotency_key(submission_id: str) -> str:
+    """The consultation's idempotency key for an ingress record: its `ce_id`, apart from HTTP's keys."""
+    return f"kafka:{submission_id}"
+
+
 class RefusedError(Exception):
     def __init__(self, *reasons: RejectionReason) -> None:
         super().__init__(reasons)
@@ -45,10 +54,12 @@ def on_submission(intake: Intake, credentials: Credentials) -> RecordHandler:
         if await conn.fetchval(
             "SELECT 1 FROM rejected_submissions WHERE agency_id = $1 AND submission_id = $2", agency.id, submission_id
         ):
-            return  # refused before: the agency already has its SubmissionRejected
+            return  # refused before: the first outcome stands, and was published once
         try:
             facts, personal = _open(intake, record)
-            await receive(conn, intake, facts, personal, agency=agency, idempotency_key=f"kafka:{submission_id}")
+            await receive(
+                conn, intake, facts, personal, agency=agency, idempotency_key=ingress_idempotency_key(submission_id)
+            )
         except RefusedError as refused:
             await _refuse(conn, intake, agency, submission_id, refused.reasons)
         except ForeignSubmissionError:

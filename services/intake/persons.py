@@ -70,13 +70,6 @@ async def open_case(conn: Connection, person_id: UUID) -> UUID | None:
     return case_id
 
 
-async def latest_case(conn: Connection, person_id: UUID) -> UUID | None:
-    case_id: UUID | None = await conn.fetchval(
-        "SELECT case_id FROM cases WHERE person_id = $1 ORDER BY opened_at DESC LIMIT 1", person_id
-    )
-    return case_id
-
-
 async def data_key(conn: Connection, vault: Vault, person_id: UUID) -> bytes | None:
     """The person's data key; None when the person is unknown or erased."""
     wrapped: bytes | None = await conn.fetchval("SELECT wrapped_key FROM persons WHERE person_id = $1", person_id)

@@ -14,12 +14,13 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 
 from backbone.agencies import Agency
 from backbone.calendar import fiscal_year_bounds, reiwa
-from backbone.callers import CallingAgency
+from backbone.callers import CallingAgency, involved, not_involved
 from backbone.db import Connection
 from backbone.http import problem
 from backbone.invitations import Invitation, render
 from backbone.service import Runtime
-from schemas.events import MeetingKind, PlanRole
+from schemas.events import MeetingCancelReason, MeetingKind, MeetingReason, PlanRole
+from schemas.submission import AgencyNote
 from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
@@ -31,7 +32,8 @@ class MeetingRequest(BaseModel):
     case_id: UUID
     kind: MeetingKind
     participants: tuple[str, ...] = Field(min_length=1, max_length=30)
-    reason: str = Field(default="requested", max_length=200)
+    reason: MeetingReason = Field(default=MeetingReason.ASKED, description="Why, as a code: `asked` if absent")
+    note: AgencyNote = ""
 
 
 class Times(BaseModel):
@@ -45,7 +47,10 @@ class Times(BaseModel):
 class Cancellation(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: MeetingCancelReason = Field(
+        description="Required: no-longer-needed, person-declined, consent-withdrawn, replaced or other"
+    )
+    note: AgencyNote = ""
 
 
 class Plan(BaseModel):
@@ -69,6 +74,9 @@ def _refused(error: MeetingRefusedError) -> JSONResponse:
 async def request_meeting(body: MeetingRequest, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
+            # Only an agency involved in the case may convene on it (and so learn that it exists).
+            if not await runtime.involvement.is_involved(conn, body.case_id, agency.id):
+                return not_involved()
             event = await _book(request).propose(
                 conn,
                 case_id=body.case_id,
@@ -76,6 +84,7 @@ async def request_meeting(body: MeetingRequest, request: Request, runtime: Runti
                 kind=body.kind,
                 participants=body.participants,
                 reason=body.reason,
+                note=body.note,
                 now=datetime.now(UTC),
             )
     except MeetingRefusedError as error:
@@ -94,8 +103,8 @@ async def _change(
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
             meeting = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id)
-            if meeting is None:
-                return problem(404, "No such meeting", f"There is no meeting {meeting_id}.")
+            if meeting is None or not await runtime.involvement.is_involved(conn, meeting["case_id"], agency.id):
+                return not_involved()
             entry = book.directory.agency(agency.id)
             if meeting["organizer"] != agency.id and not (entry and entry.coordinator):
                 return problem(403, "Not your meeting", "Only its organizer or a coordinator may change a meeting.")
@@ -130,7 +139,7 @@ async def cancel(
         meeting_id,
         agency,
         request,
-        lambda conn, meeting, book: book.cancel(conn, meeting, body.reason, datetime.now(UTC)),
+        lambda conn, meeting, book: book.cancel(conn, meeting, body.reason, datetime.now(UTC), note=body.note),
     )
 
 
@@ -162,8 +171,8 @@ async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: 
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
             meeting = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id)
-            if meeting is None:
-                return problem(404, "No such meeting", f"There is no meeting {meeting_id}.")
+            if meeting is None or not await runtime.involvement.is_involved(conn, meeting["case_id"], agency.id):
+                return not_involved()
             if agency.id != meeting["organizer"]:
                 return problem(403, "Not your meeting", "The organizer confirms the plan the meeting agreed.")
             return await book.confirm_plan(
@@ -187,8 +196,15 @@ async def _readable(runtime: Runtime, meeting_id: UUID, agency: Agency) -> async
     return meeting
 
 
-@router.get("/meetings", summary="A case's meetings that your agency organises or attends")
-async def meetings_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgency) -> list[dict[str, Any]]:
+@router.get(
+    "/meetings",
+    summary="A case's meetings that your agency organises or attends (to the agencies involved in the case)",
+    responses={404: {"description": "Not found for your agency (the same answer whether or not the case exists)"}},
+)
+async def meetings_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
+    if not await involved(runtime, case_id, agency):
+        return not_involved()
+    # Involved in the case is not enough for a meeting's records: a 支援会議's go to its members only.
     rows = await runtime.pool.fetch(
         "SELECT * FROM meetings WHERE case_id = $1 AND (organizer = $2 OR $2 = ANY(participants)) ORDER BY starts_at",
         case_id,

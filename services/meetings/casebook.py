@@ -20,8 +20,10 @@ from schemas.events import (
     ConsentPurpose,
     ConsentScope,
     MeetingCancelled,
+    MeetingCancelReason,
     MeetingHeld,
     MeetingKind,
+    MeetingReason,
     MeetingRequested,
     MeetingRescheduled,
     MeetingScheduled,
@@ -77,10 +79,13 @@ class Casebook:
         case_id: UUID,
         organizer: str,
         participants: tuple[str, ...],
-        reason: str,
+        reason: MeetingReason,
         now: datetime,
         kind: MeetingKind | None = None,
+        note: str = "",
     ) -> MeetingRequested:
+        """Propose a meeting at the first free time. The event says why as a code; `note`, the requesting
+        agency's own words, is kept with the meeting and never published."""
         consents = await self.consents_in_force(conn, case_id, now)
         if kind is None:
             kind, participants = rules.lawful_proposal(participants, consents, self.directory)
@@ -94,7 +99,7 @@ class Casebook:
         meeting_id = uuid4()
         await conn.execute(
             "INSERT INTO meetings (meeting_id, case_id, kind, state, organizer, participants, starts_at, ends_at,"
-            " reason) VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8)",
+            " reason, request_note) VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8, $9)",
             meeting_id,
             case_id,
             kind,
@@ -103,6 +108,7 @@ class Casebook:
             start,
             end,
             reason,
+            note or None,
         )
         event = MeetingRequested(
             case_id=case_id,
@@ -169,14 +175,18 @@ class Casebook:
         await self.outbox.add(conn, event)
         return event
 
-    async def cancel(self, conn: Connection, meeting: asyncpg.Record, reason: str, now: datetime) -> MeetingCancelled:
+    async def cancel(
+        self, conn: Connection, meeting: asyncpg.Record, reason: MeetingCancelReason, now: datetime, *, note: str = ""
+    ) -> MeetingCancelled:
+        """Call the meeting off. The event says why as a code; `note`, the agency's words, stays here."""
         sequence = meeting["sequence"] + 1
         await conn.execute(
-            "UPDATE meetings SET state = 'cancelled', sequence = $2, reason = $3, updated_at = $4"
-            " WHERE meeting_id = $1",
+            "UPDATE meetings SET state = 'cancelled', sequence = $2, cancel_reason = $3, cancel_note = $4,"
+            " updated_at = $5 WHERE meeting_id = $1",
             meeting["meeting_id"],
             sequence,
             reason,
+            note or None,
             now,
         )
         event = MeetingCancelled(
@@ -297,7 +307,7 @@ class Casebook:
             remaining = await self.consents_in_force(conn, meeting["case_id"], now)
             decision = rules.after_withdrawal(MeetingKind.CONSENT_BASED, participants, remaining, self.directory)
             if decision is AfterWithdrawal.CANCEL:
-                await self.cancel(conn, meeting, "consent withdrawn; some participants are not 支援会議 members", now)
+                await self.cancel(conn, meeting, MeetingCancelReason.CONSENT_WITHDRAWN, now)
             elif decision is AfterWithdrawal.CONVERT:
                 await conn.execute(
                     "UPDATE meetings SET kind = 'confidential', flag = $2 WHERE meeting_id = $1",
@@ -332,6 +342,7 @@ class Casebook:
 
 
 def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
+    """A meeting as its organizer and participants read it: the reason codes with the agencies' own notes."""
     return {
         key: row[key]
         for key in (
@@ -345,6 +356,9 @@ def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
             "ends_at",
             "sequence",
             "reason",
+            "request_note",
+            "cancel_reason",
+            "cancel_note",
             "flag",
         )
     }

@@ -13,7 +13,13 @@ from datetime import UTC, datetime
 from backbone.db import Connection
 from backbone.delivery import Handler
 from backbone.records import Received
-from schemas.events import ConsentRecorded, ConsentWithdrawn, ConsultationReceived, CoordinationRequested
+from schemas.events import (
+    ConsentRecorded,
+    ConsentWithdrawn,
+    ConsultationReceived,
+    CoordinationRequested,
+    MeetingReason,
+)
 from services.meetings.casebook import Casebook, MeetingRefusedError
 
 
@@ -69,7 +75,7 @@ def on_coordination_requested(book: Casebook) -> Handler[CoordinationRequested]:
                     case_id=event.case_id,
                     organizer=event.coordinator,
                     participants=event.participants,
-                    reason=event.reason,
+                    reason=MeetingReason(event.reason),
                     now=datetime.now(UTC),
                 )
         except MeetingRefusedError:

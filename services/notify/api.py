@@ -1,4 +1,5 @@
-"""notify's HTTP API: rosters, the notifications of a case, and acknowledgement (by link, API or signed request)."""
+"""notify's HTTP API: rosters, the notifications of a case, and acknowledgement (by API or signed request;
+the link in an e-mail is served by `services.notify.acknowledgement`)."""
 
 from __future__ import annotations
 
@@ -6,11 +7,10 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Query, Request
-from fastapi.responses import HTMLResponse, JSONResponse
+from fastapi import APIRouter, Header, Request
 from pydantic import ValidationError
 
-from backbone.callers import CallingAgency
+from backbone.callers import CallingAgency, involved, not_involved
 from backbone.db import Connection
 from backbone.http import problem
 from backbone.records import validation_problems
@@ -33,8 +33,15 @@ def _notifier(request: Request) -> Notifier:
     return notifier
 
 
-@router.get("/notifications", tags=["notifications"], summary="Notifications for a case, as delivered so far")
-async def notifications_of_case(case_id: UUID, runtime: Runtime) -> list[dict[str, Any]]:
+@router.get(
+    "/notifications",
+    tags=["notifications"],
+    summary="Notifications for a case, as delivered so far (to the agencies involved in it)",
+    responses={404: {"description": "Not found for your agency (the same answer whether or not the case exists)"}},
+)
+async def notifications_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
+    if not await involved(runtime, case_id, agency):
+        return not_involved()
     rows = await runtime.pool.fetch(f"SELECT {VIEW} FROM deliveries WHERE case_id = $1 ORDER BY created_at", case_id)  # noqa: S608 - constant columns
     return [dict(row) for row in rows]
 
@@ -108,28 +115,6 @@ async def acknowledge_signed(
         return problem(401, "Bad signature", "Sign `<t>.<body>` with your webhook secret; t must be within 5 minutes.")
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await _acknowledge(conn, notifier, notification_id, agency, "webhook")
-
-
-@router.get(
-    "/ack/{notification_id}",
-    tags=["notifications"],
-    response_class=HTMLResponse,
-    summary="The link in a notification: acknowledges it (確認しました)",
-)
-async def acknowledge_by_link(
-    notification_id: UUID, request: Request, runtime: Runtime, token: Annotated[str, Query()]
-) -> Any:
-    notifier = _notifier(request)
-    if token != notifier.ack_token(notification_id):
-        return HTMLResponse("<p>このリンクは無効です / This link is not valid.</p>", status_code=404)
-    async with runtime.pool.acquire() as conn, conn.transaction():
-        agency = await conn.fetchval(
-            "SELECT recipient_agency FROM deliveries WHERE notification_id = $1", notification_id
-        )
-        answer = await _acknowledge(conn, notifier, notification_id, agency or "", "link")
-    if isinstance(answer, JSONResponse):
-        return HTMLResponse("<p>このリンクは無効です / This link is not valid.</p>", status_code=answer.status_code)
-    return HTMLResponse("<p>確認しました。ありがとうございます / Acknowledged. Thank you.</p>")
 
 
 async def _acknowledge(conn: Connection, notifier: Notifier, notification_id: UUID, agency: str, via: str) -> Any:

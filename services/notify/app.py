@@ -21,8 +21,7 @@ from schemas.events import (
     SupportPlanConfirmed,
 )
 from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_EVENTS
-from services.notify import handlers
-from services.notify.api import router
+from services.notify import acknowledgement, api, handlers
 from services.notify.deliveries import Dispatcher, Notifier
 from services.notify.metrics import NotificationMetrics
 from services.notify.settings import NotifySettings
@@ -63,7 +62,7 @@ def build_app(settings: ServiceSettings, notify: NotifySettings | None = None) -
         title="notify",
         summary="Tells on-call staff that a case needs them.",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[api.router, acknowledgement.router],
     )
     app.state.notifier = notifier
     return app

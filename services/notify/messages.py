@@ -28,11 +28,34 @@ SUBJECTS = {
 
 BODIES = {
     "ja": "{subject}\n\n緊急度: {urgency}\nケースID: {case_id}\n通知ID: {notification_id}\n\n"
-    "詳細はバックボーンでご確認ください。確認したら次のリンクを開いてください:\n{ack_link}\n",
+    "詳細はバックボーンでご確認ください。次のリンクを開き、表示されたページの「確認しました」ボタンを押してください"
+    "(リンクを開くだけでは確認になりません):\n{ack_link}\n",
     "en": "{subject}\n\nUrgency: {urgency}\nCase id: {case_id}\nNotification id: {notification_id}\n\n"
-    "See the details in the backbone. Open this link to acknowledge:\n{ack_link}\n",
+    "See the details in the backbone. To acknowledge, open this link and press the button on the page"
+    " (opening the link alone acknowledges nothing):\n{ack_link}\n",
 }
 URGENCY = {"ja": {"urgent": "至急", "normal": "通常"}, "en": {"urgent": "urgent", "normal": "normal"}}
+# What a notification is about, as the acknowledgement page names it (the reason it was sent).
+CATEGORIES = {
+    "ja": {
+        "referral-proposed": "つなぎ(受入れ依頼)",
+        "referral-escalated": "未回答のつなぎ(至急確認)",
+        "meeting-scheduled": "会議のご案内",
+        "meeting-changed": "会議の変更",
+        "meeting-cancelled": "会議の中止",
+        "support-plan-confirmed": "支援プランの確定",
+        "consent-withdrawn": "本人同意の撤回",
+    },
+    "en": {
+        "referral-proposed": "a referral to accept or decline",
+        "referral-escalated": "an unanswered referral (urgent)",
+        "meeting-scheduled": "a meeting invitation",
+        "meeting-changed": "a meeting changed",
+        "meeting-cancelled": "a meeting cancelled",
+        "support-plan-confirmed": "a support plan confirmed",
+        "consent-withdrawn": "consent withdrawn",
+    },
+}
 
 
 @dataclass(frozen=True)

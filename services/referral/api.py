@@ -10,11 +10,13 @@ from fastapi import APIRouter, Query, Request
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from backbone.callers import CallingAgency
-from backbone.directory import AgencyEntry, Capacity
+from backbone.callers import CallingAgency, involved, not_involved
+from backbone.directory import Capacity
 from backbone.http import problem
 from backbone.service import Runtime
-from schemas.events import DeclineReason
+from schemas.events import DeclineReason, ReferralCancelReason
+from schemas.submission import AgencyNote
+from services.referral import reading
 from services.referral.casework import Casework
 from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError, State
 
@@ -37,16 +39,25 @@ class ReferralView(BaseModel):
     overdue_at: datetime | None
     escalation_level: int
     decline_reason: str | None
+    decline_note: str | None = Field(default=None, description="The declining agency's words (never published)")
+    cancel_reason: str | None = None
+    cancel_note: str | None = Field(default=None, description="The cancelling agency's words (never published)")
     outcome: str | None
     event_id: UUID
     trace_id: str | None
+    person_id: UUID | None = Field(
+        default=None,
+        description="Whose case it is (intake's opaque id): read the person with intake's "
+        "GET /v1/persons/{person_id} or the consultation with GET /v1/consultations/{consultation_id}, under "
+        "consent. Null for a case opened before it was kept.",
+    )
 
 
 class Decline(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
     reason: DeclineReason = Field(description="Required: no-capacity, outside-area, not-eligible or other")
-    note: str = Field(default="", max_length=200, description="A few words for the next agency; never personal data")
+    note: AgencyNote = ""
 
 
 class Complete(BaseModel):
@@ -58,7 +69,10 @@ class Complete(BaseModel):
 class Cancel(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    reason: str = Field(min_length=1, max_length=200)
+    reason: ReferralCancelReason = Field(
+        description="Required: no-longer-needed, person-declined, duplicate, sent-in-error or other"
+    )
+    note: AgencyNote = ""
 
 
 class CapacityUpdate(BaseModel):
@@ -76,9 +90,35 @@ def _views(rows: list[Any]) -> list[ReferralView]:
     return [ReferralView.model_validate(dict(row)) for row in rows]
 
 
-@router.get("/referrals", response_model=list[ReferralView], tags=["referrals"], summary="The referrals of a case")
-async def referrals_of_case(case_id: UUID, runtime: Runtime, _: CallingAgency) -> list[ReferralView]:
-    return _views(await runtime.pool.fetch("SELECT * FROM referrals WHERE case_id = $1 ORDER BY created_at", case_id))
+@router.get(
+    "/referrals",
+    response_model=list[ReferralView],
+    tags=["referrals"],
+    summary="The referrals of a case (to the agencies involved in it)",
+    responses={404: {"description": "Not found for your agency (the same answer whether or not the case exists)"}},
+)
+async def referrals_of_case(
+    case_id: UUID, runtime: Runtime, agency: CallingAgency
+) -> list[ReferralView] | JSONResponse:
+    if not await involved(runtime, case_id, agency):
+        return not_involved()
+    async with runtime.pool.acquire() as conn:
+        return _views(await reading.of_case(conn, case_id))
+
+
+@router.get(
+    "/referrals/{referral_id}",
+    response_model=ReferralView,
+    tags=["referrals"],
+    summary="One referral, with whose case it is (to the agencies involved in its case)",
+    responses={404: {"description": "Not found for your agency (the same answer whether or not it exists)"}},
+)
+async def referral(referral_id: UUID, runtime: Runtime, agency: CallingAgency) -> ReferralView | JSONResponse:
+    async with runtime.pool.acquire() as conn:
+        row = await reading.one(conn, referral_id)
+        if row is None or not await runtime.involvement.is_involved(conn, row["case_id"], agency.id):
+            return not_involved()
+    return ReferralView.model_validate(dict(row))
 
 
 @router.get(
@@ -91,12 +131,8 @@ async def inbox(
     runtime: Runtime, agency: CallingAgency, state: Annotated[list[State] | None, Query()] = None
 ) -> list[ReferralView]:
     states = [str(s) for s in (state or [State.PROPOSED])]
-    rows = await runtime.pool.fetch(
-        "SELECT * FROM referrals WHERE to_agency = $1 AND state = ANY($2::text[]) ORDER BY respond_by",
-        agency.id,
-        states,
-    )
-    return _views(rows)
+    async with runtime.pool.acquire() as conn:
+        return _views(await reading.inbox(conn, agency.id, states))
 
 
 async def _act(
@@ -104,6 +140,10 @@ async def _act(
 ) -> ReferralView | JSONResponse:
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
+            # An agency with no part in the case learns nothing, not even that the referral exists.
+            case_id = await reading.case_of(conn, referral_id)
+            if case_id is None or not await runtime.involvement.is_involved(conn, case_id, agency.id):
+                return not_involved()
             row = await _casework(request).act(conn, referral_id, action, agency, now=datetime.now(UTC), **details)
     except NotYourReferralError:
         return problem(
@@ -113,9 +153,13 @@ async def _act(
             "another agency. Check your inbox (GET /v1/inbox).",
         )
     except InvalidTransitionError as error:
-        return problem(409, "Not possible in this state", f"{error}. See the referral's state with GET /v1/referrals.")
+        return problem(
+            409,
+            "Not possible in this state",
+            f"{error}. See the referral's state with GET /v1/referrals/{referral_id}.",
+        )
     if row is None:
-        return problem(404, "No such referral", f"There is no referral {referral_id}.")
+        return not_involved()
     return ReferralView.model_validate(dict(row))
 
 
@@ -163,7 +207,7 @@ async def complete(referral_id: UUID, body: Complete, request: Request, runtime:
     summary="Cancel (the referring agency or a coordinator), with a reason",
 )
 async def cancel(referral_id: UUID, body: Cancel, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    return await _act(request, runtime, agency, referral_id, Action.CANCEL, cancel_reason=body.reason)
+    return await _act(request, runtime, agency, referral_id, Action.CANCEL, cancel_reason=body.reason, note=body.note)
 
 
 @router.put("/agencies/me/capacity", tags=["directory"], summary="Report your agency's capacity")
@@ -189,13 +233,29 @@ async def withdraw_capacity(request: Request, runtime: Runtime, agency: CallingA
     return {"agency": agency.id, "capacity": entry.capacity if entry else Capacity.AVAILABLE}
 
 
+class DirectoryEntry(BaseModel):
+    """An agency as routing sees it, without its on-call address (staff contact details stay with notify)."""
+
+    id: str
+    name: str
+    type: str
+    districts: tuple[str, ...]
+    domains: tuple[str, ...]
+    capacity: Capacity
+    support_meeting_member: bool
+    coordinator: bool
+
+
 @router.get(
-    "/directory", response_model=list[AgencyEntry], tags=["directory"], summary="Every agency, as routing sees it"
+    "/directory",
+    response_model=list[DirectoryEntry],
+    tags=["directory"],
+    summary="Every agency, as routing sees it (to agencies of the programme; no on-call addresses)",
 )
-async def directory(request: Request, runtime: Runtime) -> list[AgencyEntry]:
+async def directory(request: Request, runtime: Runtime, _: CallingAgency) -> list[DirectoryEntry]:
     async with runtime.pool.acquire() as conn:
         current = await _casework(request).current_directory(conn)
-    return list(current.agencies.values())
+    return [DirectoryEntry.model_validate(entry.model_dump(exclude={"on_call"})) for entry in current.agencies.values()]
 
 
 class CaseAtRisk(BaseModel):
@@ -208,28 +268,14 @@ class CaseAtRisk(BaseModel):
     "/cases/at-risk",
     response_model=list[CaseAtRisk],
     tags=["cases"],
-    summary="Open cases without a lead agency that need someone's attention, with the reason",
+    summary="Open cases without a lead agency that need attention, with the reason: all of them to the "
+    "coordinators, your agency's own cases to any other",
 )
-async def cases_at_risk(runtime: Runtime, _: CallingAgency) -> list[CaseAtRisk]:
-    rows = await runtime.pool.fetch(AT_RISK)
+async def cases_at_risk(runtime: Runtime, agency: CallingAgency) -> list[CaseAtRisk]:
+    async with runtime.pool.acquire() as conn:
+        rows = await reading.at_risk(conn, runtime.involvement, agency.id)
     return [CaseAtRisk.model_validate(dict(row)) for row in rows]
 
-
-# No orphan case: every case without a lead either waits on a referral still inside its deadline, or
-# shows here with why: in the coordination queue, an overdue referral, or nothing open at all.
-AT_RISK = """
-SELECT c.case_id,
-       CASE WHEN c.queued_at IS NOT NULL THEN 'in the coordination queue: ' || c.queue_reason
-            WHEN o.overdue_at IS NOT NULL THEN 'referral to ' || o.to_agency || ' overdue (escalation level '
-                                                || o.escalation_level || ')'
-            ELSE 'no open referral' END AS reason,
-       coalesce(c.queued_at, o.overdue_at, c.opened_at) AS since
-FROM cases c
-LEFT JOIN LATERAL (SELECT to_agency, overdue_at, escalation_level FROM referrals r
-                   WHERE r.case_id = c.case_id AND r.state = 'proposed' ORDER BY created_at DESC LIMIT 1) o ON true
-WHERE c.lead_agency IS NULL AND (c.queued_at IS NOT NULL OR o.to_agency IS NULL OR o.overdue_at IS NOT NULL)
-ORDER BY since
-"""
 
 # Overdue as the list above means it: still proposed, and its deadline timer has fired. Counted per
 # referral, so this also counts a support plan's referral on a case that already has a lead; served by

@@ -11,6 +11,7 @@ from backbone.service import ServiceRuntime, create_app
 from backbone.settings import ServiceSettings
 from schemas.events import ConsultationReceived, SupportPlanConfirmed
 from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_RESPONSES
+from services.referral import outcomes
 from services.referral.api import OVERDUE_REFERRALS, router
 from services.referral.casework import Casework
 from services.referral.ingress import ActionRequest, on_action
@@ -42,7 +43,9 @@ def build_app(
     runtime.subscribe(
         [INTAKE_EVENTS.name, MEETINGS_EVENTS.name, REFERRAL_RESPONSES.name],
         {ConsultationReceived: on_consultation_received(casework), SupportPlanConfirmed: on_plan_confirmed(casework)},
-        records={REFERRAL_RESPONSES.name: (ActionRequest, on_action(casework, runtime.credentials))},
+        records={
+            REFERRAL_RESPONSES.name: (ActionRequest, on_action(casework, runtime.credentials, runtime.involvement))
+        },
     )
     runtime.run_in_background("deadline_timers", lambda pool: DeadlineTimers(pool, casework).run())
     runtime.metrics.gauge_from_query(
@@ -53,7 +56,7 @@ def build_app(
         title="referral",
         summary="Routes every consultation to an agency (つなぐ) and closes the loop.",
         description=DESCRIPTION,
-        routers=[router],
+        routers=[router, outcomes.router],
     )
     app.state.casework = casework
     return app

@@ -26,6 +26,7 @@ from schemas.events import (
     ReferralAccepted,
     ReferralAction,
     ReferralCancelled,
+    ReferralCancelReason,
     ReferralCompleted,
     ReferralDeclined,
     ReferralEscalated,
@@ -157,13 +158,15 @@ class Casework:
         *,
         now: datetime,
         reason: DeclineReason | None = None,
+        cancel_reason: ReferralCancelReason | None = None,
         note: str = "",
         outcome: str | None = None,
-        cancel_reason: str = "",
     ) -> asyncpg.Record | None:
         """Apply an agency's action; returns the referral as it now stands, or None when it does not exist.
 
-        Raises NotYourReferralError and lifecycle.InvalidTransitionError; a repeat changes nothing.
+        A decline publishes its `reason`, a cancellation its `cancel_reason`; the agency's `note` beside
+        either is kept with the referral and never published. Raises NotYourReferralError and
+        lifecycle.InvalidTransitionError; a repeat changes nothing.
         """
         row = await conn.fetchrow("SELECT * FROM referrals WHERE referral_id = $1 FOR UPDATE", referral_id)
         if row is None:
@@ -183,6 +186,8 @@ class Casework:
             return row
         common = {"case_id": row["case_id"], "referral_id": referral_id, "agency": agency.id, "at": now}
         event: ReferralAction
+        decline_code: DeclineReason | None = None
+        cancel_code: ReferralCancelReason | None = None
         if action is Action.ACCEPT:
             event = ReferralAccepted(**common)
         elif action is Action.START:
@@ -190,20 +195,25 @@ class Casework:
         elif action is Action.COMPLETE:
             event = ReferralCompleted(**common, outcome=outcome or "resolved")
         elif action is Action.DECLINE:
-            event = ReferralDeclined(**common, reason=reason or DeclineReason.OTHER, note=note)
+            decline_code = reason or DeclineReason.OTHER
+            event = ReferralDeclined(**common, reason=decline_code)
         else:
-            event = ReferralCancelled(**common, reason=cancel_reason or "cancelled")
+            cancel_code = cancel_reason or ReferralCancelReason.OTHER
+            event = ReferralCancelled(**common, reason=cancel_code)
+        words = note or None  # the agency's own, kept with the referral: the event carries only the code
         updated = await conn.fetchrow(
             "UPDATE referrals SET state = $2, updated_at = $3, decline_reason = coalesce($4, decline_reason),"
             " decline_note = coalesce($5, decline_note), outcome = coalesce($6, outcome),"
-            " cancel_reason = coalesce($7, cancel_reason) WHERE referral_id = $1 RETURNING *",
+            " cancel_reason = coalesce($7, cancel_reason), cancel_note = coalesce($8, cancel_note)"
+            " WHERE referral_id = $1 RETURNING *",
             referral_id,
             new_state,
             now,
-            reason,
-            note or None,
+            decline_code,
+            words if decline_code else None,
             outcome,
-            cancel_reason or None,
+            cancel_code,
+            words if cancel_code else None,
         )
         envelope = await self.outbox.add(conn, event)
         if action is Action.ACCEPT:

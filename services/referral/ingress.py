@@ -4,6 +4,8 @@ The record is signed like an intake submission (backbone.agencies); its value is
 same rules as over HTTP: an agency acts only on referrals addressed to it (or, to cancel, that it made),
 a repeat changes nothing, and a refused action becomes a ReferralActionRejected addressed to the
 agency with the reason. A record whose sender cannot be verified goes to the dead-letter topic.
+Every outcome is recorded in the transaction that decided it, and the agency, which may read no topic,
+reads it with `GET /v1/actions/{ce_id}` (services.referral.outcomes); a retried record gets the first one.
 Key the records by the referral id, so that the actions on one referral are applied in the order sent.
 """
 
@@ -20,53 +22,105 @@ from pydantic import BaseModel, ConfigDict, Field, ValidationError
 from backbone.agencies import Agency, Credentials
 from backbone.db import Connection
 from backbone.delivery import RecordHandler
+from backbone.involvement import Involvement
 from backbone.records import validation_problems
-from schemas.events import REFERRAL_ACTION_TYPE, DeclineReason, ReferralActionRejected, RejectionReason
+from schemas.events import (
+    REFERRAL_ACTION_TYPE,
+    DeclineReason,
+    ReferralActionRejected,
+    ReferralCancelReason,
+    RejectionReason,
+)
+from services.referral import outcomes
 from services.referral.casework import Casework
 from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError
 
 
 class ActionRequest(BaseModel):
-    """An agency's action on one referral (the value of a referral.responses.v1 record)."""
+    """An agency's action on one referral (the value of a referral.responses.v1 record).
+
+    Codes only: the topic keeps its records, and the audit ledger keeps them for good, so an agency's own
+    words (a note beside the reason) go with the HTTP action instead, where referral keeps them.
+    """
 
     model_config = ConfigDict(frozen=True, extra="forbid")
 
     referral_id: UUID
     action: Action
     reason: DeclineReason | None = Field(default=None, description="Required to decline")
-    note: str = Field(default="", max_length=200)
     outcome: Literal["resolved", "transferred", "ongoing-elsewhere", "ended-by-person", "other"] | None = None
-    cancel_reason: str = Field(default="", max_length=200)
+    cancel_reason: ReferralCancelReason | None = Field(default=None, description="Required to cancel")
 
 
-def on_action(casework: Casework, credentials: Credentials) -> RecordHandler:
+ACTION_FIELDS = "the fields are " + ", ".join(ActionRequest.model_fields)
+
+NO_WORDS_ON_THE_TOPIC = RejectionReason(
+    field="body.note",
+    message="words are not taken on the topic, which keeps them: send the reason code here, "
+    "or decline or cancel over HTTP (POST /v1/referrals/{referral_id}/decline or /cancel) with a note",
+)
+
+
+def on_action(casework: Casework, credentials: Credentials, involvement: Involvement) -> RecordHandler:
     async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
         agency, action_id = await credentials.signed_sender(conn, record)
-        if await conn.fetchval(
-            "SELECT 1 FROM rejected_actions WHERE agency_id = $1 AND action_id = $2", agency.id, action_id
-        ):
-            return
-        problem = await _apply(conn, casework, agency, record)
-        if problem is not None:
-            await _refuse(conn, casework, agency, action_id, problem)
+        if await outcomes.answered(conn, agency=agency.id, action_id=action_id):
+            return  # a retried record: the first outcome stands
+        applied = await _apply(conn, casework, involvement, agency, record)
+        if isinstance(applied, RejectionReason):
+            await _refuse(conn, casework, agency, action_id, applied)
+        else:
+            await outcomes.record_applied(
+                conn, agency=agency.id, action_id=action_id, referral_id=applied.referral_id, action=applied.action
+            )
 
     return handle
 
 
-async def _apply(  # noqa: PLR0911 - one return per way an action can be refused
-    conn: Connection, casework: Casework, agency: Agency, record: ConsumerRecord[bytes, bytes]
-) -> RejectionReason | None:
-    if dict(record.headers).get("ce_type") != REFERRAL_ACTION_TYPE.encode():
-        return RejectionReason(field="ce_type", message=f"must be {REFERRAL_ACTION_TYPE}")
+def parse(value: bytes | None) -> ActionRequest | RejectionReason:  # noqa: PLR0911 - one return per refusal
+    """The action a record's value asks for, or why it is refused. What is refused is published to the agency,
+    so nothing the agency chose is repeated: not a value, not the name of a field the contract does not have."""
     try:
-        request = ActionRequest.model_validate(json.loads(record.value or b""))
+        body = json.loads(value or b"")
+        if isinstance(body, dict) and "note" in body:
+            return NO_WORDS_ON_THE_TOPIC
+        request = ActionRequest.model_validate(body)
     except (json.JSONDecodeError, UnicodeDecodeError):
         return RejectionReason(field="body", message="is not UTF-8 JSON")
     except ValidationError as error:
+        if error.errors()[0]["type"] == "extra_forbidden":
+            return RejectionReason(field="body", message=f"has a field an action does not have: {ACTION_FIELDS}")
         field, message = validation_problems(error)[0]
         return RejectionReason(field=f"body.{field}", message=message)
     if request.action is Action.DECLINE and request.reason is None:
-        return RejectionReason(field="body.reason", message="a decline needs a reason")
+        return RejectionReason(field="body.reason", message="a decline needs a reason code")
+    if request.action is Action.CANCEL and request.cancel_reason is None:
+        return RejectionReason(field="body.cancel_reason", message="a cancellation needs a reason code")
+    return request
+
+
+NO_SUCH_REFERRAL = RejectionReason(
+    field="body.referral_id", message="no such referral (none with this id, or not one of your agency's cases)"
+)
+
+
+async def _apply(
+    conn: Connection,
+    casework: Casework,
+    involvement: Involvement,
+    agency: Agency,
+    record: ConsumerRecord[bytes, bytes],
+) -> ActionRequest | RejectionReason:
+    """The action as applied, or why it was refused. An agency not involved in the referral's case is told
+    exactly what it would be told of a referral that does not exist (need to know)."""
+    if dict(record.headers).get("ce_type") != REFERRAL_ACTION_TYPE.encode():
+        return RejectionReason(field="ce_type", message=f"must be {REFERRAL_ACTION_TYPE}")
+    request = parse(record.value)
+    if isinstance(request, RejectionReason):
+        return request
+    case_id = await conn.fetchval("SELECT case_id FROM referrals WHERE referral_id = $1", request.referral_id)
+    if case_id is None or not await involvement.is_involved(conn, case_id, agency.id):
+        return NO_SUCH_REFERRAL
     try:
         async with conn.transaction():
             found = await casework.act(
@@ -76,17 +130,14 @@ async def _apply(  # noqa: PLR0911 - one return per way an action can be refused
                 agency,
                 now=datetime.now(UTC),
                 reason=request.reason,
-                note=request.note,
-                outcome=request.outcome,
                 cancel_reason=request.cancel_reason,
+                outcome=request.outcome,
             )
     except NotYourReferralError:
         return RejectionReason(field="body.referral_id", message=f"is not a referral {agency.id} may {request.action}")
     except InvalidTransitionError as error:
         return RejectionReason(field="body.action", message=str(error))
-    if found is None:
-        return RejectionReason(field="body.referral_id", message="no such referral")
-    return None
+    return request if found is not None else NO_SUCH_REFERRAL
 
 
 async def _refuse(

@@ -2,8 +2,11 @@
 
     proposed ──accept──▶ accepted ──start──▶ in-progress ──complete──▶ completed
        │                    └──────────complete──────────────▶
-       ├──decline (reason required)──▶ declined   (the next candidate is proposed)
-       └──cancel (reason)──▶ cancelled   (also from accepted and in-progress)
+       ├──decline (reason code required)──▶ declined   (the next candidate is proposed)
+       └──cancel (reason code)──▶ cancelled   (also from accepted and in-progress)
+
+A reason is a code (schemas.events.DeclineReason, ReferralCancelReason); the words an agency may add
+beside it stay with the referral and are never published.
 
 Repeating an action that already took effect (accepting an accepted referral) is not an error: the
 answer is the same and nothing new happens. Any other move from a state that does not allow it is.

@@ -13,6 +13,7 @@ from backbone.db import Connection
 from backbone.delivery import Handler
 from backbone.records import Received
 from schemas.events import ConsultationReceived
+from services.referral import reading
 from services.referral.casework import Casework, Need
 
 
@@ -30,5 +31,6 @@ def on_consultation_received(casework: Casework) -> Handler[ConsultationReceived
             urgency=consultation.urgency,
         )
         await casework.open_case(conn, need, caused_by=received.envelope, now=datetime.now(UTC))
+        await reading.remember_person(conn, consultation.case_id, consultation.person_id)
 
     return handle

@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import contextlib
 import importlib
+import uuid
 from collections.abc import AsyncIterator
 from datetime import time
 from pathlib import Path
@@ -11,6 +12,7 @@ from pathlib import Path
 import httpx
 from fastapi import FastAPI
 
+from backbone import directory
 from backbone.agencies import new_token
 from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.service import ServiceRuntime
@@ -21,6 +23,7 @@ from services.intake.keys import IntakeKeys
 from services.notify.settings import NotifySettings
 from tests.integration.kit import FAST_DELIVERY
 
+COORDINATOR = directory.load().coordinators()[0]
 SKELETON: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 
 
@@ -48,6 +51,16 @@ class RunningServices:
         client = self.client(service)
         client.headers["Authorization"] = f"Bearer {await self.token(agency_id, agency_type)}"
         return client
+
+    async def as_coordinator(self, service: ServiceName) -> httpx.AsyncClient:
+        """A client of the service as the programme's coordinator (多機関協働), involved in every case."""
+        return await self.as_agency(COORDINATOR.id, COORDINATOR.type, service)
+
+    async def involved(self, service: ServiceName, case_id: str, agency_id: str) -> bool:
+        """Whether the service has seen the agency become involved in the case (its own projection)."""
+        runtime = self.runtime(service)
+        async with runtime.pool.acquire() as conn:
+            return await runtime.involvement.is_involved(conn, uuid.UUID(case_id), agency_id)
 
     def runtime(self, service: ServiceName) -> ServiceRuntime:
         runtime: ServiceRuntime = self.apps[service].state.runtime

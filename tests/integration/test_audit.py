@@ -6,7 +6,10 @@ from __future__ import annotations
 import uuid
 from typing import Any
 
-from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, NOTIFY_EVENTS, REFERRAL_EVENTS
+from aiokafka import TopicPartition
+from aiokafka.admin import AIOKafkaAdminClient
+
+from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, NOTIFY_EVENTS, REFERRAL_EVENTS, dead_letter_topic
 from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import end_offsets, eventually, produce, read_from
 from tests.integration.services import RunningServices
@@ -89,20 +92,46 @@ async def test_a_referral_is_traced_through_decline_reroute_acceptance_meeting_a
     referral_steps = [row["what"] for row in by_referral]
     assert referral_steps[:2] == ["相談受付", "つなぎ提案"] and "辞退" in referral_steps and "通知" in referral_steps
 
-    # A second delivery of an event adds nothing.
-    count = await audit_pool.fetchval("SELECT count(*) FROM ledger")
+    # A second delivery of an event adds nothing. Wait until audit has consumed past the replay (it commits
+    # only what it recorded), then past any dead letter the replay caused; then the ledger must hold the
+    # event exactly once, under no topic newly.
+    last_seq = await audit_pool.fetchval("SELECT max(seq) FROM ledger")
     topic, event_id = sorted(on_kafka)[0]
     records = await read_from(bootstrap, topic, since[topic], until=lambda _: False, within=1.0)
     (original,) = [r for r in records if dict(r.headers)["ce_id"].decode() == event_id]
+    before = await end_offsets(bootstrap, topic)
     await produce(bootstrap, topic, [(original.key, original.value, list(original.headers))])
-    marker_count = await audit_pool.fetchval("SELECT count(*) FROM ledger")
-    assert marker_count >= count
-    await eventually(
-        lambda: audit_pool.fetchval("SELECT count(*) FROM ledger WHERE topic = $1 AND event_id = $2", topic, event_id)
-    )
+    assert await _audit_consumed_since(bootstrap, topic, before)  # the replay's partition, at least
+    await _audit_consumed_since(bootstrap, dead_letter_topic("audit").name, {})  # every letter there is
+    assert await audit_pool.fetchval("SELECT count(*) FROM ledger WHERE event_id = $1", event_id) == 1
     assert (
-        await audit_pool.fetchval("SELECT count(*) FROM ledger WHERE topic = $1 AND event_id = $2", topic, event_id)
-        == 1
+        await audit_pool.fetchval("SELECT count(*) FROM ledger WHERE seq > $1 AND event_id = $2", last_seq, event_id)
+        == 0
+    )
+
+
+async def _audit_consumed_since(bootstrap: str, topic: str, before: dict[int, int]) -> dict[int, int]:
+    """Wait until audit's consumer group has committed every record appended to `topic` since `before` (and
+    up to now): it commits only after the records were recorded in the ledger. Returns the partitions that
+    had grown, with the offsets waited for."""
+    now = await end_offsets(bootstrap, topic)
+    grown = {partition: end for partition, end in now.items() if end > before.get(partition, 0)}
+    await eventually(lambda: _consumed(bootstrap, "audit", topic, grown), within=30)
+    return grown
+
+
+async def _consumed(bootstrap: str, group: str, topic: str, ends: dict[int, int]) -> bool:
+    """Whether `group` has committed, on every partition of `topic`, an offset at or past `ends`: it commits
+    only after the records before it were recorded."""
+    admin = AIOKafkaAdminClient(bootstrap_servers=bootstrap)
+    await admin.start()
+    try:
+        committed = await admin.list_consumer_group_offsets(group)
+    finally:
+        await admin.close()
+    return all(
+        (at := committed.get(TopicPartition(topic, partition))) is not None and at.offset >= end
+        for partition, end in ends.items()
     )
 
 
@@ -131,7 +160,7 @@ async def test_only_auditors_read_the_ledger_every_query_is_recorded_and_exports
         assert not_a_trace.status_code == 422 and "trace_id" in not_a_trace.text
         figures = (await audit.get("/v1/yearly", params={"fiscal_year": 2026})).json()
         assert (await audit.get("/v1/unanswered")).status_code == 200
-    assert csv.status_code == 200 and csv.text.startswith("seq,time,what,who,event_id,caused_by,trace_id,topic")
+    assert csv.status_code == 200 and csv.text.startswith("seq,time,what,who,why,event_id,caused_by,trace_id,topic")
     assert figures["label"] == "令和8年度"
     after = await audit_pool.fetchval("SELECT count(*) FROM ledger WHERE topic = 'audit.queries'")
     assert after == before + 4  # timeline, csv, yearly, unanswered (the refused one recorded nothing)

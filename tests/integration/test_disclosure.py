@@ -13,7 +13,7 @@ from schemas.vocabulary import AgencyType
 from services.intake import persons
 from services.intake.context import Intake
 from services.intake.crypto import UndecryptableError, decrypt
-from tests.integration.kafka_tools import end_offsets, read_from
+from tests.integration.kafka_tools import end_offsets, eventually, read_from
 from tests.integration.services import RunningServices
 
 COUNTER = ("chiku-fukushi-meiji", AgencyType.DISTRICT_WELFARE_COUNTER)
@@ -21,13 +21,19 @@ CENTRE = ("ikiiki-meiji", AgencyType.COMMUNITY_SUPPORT_CENTRE)
 BACKUP = ("backup-fujisawa", AgencyType.SELF_RELIANCE)
 
 
-def submission(person: dict[str, Any] | None, *, agency: str = COUNTER[0], consent: bool = True) -> dict[str, Any]:
+def submission(
+    person: dict[str, Any] | None,
+    *,
+    agency: str = COUNTER[0],
+    consent: bool = True,
+    domains: tuple[str, ...] = ("elderly", "carer"),
+) -> dict[str, Any]:
     body: dict[str, Any] = {
         "receiving_agency": agency,
         "staff_id": "m-07",
         "channel": "counter",
         "district": "meiji",
-        "domains": ["elderly", "carer"],
+        "domains": list(domains),
         "personal": {"summary": "介護に疲れている。夜眠れない。", "person": person},
     }
     if consent:
@@ -64,6 +70,11 @@ async def read(
         return await client.get(f"/v1/persons/{person_id}", params={"purpose": purpose})
 
 
+async def referred(services: RunningServices, case_id: str, agency_id: str) -> None:
+    """Wait until intake has seen the referral of the case to the agency (then it is involved)."""
+    await eventually(lambda: services.involved("intake", case_id, agency_id), within=30)
+
+
 async def test_disclosure_follows_consent_and_every_request_is_on_record(
     services: RunningServices, bootstrap: str
 ) -> None:
@@ -71,6 +82,7 @@ async def test_disclosure_follows_consent_and_every_request_is_on_record(
     person = someone()
     accepted = await submit(services, COUNTER, submission(person))
     person_id = accepted["person_id"]
+    await referred(services, accepted["case_id"], CENTRE[0])
 
     covered = await read(services, CENTRE, person_id)
     assert covered.status_code == 200
@@ -132,6 +144,7 @@ async def test_erasure_shreds_the_data_and_the_api_answers_as_for_an_unknown_per
     person = someone()
     accepted = await submit(services, COUNTER, submission(person))
     person_id = uuid.UUID(accepted["person_id"])
+    await referred(services, accepted["case_id"], CENTRE[0])
     pool = services.runtime("intake").pool
     intake: Intake = services.apps["intake"].state.intake
     assert (await read(services, CENTRE, str(person_id))).status_code == 200
@@ -186,3 +199,73 @@ async def test_the_same_person_at_two_agencies_joins_one_case(services: RunningS
     assert other["person_id"] != first["person_id"] and other["new_case"]
     anonymous = [await submit(services, COUNTER, submission(None, consent=False)) for _ in range(2)]
     assert anonymous[0]["person_id"] != anonymous[1]["person_id"]
+
+
+async def test_a_referred_agency_reads_the_person_and_the_summary_from_the_referral_alone(
+    services: RunningServices, bootstrap: str
+) -> None:
+    since = await end_offsets(bootstrap, INTAKE_EVENTS.name)
+    person = someone()
+    # One domain: the centre is referred (not only invited to a coordination meeting).
+    accepted = await submit(services, COUNTER, submission(person, domains=("elderly",)))
+    await referred(services, accepted["case_id"], CENTRE[0])
+
+    # The referred centre starts from its inbox: the referral names the consultation and the person.
+    async with await services.as_agency(*CENTRE, service="referral") as referral:
+        inbox = (await referral.get("/v1/inbox")).json()
+        (mine,) = [r for r in inbox if r["case_id"] == accepted["case_id"]]
+        one = await referral.get(f"/v1/referrals/{mine['referral_id']}")
+    assert one.status_code == 200 and one.json() == mine
+    assert mine["person_id"] == accepted["person_id"]
+    assert mine["consultation_id"] == accepted["consultation_id"]
+
+    async with await services.as_agency(*CENTRE) as centre:
+        consultation = await centre.get(f"/v1/consultations/{mine['consultation_id']}", params={"purpose": "support"})
+        person_read = await centre.get(f"/v1/persons/{mine['person_id']}", params={"purpose": "support"})
+    assert consultation.status_code == 200, consultation.text
+    shown = consultation.json()
+    assert shown["identity"]["given_name"] == person["given_name"]
+    assert [c["summary"] for c in shown["consultations"]] == ["介護に疲れている。夜眠れない。"]
+    assert person_read.status_code == 200
+
+    # Consent covers every community support centre, but need to know does not: a centre of another
+    # district, not involved in the case, is refused exactly as for a consultation that does not exist.
+    outsider = ("ikiiki-katase", AgencyType.COMMUNITY_SUPPORT_CENTRE)
+    async with await services.as_agency(*outsider) as other:
+        refused = await other.get(f"/v1/consultations/{mine['consultation_id']}", params={"purpose": "support"})
+        unknown = await other.get(f"/v1/consultations/{uuid.uuid4()}", params={"purpose": "support"})
+        by_person = await other.get(f"/v1/persons/{mine['person_id']}", params={"purpose": "support"})
+    assert refused.status_code == unknown.status_code == by_person.status_code == 403
+    assert refused.json() == unknown.json() == by_person.json()
+    assert person["given_name"] not in refused.text
+    async with await services.as_agency(*outsider, service="referral") as other_referral:
+        hidden = await other_referral.get(f"/v1/referrals/{mine['referral_id']}")
+        missing = await other_referral.get(f"/v1/referrals/{uuid.uuid4()}")
+    assert hidden.status_code == missing.status_code == 404 and hidden.json() == missing.json()
+
+    # Without consent the referred centre is refused too.
+    bare = await submit(services, COUNTER, submission(someone(), consent=False, domains=("elderly",)))
+    await referred(services, bare["case_id"], CENTRE[0])
+    async with await services.as_agency(*CENTRE) as centre:
+        unconsented = await centre.get(f"/v1/consultations/{bare['consultation_id']}", params={"purpose": "support"})
+    assert unconsented.status_code == 403
+
+    def disclosures(records: list[Any]) -> list[tuple[str, str, str]]:
+        wanted = {accepted["person_id"], bare["person_id"]}
+        return [
+            (event.requesting_agency, event.outcome, str(event.person_id))
+            for record in records
+            if dict(record.headers).get("ce_type") == PersonalDataDisclosed.TYPE.encode()
+            for event in [PersonalDataDisclosed.model_validate_json(record.value)]
+            if str(event.person_id) in wanted
+        ]
+
+    records = await read_from(bootstrap, INTAKE_EVENTS.name, since, until=lambda got: len(disclosures(got)) >= 5)
+    # Each person's disclosures in order (two persons' records may sit in two partitions).
+    assert sorted(disclosures(records), key=lambda d: d[2] != accepted["person_id"]) == [
+        (CENTRE[0], "allowed", accepted["person_id"]),
+        (CENTRE[0], "allowed", accepted["person_id"]),
+        (outsider[0], "denied", accepted["person_id"]),
+        (outsider[0], "denied", accepted["person_id"]),
+        (CENTRE[0], "denied", bare["person_id"]),
+    ]

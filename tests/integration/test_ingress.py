@@ -3,15 +3,16 @@
 from __future__ import annotations
 
 import base64
+import json
 from typing import Any
 
 from nacl.public import PrivateKey
 
 from schemas.events import ConsultationReceived, SubmissionRejected
-from schemas.submission import SealedSubmission
 from schemas.topics import INTAKE_EVENTS, INTAKE_SUBMISSIONS, dead_letter_topic
 from schemas.vocabulary import AgencyType
-from tests.integration.ingress import sealed_submission
+from services.intake.ingress import ingress_idempotency_key
+from tests.integration.ingress import ce_id, sealed_submission
 from tests.integration.kafka_tools import end_offsets, produce, read_from
 from tests.integration.services import RunningServices
 
@@ -53,10 +54,9 @@ async def test_submissions_over_kafka_are_applied_refused_or_dead_lettered_once_
     wrong_seal = sealed_submission(token, FACTS, PERSONAL, someone_elses_key)
     forged = sealed_submission(f"{AGENCY[0]}.not-our-secret", FACTS, None, public_key)
     marker = sealed_submission(token, {**FACTS, "staff_id": "marker"}, None, public_key)
+    sent = [good, unknown_district, other_agency, wrong_seal, forged]
     # Every record again (an agency retrying after a timeout), then a marker that ends the sequence.
-    await produce(
-        bootstrap, INTAKE_SUBMISSIONS.name, [good, unknown_district, other_agency, wrong_seal, forged] * 2 + [marker]
-    )
+    await produce(bootstrap, INTAKE_SUBMISSIONS.name, sent * 2 + [marker])
 
     def done(records: list[Any]) -> bool:  # the marker came through, so everything before it did
         return len(of_type(records, ConsultationReceived, AGENCY[0])) >= 2
@@ -75,8 +75,25 @@ async def test_submissions_over_kafka_are_applied_refused_or_dead_lettered_once_
         bootstrap, dead_letter_topic("intake").name, letters_since, until=lambda got: len(got) >= 2
     )
     assert [dict(letter.headers)["dlq.reason"] for letter in letters] == [b"unauthenticated"] * 2
-    rows = await services.runtime("intake").pool.fetchval(
-        "SELECT count(*) FROM consultations WHERE idempotency_key = $1", f"kafka:{dict(good[2])['ce_id'].decode()}"
+    # What intake holds in the end: the good one once, its sealed part opened and stored encrypted; each
+    # refused one once, with its reasons; nothing at all from the forged one.
+    pool = services.runtime("intake").pool
+    stored = await pool.fetch(
+        "SELECT c.idempotency_key, c.summary_ct IS NOT NULL AS summary, p.identity_ct IS NOT NULL AS identity"
+        " FROM consultations c JOIN persons p USING (person_id) WHERE c.receiving_agency = $1"
+        " AND c.idempotency_key = ANY($2::text[])",
+        AGENCY[0],
+        [ingress_idempotency_key(ce_id(record)) for record in sent],
     )
-    assert rows == 1
-    assert SealedSubmission.model_fields["sealed_personal"]  # the contract names the sealed part
+    assert [tuple(row) for row in stored] == [(ingress_idempotency_key(ce_id(good)), True, True)]
+    refused = await pool.fetch(
+        "SELECT submission_id, reasons FROM rejected_submissions"
+        " WHERE agency_id = $1 AND submission_id = ANY($2::text[])",
+        AGENCY[0],
+        [ce_id(record) for record in sent],
+    )
+    assert {row["submission_id"]: [r["field"] for r in json.loads(row["reasons"])] for row in refused} == {
+        ce_id(unknown_district): ["body.district"],
+        ce_id(other_agency): ["body.receiving_agency"],
+        ce_id(wrong_seal): ["body.sealed_personal"],
+    }

@@ -7,7 +7,9 @@ import re
 import uuid
 from email.header import decode_header, make_header
 from typing import Any
+from urllib.parse import urljoin
 
+from backbone.simulation.agencies import ACK_FORM
 from schemas.vocabulary import AgencyType
 from services.notify import channels
 from tests.integration.kafka_tools import eventually
@@ -43,12 +45,12 @@ async def consult(services: RunningServices, district: str, domains: list[str], 
 
 
 async def deliveries(services: RunningServices, case_id: str) -> list[dict[str, Any]]:
-    async with services.client("notify") as notify:
+    async with await services.as_coordinator("notify") as notify:
         rows: list[dict[str, Any]] = (await notify.get("/v1/notifications", params={"case_id": case_id})).json()
     return rows
 
 
-async def test_an_email_reaches_the_on_call_person_without_personal_data_and_is_acknowledged_by_its_link(
+async def test_an_email_reaches_the_on_call_person_without_personal_data_and_is_acknowledged_from_its_links_page(
     services: RunningServices, smtp: SmtpCatcher
 ) -> None:
     name = f"通知{uuid.uuid4().hex[:5]}"
@@ -67,10 +69,13 @@ async def test_an_email_reaches_the_on_call_person_without_personal_data_and_is_
     link = re.search(r"http://\S+/v1/ack/\S+", body)
     assert link is not None
     async with services.client("notify") as notify:
-        first = await notify.get(link.group(0).split("8104", 1)[1])
-        again = await notify.get(link.group(0).split("8104", 1)[1])
-        forged = await notify.get(f"/v1/ack/{row['notification_id']}", params={"token": "0" * 32})
-    assert first.status_code == again.status_code == 200 and forged.status_code == 404
+        page = await notify.get(link.group(0).split("8104", 1)[1])  # shows what is acknowledged, changes nothing
+        form = ACK_FORM.search(page.text)  # the button, as the simulated staff find it
+        assert page.status_code == 200 and form is not None, page.text
+        forged = await notify.post(f"/v1/ack/{row['notification_id']}", data={"token": "0" * 32})
+        pressed = await notify.post(urljoin(str(page.url), form.group(1)), data={"token": form.group(2)})
+        again = await notify.post(urljoin(str(page.url), form.group(1)), data={"token": form.group(2)})
+    assert forged.status_code == 404 and pressed.status_code == again.status_code == 200
     (row,) = await deliveries(services, case_id)
     assert row["acknowledged_at"] is not None and row["state"] == "delivered"
 

@@ -52,7 +52,7 @@ async def open_referral(services: RunningServices, case_id: str) -> dict[str, An
     found: list[dict[str, Any]] = []
 
     async def proposed() -> bool:
-        async with await services.as_agency(*COUNTER, service="referral") as referral:
+        async with await services.as_coordinator("referral") as referral:
             rows = (await referral.get("/v1/referrals", params={"case_id": case_id})).json()
         found[:] = [row for row in rows if row["state"] == "proposed"]
         return bool(found)
@@ -142,7 +142,9 @@ async def test_answers_are_idempotent_and_only_the_addressed_agency_may_act(
     referral = await open_referral(services, case_id)
     url = f"/v1/referrals/{referral['referral_id']}"
     async with await services.as_agency("ikiiki-kikan", AgencyType.CORE_COMMUNITY_SUPPORT_CENTRE, "referral") as other:
-        assert (await other.post(f"{url}/accept")).status_code == 403
+        assert (await other.post(f"{url}/accept")).status_code == 404  # not involved: as if there were none
+    async with await services.as_agency(*COUNTER, service="referral") as counter:
+        assert (await counter.post(f"{url}/accept")).status_code == 403  # involved, but not addressed to it
     async with await services.as_agency("ikiiki-endo", AgencyType.COMMUNITY_SUPPORT_CENTRE, "referral") as mine:
         assert (await mine.post(f"{url}/decline", json={})).status_code == 422  # a decline needs its reason
         assert (await mine.post(f"/v1/referrals/{uuid.uuid4()}/accept")).status_code == 404

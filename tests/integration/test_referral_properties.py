@@ -25,10 +25,10 @@ from backbone.settings import DatabaseSettings
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived, DeclineReason
 from schemas.vocabulary import District, SupportDomain, Urgency
-from services.referral.api import AT_RISK
 from services.referral.casework import Casework, Need
 from services.referral.lifecycle import Action
 from services.referral.policy import ReferralPolicy
+from services.referral.reading import AT_RISK
 from services.referral.timers import DeadlineTimers
 
 REFERRAL_MIGRATIONS = Path(__file__).parents[2] / "services" / "referral" / "migrations"
@@ -132,7 +132,7 @@ class Casebook(RuleBasedStateMachine):
                 self.clock,
             )
         )
-        at_risk = {row["case_id"] for row in self.run(self.pool.fetch(AT_RISK))}
+        at_risk = {row["case_id"] for row in self.run(self.pool.fetch(AT_RISK, True, ""))}  # as a coordinator sees it
         assert len(rows) == len(self.cases)
         for row in rows:
             # A lead agency, a referral still inside its deadline (or already climbing), or the queue.

@@ -27,11 +27,18 @@ from backbone.metrics import ServiceMetrics, keep_refreshed
 from backbone.records import PoisonReason, PoisonRecordError
 from backbone.settings import DeliverySettings
 from schemas.envelope import Envelope
-from schemas.events import ConsultationReceived
+from schemas.events import ConsentWithdrawn, ConsultationReceived, Event
 from services.notify.metrics import NotificationMetrics
 
 INGRESS = "agency.submissions.v1"
 EVENTS = "intake.events.v1"
+WITHDRAWAL = {
+    "case_id": str(uuid.uuid4()),
+    "consent_id": str(uuid.uuid4()),
+    "person_id": str(uuid.uuid4()),
+    "withdrawn_by": "ikiiki-katase",
+    "withdrawn_at": "2026-12-01T09:00:00+09:00",
+}
 CONSULTATION = {
     "case_id": str(uuid.uuid4()),
     "consultation_id": str(uuid.uuid4()),
@@ -239,10 +246,15 @@ class Batch:
         self.acked = True
 
 
-def record(topic: str, offset: int, *, headers: list[tuple[str, bytes]] | None = None) -> ConsumerRecord[bytes, bytes]:
-    envelope = Envelope(
-        id=uuid.uuid4(), source="/t", type=ConsultationReceived.TYPE, time=datetime.now(UTC), correlationid="c"
-    )
+def record(
+    topic: str,
+    offset: int,
+    *,
+    headers: list[tuple[str, bytes]] | None = None,
+    event: tuple[type[Event], dict[str, Any]] = (ConsultationReceived, {}),
+) -> ConsumerRecord[bytes, bytes]:
+    model, body = event
+    envelope = Envelope(id=uuid.uuid4(), source="/t", type=model.TYPE, time=datetime.now(UTC), correlationid="c")
     return ConsumerRecord(
         topic=topic,
         partition=0,
@@ -250,7 +262,7 @@ def record(topic: str, offset: int, *, headers: list[tuple[str, bytes]] | None =
         timestamp=0,
         timestamp_type=0,
         key=b"k",
-        value=json.dumps(CONSULTATION).encode(),
+        value=json.dumps(body or CONSULTATION).encode(),
         checksum=None,
         serialized_key_size=1,
         serialized_value_size=1,
@@ -285,7 +297,7 @@ async def test_a_batch_counts_each_record_once_by_its_outcome() -> None:
             record(INGRESS, 2),
             record(INGRESS, 3),  # refused: the batch's run stops here, this one and the rest go one by one
             record(INGRESS, 4),
-            record(EVENTS, 5),  # a ConsultationReceived this consumer has no handler for
+            record(EVENTS, 5, event=(ConsentWithdrawn, WITHDRAWAL)),  # no handler here, and it involves nobody
             record(EVENTS, 6, headers=[("ce_type", b"\xff")]),  # poison: its header is not UTF-8
         ]
     )

@@ -4,8 +4,8 @@ import pytest
 
 from backbone import directory
 from backbone.directory import Capacity
-from schemas.vocabulary import District, SupportDomain
-from services.referral.routing import candidates, participants
+from schemas.vocabulary import COORDINATION_THEMES, AgencyType, District, SupportDomain
+from services.referral.routing import GENERAL_COUNTERS, NOT_TARGETS, candidates, participants
 
 DIRECTORY = directory.load()
 
@@ -16,6 +16,12 @@ def first(district: District, *domains: SupportDomain, excluded: frozenset[str] 
 
 def test_an_older_persons_consultation_goes_to_the_districts_support_centre() -> None:
     assert first(District.SHONAN_OBA, SupportDomain.ELDERLY) == "ikiiki-shonan-oba"
+
+
+@pytest.mark.parametrize("district", list(District))
+def test_every_district_has_a_support_centre_of_its_own_for_older_persons(district: District) -> None:
+    own = DIRECTORY.agencies[first(district, SupportDomain.ELDERLY)]
+    assert (own.type, own.districts) == (AgencyType.COMMUNITY_SUPPORT_CENTRE, (district,))
 
 
 def test_a_single_domain_goes_to_the_agency_whose_main_domain_it_is() -> None:
@@ -39,13 +45,26 @@ def test_the_coordination_meeting_brings_the_district_csw_and_each_domains_agenc
 
 @pytest.mark.parametrize("district", list(District))
 @pytest.mark.parametrize("domain", list(SupportDomain))
-def test_every_need_in_every_district_has_an_agency_and_reaches_a_coordinator(
+def test_every_need_in_every_district_has_an_agency_of_the_directory_and_reaches_a_coordinator(
     district: District, domain: SupportDomain
 ) -> None:
     routes = candidates(DIRECTORY, district, (domain,))
-    assert routes
-    assert any(DIRECTORY.agencies[route.agency].coordinator for route in routes)
     assert len({r.agency for r in routes}) == len(routes)
+    assert any(DIRECTORY.agencies[route.agency].coordinator for route in routes)  # whoever else declines
+    if domain in COORDINATION_THEMES:
+        assert {r.rule for r in routes} == {"coordination"}
+        return
+    # Read from the directory itself, not from routing: who takes this need in this district.
+    serving = {
+        agency.id
+        for agency in DIRECTORY.agencies.values()
+        if agency.serves(district, domain)
+        and agency.type not in NOT_TARGETS | GENERAL_COUNTERS
+        and agency.capacity is not Capacity.NONE
+    }
+    assert serving, f"no agency of the directory takes {domain} in {district}: only a general counter would"
+    assert routes[0].agency in serving and routes[0].rule == f"domain-{domain}"
+    assert serving <= {r.agency for r in routes}  # every one of them is a candidate
 
 
 def test_declined_agencies_are_never_proposed_again_and_no_capacity_is_skipped() -> None:
