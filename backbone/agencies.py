@@ -12,6 +12,7 @@ import base64
 import hashlib
 import hmac
 import os
+import re
 import secrets
 from dataclasses import dataclass
 
@@ -22,13 +23,25 @@ from cryptography.hazmat.primitives.ciphers.aead import AESGCM
 from backbone.db import Connection
 from backbone.kafka import decode_headers
 from backbone.records import PoisonReason, PoisonRecordError
+from backbone.staff import StaffMember
 from schemas.vocabulary import AgencyType
+
+RECORD_ID = re.compile(r"[A-Za-z0-9][A-Za-z0-9._:-]{0,127}")
+"""What an ingress record's `ce_id` may be: it is published back (an outcome, a rejection), so it is an id."""
 
 
 @dataclass(frozen=True)
 class Agency:
+    """Who calls: an agency, by its system's token, or a staff member of it, signed in (`staff`)."""
+
     id: str
     type: AgencyType
+    staff: StaffMember | None = None
+
+    @property
+    def by_staff(self) -> str | None:
+        """The signed-in staff member's subject id, for the events' `by_staff`; None for the agency's system."""
+        return self.staff.subject if self.staff else None
 
 
 def new_token(agency_id: str) -> str:
@@ -91,6 +104,11 @@ class Credentials:
             signature(self._secret(agency_id, row["secret_ct"]), record_id, record.value or b""), claimed
         ):
             raise PoisonRecordError(PoisonReason.UNAUTHENTICATED, f"the signature does not verify for {agency_id!r}")
+        if not RECORD_ID.fullmatch(record_id):
+            # The ce_id is repeated in the outcome and in a rejection on the bus: an id, never words.
+            raise PoisonRecordError(
+                PoisonReason.NOT_A_CLOUDEVENT, "ce_id must be an id: 1-128 of A-Z a-z 0-9 . _ : - (a UUID is best)"
+            )
         return Agency(agency_id, AgencyType(row["agency_type"])), record_id
 
     def _secret(self, agency_id: str, sealed: bytes) -> str:

@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import logging
 import math
 from typing import Annotated
 from uuid import UUID
@@ -13,15 +14,25 @@ from fastapi.security import HTTPAuthorizationCredentials, HTTPBearer
 from backbone.agencies import Agency
 from backbone.http import problem
 from backbone.service import Runtime, ServiceRuntime
+from backbone.staff import StaffTokenError, StaffTokens, looks_like_a_jwt
+from schemas.vocabulary import AgencyType
 
-_bearer = HTTPBearer(auto_error=False, description="`<agency id>.<secret>`, as issued by `backbone agency-token`")
+log = logging.getLogger(__name__)
+
+_bearer = HTTPBearer(
+    auto_error=False,
+    description="`<agency id>.<secret>`, as issued by `backbone agency-token`; or a staff member's access token "
+    "from the identity provider (backbone/staff.py)",
+)
 
 
 async def _calling_agency(
     runtime: Runtime, token: Annotated[HTTPAuthorizationCredentials | None, Depends(_bearer)]
 ) -> Agency:
     agency = None
-    if token is not None and runtime.credentials is not None:
+    if token is not None and runtime.staff is not None and looks_like_a_jwt(token.credentials):
+        agency = await _staff_member(runtime, runtime.staff, token.credentials)
+    elif token is not None and runtime.credentials is not None:
         async with runtime.pool.acquire() as conn:
             agency = await runtime.credentials.by_token(conn, token.credentials)
     if agency is None:
@@ -42,6 +53,26 @@ async def _calling_agency(
         )
     return agency
 
+
+async def _staff_member(runtime: ServiceRuntime, tokens: StaffTokens, token: str) -> Agency | None:
+    """A signed-in staff member acts for their agency (one of the directory's). The auditor role gives the
+    auditor's rights only, never an agency's, whatever agency the provider names."""
+    try:
+        member = await tokens.verify(token)
+    except StaffTokenError as error:
+        log.info("a staff token was refused: %s", error)
+        return None
+    if AUDITOR_ROLE in member.roles:  # the audit service's callers; nowhere else an agency
+        return Agency(AUDITOR_ROLE, AgencyType.AUDITOR, staff=member) if runtime.name == "audit" else None
+    entry = runtime.directory.agency(member.agency_id) if member.agency_id else None
+    if entry is None or not member.roles & STAFF_ROLES:
+        log.info("a staff token names no agency of the directory, or no staff role")
+        return None
+    return Agency(entry.id, entry.type, staff=member)
+
+
+AUDITOR_ROLE = "auditor"
+STAFF_ROLES = frozenset({"staff", "coordinator", "supervisor"})
 
 CallingAgency = Annotated[Agency, Depends(_calling_agency)]
 """The agency making the request, from its bearer token (401 otherwise)."""

@@ -20,6 +20,7 @@ from backbone.kafka import KafkaSettingsError
 from backbone.local.cluster import NODE_IDS, LocalKafkaCluster
 from backbone.local.kafka import LocalRuntimeError, jars_ready, quiet_aiokafka
 from backbone.local.paths import LocalPaths
+from backbone.local.realm import DEMO_STAFF, WORKBENCH_URL
 from backbone.local.replication import (
     MIN_IN_SYNC,
     REPLICATION_FACTOR,
@@ -55,7 +56,8 @@ examples:
 
 EPILOG = """\
 examples:
-  backbone up            start Kafka, PostgreSQL and the services (safe to repeat)
+  backbone up            start Kafka, PostgreSQL, Keycloak and the services (safe to repeat)
+  backbone demo-login    how to sign in as a demo staff member (URL, username, password)
   backbone run           start everything, then run a day in Fujisawa through it (live display, picture)
   backbone walkthrough   follow single consultations step by step through every service
   backbone status        what is running, and where
@@ -72,7 +74,7 @@ a service's container act on that service only, with its own settings (BACKBONE_
 on the local stack. docs/runbook.md says when to use which.
 
 data, logs and generated passwords live in $BACKBONE_HOME (default ~/.fujisawa-backbone);
-Kafka's jars are cached in ~/.cache/fujisawa-backbone.
+Kafka's jars and Keycloak's server zip are cached in ~/.cache/fujisawa-backbone.
 """
 
 
@@ -115,8 +117,10 @@ def _parser() -> argparse.ArgumentParser:
 
 def _add_runtime_commands(commands: Commands) -> None:
     """Starting, running and stopping the backbone."""
-    up = commands.add_parser("up", help="start Kafka, PostgreSQL, the topics and the services")
-    up.add_argument("--infra", action="store_true", help="only Kafka, PostgreSQL and the topics (what tests need)")
+    up = commands.add_parser("up", help="start Kafka, PostgreSQL, the topics, Keycloak and the services")
+    up.add_argument(
+        "--infra", action="store_true", help="only Kafka, PostgreSQL, the topics and Keycloak (what tests need)"
+    )
     up.set_defaults(command=_up)
 
     run = commands.add_parser(
@@ -134,6 +138,16 @@ def _add_runtime_commands(commands: Commands) -> None:
         command=_down
     )
     commands.add_parser("status", help="show what is running and whether it is ready").set_defaults(command=_status)
+
+    demo_login = commands.add_parser(
+        "demo-login",
+        help="how to sign in as a demo staff member at the local identity provider (Keycloak)",
+        description="Prints the sign-in URL, the username and the password of the local realm's demo staff "
+        "members (all of them, or USER only). The passwords were generated on this machine and are kept in "
+        "$BACKBONE_HOME/secrets.json.",
+    )
+    demo_login.add_argument("user", nargs="?", choices=[member.username for member in DEMO_STAFF], metavar="USER")
+    demo_login.set_defaults(command=_demo_login)
 
     secure = commands.add_parser(
         "secure-kafka",
@@ -169,7 +183,7 @@ def _add_runtime_commands(commands: Commands) -> None:
     cluster.set_defaults(command=_cluster)
 
     serve = commands.add_parser("serve", help="run one service in the foreground (settings from BACKBONE_* variables)")
-    serve.add_argument("service", choices=sorted(SERVICE_PORTS))
+    serve.add_argument("service", choices=[*sorted(SERVICE_PORTS), "workbench"])
     serve.add_argument("--instance", type=int, default=1, help="which instance this is (scale-out); names the process")
     serve.set_defaults(command=_serve)
 
@@ -254,6 +268,23 @@ def _down(_: argparse.Namespace) -> int:
 def _status(_: argparse.Namespace) -> int:
     for line in LocalStack.default().status():
         print(line)
+    return 0
+
+
+def _demo_login(args: argparse.Namespace) -> int:
+    from backbone.local.postgres import LocalSecrets  # noqa: PLC0415
+
+    stack = LocalStack.default()
+    passwords = LocalSecrets.load_or_create(stack.paths.secrets).demo_staff_passwords
+    print(f"ワークベンチ / Workbench: {WORKBENCH_URL}  (サインイン / Sign in)")
+    for member in DEMO_STAFF:
+        if args.user in (None, member.username):
+            print(f"\n  {member.who}")
+            print(f"  ユーザー名 / username: {member.username}")
+            print(f"  パスワード / password: {passwords[member.username]}")
+    if stack.keycloak.process.pid() is None:
+        print("\nKeycloak は起動していません。先に `backbone up` を実行してください。")
+        print("Keycloak is not running: start it with `backbone up`.")
     return 0
 
 
@@ -352,14 +383,14 @@ def _serve(args: argparse.Namespace) -> int:
 
     from backbone.http import access_log_config  # noqa: PLC0415
     from backbone.settings import ServiceSettings  # noqa: PLC0415
+    from services.workbench.settings import WorkbenchSettings  # noqa: PLC0415
 
-    settings = ServiceSettings(service=args.service)  # the rest comes from BACKBONE_*
-    logging.basicConfig(
-        level=logging.INFO, format=f"%(asctime)s {settings.service} %(levelname)s %(name)s: %(message)s"
-    )
+    # The rest comes from BACKBONE_*; the workbench, a client of the services, has settings of its own.
+    settings = WorkbenchSettings() if args.service == "workbench" else ServiceSettings(service=args.service)
+    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.service} %(levelname)s %(name)s: %(message)s")
     # httpx logs every request's full URL at INFO (a webhook URL may carry its receiver's key): warnings only.
     logging.getLogger("httpx").setLevel(logging.WARNING)
-    app = importlib.import_module(f"services.{settings.service}.app").build_app(settings)
+    app = importlib.import_module(f"services.{args.service}.app").build_app(settings)
     # The access log writes paths without query strings: an acknowledgement link carries its token there.
     uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_level="info", log_config=access_log_config())
     return 0

@@ -9,6 +9,7 @@ from typing import Generic, TypeVar
 
 from aiokafka.structs import ConsumerRecord
 from pydantic import ValidationError
+from pydantic_core import ErrorDetails
 
 from backbone.inbox import Position
 from backbone.kafka import decode_headers
@@ -79,8 +80,19 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> Received[Event]:
 
 
 def validation_problems(error: ValidationError) -> list[tuple[str, str]]:
-    """(field path, message) pairs. Never the offending values: they may be personal data."""
-    return [(".".join(map(str, item["loc"])), item["msg"]) for item in error.errors()]
+    """(field path, message) pairs. Never the offending values: they may be personal data. Nor the name of a
+    field the contract does not have: the sender chose it, and it may be words (a name typed as a key); such
+    a problem names the object that holds it."""
+    return [_problem(item) for item in error.errors()]
+
+
+def _problem(item: ErrorDetails) -> tuple[str, str]:
+    if item["type"] == "extra_forbidden":
+        return ".".join(map(str, item["loc"][:-1])), UNKNOWN_FIELD
+    return ".".join(map(str, item["loc"])), item["msg"]
+
+
+UNKNOWN_FIELD = "has a field the contract does not have (its name is not repeated): see the JSON Schema"
 
 
 def describe_validation_error(error: ValidationError) -> str:

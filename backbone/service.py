@@ -36,6 +36,7 @@ from backbone.metrics import ServiceMetrics, keep_refreshed
 from backbone.outbox import Outbox, OutboxRelay
 from backbone.ratelimit import AgencyLimiter
 from backbone.settings import ServiceSettings
+from backbone.staff import StaffTokens
 from backbone.telemetry import setup_tracing
 from schemas.events import Event
 
@@ -63,7 +64,9 @@ class ServiceRuntime:
         self._stack = contextlib.AsyncExitStack()
         self.metrics = ServiceMetrics()
         self.limiter = AgencyLimiter(settings.http.agency_rate, settings.http.agency_burst)
-        self.involvement = involvement.Involvement(agency.id for agency in directory.load().coordinators())
+        self.directory = directory.load()
+        self.involvement = involvement.Involvement(agency.id for agency in self.directory.coordinators())
+        self.staff = StaffTokens(settings.identity) if settings.identity else None
         self.run_in_background("metrics", self._keep_metrics_refreshed)
 
     def subscribe(

@@ -12,6 +12,8 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backbone.staff import IdentitySettings
+
 ServiceName = Literal["intake", "referral", "meetings", "notify", "audit"]
 SecurityProtocol = Literal["PLAINTEXT", "SSL", "SASL_PLAINTEXT", "SASL_SSL"]
 SaslMechanism = Literal["SCRAM-SHA-512", "SCRAM-SHA-256", "PLAIN"]
@@ -103,6 +105,9 @@ class ServiceSettings(BaseSettings):
     delivery: DeliverySettings = DeliverySettings()
     telemetry: TelemetrySettings = TelemetrySettings()
     http: HttpSettings = HttpSettings()
+    identity: IdentitySettings | None = Field(
+        default=None, description="The OIDC provider whose staff access tokens are accepted; none: agency tokens only"
+    )
     credentials_key: SecretStr | None = Field(
         default=None, description="base64 of 32 bytes; encrypts agencies' secrets (services that agencies call)"
     )

@@ -188,6 +188,12 @@ def deployment(shape: ServiceShape) -> dict[str, Any]:
             "valueFrom": {"secretKeyRef": {"name": f"backbone-{shape.name}-db", "key": "dsn"}},
         },
         {"name": "BACKBONE_TELEMETRY__OTLP_ENDPOINT", "value": "http://otel-collector.observability:4318"},
+        # Staff members' access tokens: which OpenID Connect provider issues them is the installation's choice
+        # (ConfigMap backbone-identity, set in the overlay), not the code's.
+        {
+            "name": "BACKBONE_IDENTITY__ISSUER",
+            "valueFrom": {"configMapKeyRef": {"name": "backbone-identity", "key": "issuer"}},
+        },
         # matplotlib (imported by the kit's report code) wants a writable config directory.
         {"name": "MPLCONFIGDIR", "value": "/tmp/matplotlib"},  # noqa: S108 - an emptyDir
     ]

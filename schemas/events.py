@@ -17,7 +17,7 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal
 from uuid import UUID
 
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -38,6 +38,20 @@ AGENCY_ID_PATTERN = r"^[a-z0-9][a-z0-9-]{1,63}$"
 
 AgencyId = Annotated[str, Field(pattern=AGENCY_ID_PATTERN)]
 """A directory id such as `ikiiki-katase` or `csw-katase`: an id, never a name typed by someone."""
+
+STAFF_SUBJECT_PATTERN = r"^[A-Za-z0-9_.:|-]{1,255}$"
+
+StaffSubject = Annotated[str, Field(pattern=STAFF_SUBJECT_PATTERN)]
+"""A staff member as the identity provider names them (the OIDC `sub`): an opaque id, never a name or an
+e-mail address. Who, of an agency's people, took an action through the workbench."""
+
+
+def _by_staff() -> Any:
+    return Field(
+        default=None,
+        description="The staff member who acted, signed in through the identity provider (an opaque subject id); "
+        "absent when the agency's system or the backbone itself acted",
+    )
 
 
 class Event(BaseModel):
@@ -119,6 +133,7 @@ class ConsultationReceived(CaseEvent):
     consent: ConsentScope = Field(default=ConsentScope(), description="The consent in force when it was received")
     new_case: bool = Field(default=True, description="False when the consultation joined the person's open case")
     received_at: AwareDatetime
+    by_staff: StaffSubject | None = _by_staff()
 
 
 class ConsentRecorded(CaseEvent):
@@ -134,6 +149,7 @@ class ConsentRecorded(CaseEvent):
     method: ConsentMethod
     obtained_by: AgencyId
     given_at: AwareDatetime
+    by_staff: StaffSubject | None = _by_staff()
     valid_until: AwareDatetime | None = None
 
 
@@ -147,6 +163,7 @@ class ConsentWithdrawn(CaseEvent):
     person_id: UUID
     withdrawn_by: AgencyId
     withdrawn_at: AwareDatetime
+    by_staff: StaffSubject | None = _by_staff()
 
 
 class PersonalDataDisclosed(Event):
@@ -228,6 +245,7 @@ class ReferralAction(CaseEvent):
     referral_id: UUID
     agency: AgencyId = Field(description="The agency that acted")
     at: AwareDatetime
+    by_staff: StaffSubject | None = _by_staff()
 
 
 class ReferralAccepted(ReferralAction):
@@ -431,6 +449,7 @@ class MeetingFacts(CaseEvent):
     kind: MeetingKind
     organizer: AgencyId
     participants: tuple[AgencyId, ...] = Field(min_length=1)
+    by_staff: StaffSubject | None = _by_staff()
 
 
 class MeetingRequested(MeetingFacts):
@@ -513,6 +532,7 @@ class SupportPlanConfirmed(CaseEvent):
     roles: tuple[PlanRole, ...] = Field(min_length=1)
     review_on: date
     goal_count: int = Field(ge=1, description="How many goals; their text stays in the meetings service")
+    by_staff: StaffSubject | None = _by_staff()
 
 
 class NotificationDelivered(CaseEvent):
@@ -558,6 +578,7 @@ class NotificationAcknowledged(CaseEvent):
     recipient_agency: AgencyId
     acknowledged_at: AwareDatetime
     via: Literal["link", "api", "webhook"]
+    by_staff: StaffSubject | None = _by_staff()
 
 
 class NotificationEscalated(CaseEvent):

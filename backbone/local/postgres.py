@@ -15,27 +15,31 @@ import os
 import secrets
 import shutil
 import subprocess
-from dataclasses import dataclass
+from dataclasses import dataclass, field
 from pathlib import Path
 
 import asyncpg
 
 from backbone.local.kafka import LocalRuntimeError
 from backbone.local.paths import LocalPaths
+from backbone.local.realm import DEMO_STAFF
 
-# One role and one database per service, plus `tests` for the runtime kit's own integration tests.
-SERVICES_WITH_DATABASES = ("intake", "referral", "meetings", "notify", "audit", "tests")
+# One role and one database per service (the workbench's holds staff sessions only), plus `tests` for the
+# runtime kit's own integration tests.
+SERVICES_WITH_DATABASES = ("intake", "referral", "meetings", "notify", "audit", "workbench", "tests")
 
 
 @dataclass(frozen=True)
 class LocalSecrets:
-    """Passwords and keys (intake's three, audit's signing key), generated on first use and kept in
-    $BACKBONE_HOME/secrets.json (0600)."""
+    """Passwords and keys (intake's three, audit's signing key, the local identity provider's admin and
+    demo staff members), generated on first use and kept in $BACKBONE_HOME/secrets.json (0600)."""
 
     admin_password: str
     service_passwords: dict[str, str]
     intake_keys: dict[str, str]
     credential_keys: dict[str, str]
+    keycloak_admin_password: str = ""
+    demo_staff_passwords: dict[str, str] = field(default_factory=dict)
 
     @classmethod
     def load_or_create(cls, path: Path) -> LocalSecrets:
@@ -57,7 +61,12 @@ class LocalSecrets:
         )
         for name in SERVICES_WITH_DATABASES:
             credential_keys.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
-        result = cls(admin, services, keys, credential_keys)
+        keycloak_admin = str(data.get("keycloak_admin") or secrets.token_urlsafe(24))
+        stored_demo = data.get("demo_staff")
+        demo = {str(k): str(v) for k, v in stored_demo.items()} if isinstance(stored_demo, dict) else {}
+        for member in DEMO_STAFF:
+            demo.setdefault(member.username, secrets.token_urlsafe(12))
+        result = cls(admin, services, keys, credential_keys, keycloak_admin, demo)
         path.parent.mkdir(parents=True, exist_ok=True)
         path.touch(mode=0o600)
         path.write_text(
@@ -67,6 +76,8 @@ class LocalSecrets:
                     "services": services,
                     "intake_keys": keys,
                     "credential_keys": credential_keys,
+                    "keycloak_admin": keycloak_admin,
+                    "demo_staff": demo,
                 },
                 indent=2,
             )

@@ -1,4 +1,4 @@
-"""The whole local backbone: Kafka, PostgreSQL, the topics and the service processes."""
+"""The whole local backbone: Kafka, PostgreSQL, the topics, the identity provider and the service processes."""
 
 from __future__ import annotations
 
@@ -13,12 +13,16 @@ import httpx
 
 from backbone.kafka import ensure_topics
 from backbone.local.kafka import LocalKafka, LocalRuntimeError
+from backbone.local.keycloak import LocalKeycloak
 from backbone.local.mail import LocalMail
 from backbone.local.paths import LocalPaths
 from backbone.local.postgres import LocalPostgres, LocalSecrets
 from backbone.local.processes import ManagedProcess
+from backbone.local.realm import WORKBENCH_URL
 from backbone.settings import DatabaseSettings, HttpSettings, KafkaSettings, ServiceName, ServiceSettings
+from backbone.staff import IdentitySettings
 from schemas.topics import ALL_TOPICS
+from services.workbench.settings import WorkbenchOptions, WorkbenchSettings
 
 # The services `backbone up` runs, with their HTTP ports on 127.0.0.1.
 SERVICE_PORTS: dict[ServiceName, int] = {
@@ -38,6 +42,9 @@ MEASURING = {"BACKBONE_REFERRAL__URGENT_HOURS": "720", "BACKBONE_NOTIFY__ACK_URG
 # go out at once instead of waiting for 08:00 in Tokyo (equal start and end: no quiet hours).
 NO_QUIET_HOURS = {"BACKBONE_NOTIFY__QUIET_START": "00:00", "BACKBONE_NOTIFY__QUIET_END": "00:00"}
 
+WORKBENCH_PORT = int(WORKBENCH_URL.rsplit(":", 1)[1])
+"""The workbench's port: the local realm's redirect URI names it."""
+
 AGENCY_FACING: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 """Services that agencies call with their tokens."""
 
@@ -56,6 +63,11 @@ class LocalStack:
         paths = LocalPaths.default()
         return cls(paths, LocalKafka(paths), LocalPostgres(paths), LocalMail(paths))
 
+    @property
+    def keycloak(self) -> LocalKeycloak:
+        """The local identity provider staff sign in with (realm `fujisawa`)."""
+        return LocalKeycloak(self.paths)
+
     def settings_for(self, service: ServiceName) -> ServiceSettings:
         """What a service needs to run against this stack (tests use this too)."""
         local_secrets = LocalSecrets.load_or_create(self.paths.secrets)
@@ -65,6 +77,19 @@ class LocalStack:
             kafka=KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers),
             http=HttpSettings(port=SERVICE_PORTS.get(service, 8100)),
             credentials_key=local_secrets.credential_keys[service] if service in AGENCY_FACING else None,
+            identity=IdentitySettings(issuer=self.keycloak.issuer),  # staff sign in at the local Keycloak
+        )
+
+    def workbench_settings(self) -> WorkbenchSettings:
+        """What the workbench needs to run against this stack: its database, the local Keycloak, the services."""
+        local_secrets = LocalSecrets.load_or_create(self.paths.secrets)
+        return WorkbenchSettings(
+            database=DatabaseSettings(dsn=self.postgres.dsn("workbench", local_secrets)),
+            identity=IdentitySettings(issuer=self.keycloak.issuer),
+            workbench=WorkbenchOptions(
+                public_url=WORKBENCH_URL, intake_url=self.base_url("intake"), referral_url=self.base_url("referral")
+            ),
+            http=HttpSettings(port=WORKBENCH_PORT),
         )
 
     def intake_keys(self) -> dict[str, str]:
@@ -83,26 +108,35 @@ class LocalStack:
         return f"http://127.0.0.1:{SERVICE_PORTS[service]}"
 
     def up_infrastructure(self, report: Report) -> None:
+        keycloak = self.keycloak
+        if not keycloak.installed:
+            report("Keycloak: fetching and unpacking the server (the first run downloads about 180 MB) …")
+        keycloak_ready = keycloak.launch()  # its JVM boots while Kafka and PostgreSQL start
         if not self.kafka.jars_ready():
             report("Kafka: resolving jars (the first run downloads about 50 MB from Maven Central) …")
         report(self.kafka.start())
         report(self.postgres.start())
         created = asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
         report(f"Topics: {len(ALL_TOPICS)} declared, {len(created)} created now")
+        report(keycloak_ready(180.0))  # the first start also builds the server (about 40 s)
 
     def up_services(self, report: Report, *, extra_env: Mapping[str, str] | None = None) -> None:
         """Start the services that are not running; `extra_env` adds settings (the main job's pacing)."""
         report(self.mail.start())
         for service in SERVICE_PORTS:
             report(self._start_service(service, extra_env or {}))
+        report(self._start_workbench())
 
     def down(self, report: Report) -> None:
         self.down_services(report)
         report(self.mail.stop())
         report(self.kafka.stop())
         report(self.postgres.stop())
+        report(self.keycloak.stop())
 
     def down_services(self, report: Report) -> None:
+        if self.workbench_process.stop(timeout=20):
+            report("workbench: stopped")
         for service in SERVICE_PORTS:
             if self._process(service).stop(timeout=20):
                 report(f"{service}: stopped")
@@ -118,13 +152,15 @@ class LocalStack:
         return self._start_service(service, extra_env)
 
     def status(self) -> list[str]:
-        lines = [self.kafka.status(), self.postgres.status(), self.mail.status()]
+        lines = [self.kafka.status(), self.postgres.status(), self.keycloak.status(), self.mail.status()]
         for service in SERVICE_PORTS:
             pid = self._process(service).pid()
             state = f"running (pid {pid}) on {self.base_url(service)}" if pid else "stopped"
             if pid and not self._ready(service):
                 state += ", NOT READY (see " + str(self.paths.log_file(service)) + ")"
             lines.append(f"{service}: {state}")
+        pid = self.workbench_process.pid()
+        lines.append(f"workbench: running (pid {pid}) on {WORKBENCH_URL}" if pid else "workbench: stopped")
         return lines
 
     def process(self, service: ServiceName, instance: int = 1) -> ManagedProcess:
@@ -147,6 +183,10 @@ class LocalStack:
     def stop_instance(self, service: ServiceName, instance: int) -> bool:
         return self.process(service, instance).stop(timeout=20)
 
+    @property
+    def workbench_process(self) -> ManagedProcess:
+        return ManagedProcess("workbench", self.paths.pid_file("workbench"), marker="serve\0workbench")
+
     def _process(self, service: ServiceName) -> ManagedProcess:
         return self.process(service)
 
@@ -166,19 +206,44 @@ class LocalStack:
         }
         if settings.credentials_key is not None:
             env["BACKBONE_CREDENTIALS_KEY"] = settings.credentials_key.get_secret_value()
+        if settings.identity is not None:
+            env["BACKBONE_IDENTITY__ISSUER"] = settings.identity.issuer
         env |= extra_env
         if service == "intake":
             env |= {f"BACKBONE_INTAKE__{name.upper()}": value for name, value in self.intake_keys().items()}
         if service == "audit":
             env |= {f"BACKBONE_AUDIT__{name.upper()}": value for name, value in self.audit_settings().items()}
-        began = time.monotonic()
-        log_file = self.paths.log_file(process.name)
         argv = [sys.executable, "-m", "backbone.cli", "serve", service]
         if instance != 1:
             argv += ["--instance", str(instance)]
+        return self._launch(process, argv, env, url=url, label=label)
+
+    def _start_workbench(self) -> str:
+        process = self.workbench_process
+        if process.pid() is not None:
+            return f"workbench: already running on {WORKBENCH_URL}"
+        settings = self.workbench_settings()
+        options = settings.workbench
+        env = {
+            **os.environ,
+            "BACKBONE_DATABASE__DSN": settings.database.dsn.get_secret_value(),
+            "BACKBONE_IDENTITY__ISSUER": settings.identity.issuer,
+            "BACKBONE_HTTP__PORT": str(settings.http.port),
+            "BACKBONE_WORKBENCH__PUBLIC_URL": options.public_url,
+            "BACKBONE_WORKBENCH__INTAKE_URL": options.intake_url,
+            "BACKBONE_WORKBENCH__REFERRAL_URL": options.referral_url,
+        }
+        argv = [sys.executable, "-m", "backbone.cli", "serve", "workbench"]
+        started = self._launch(process, argv, env, url=WORKBENCH_URL, label="workbench")
+        return f"{started}; sign in with a demo login (backbone demo-login)"
+
+    def _launch(self, process: ManagedProcess, argv: list[str], env: dict[str, str], *, url: str, label: str) -> str:
+        """Start the process and wait until `url`/ready answers 200 (60 s at most)."""
+        began = time.monotonic()
+        log_file = self.paths.log_file(process.name)
         handle = process.start(argv, log_file=log_file, env=env)
         deadline = began + 60
-        while not self._ready(service, instance):
+        while not _ready(url):
             if handle.poll() is not None:
                 raise LocalRuntimeError(f"{label} exited during start-up; see {log_file}")
             if time.monotonic() > deadline:
@@ -187,7 +252,11 @@ class LocalStack:
         return f"{label}: started on {url} in {time.monotonic() - began:.1f}s (log: {log_file})"
 
     def _ready(self, service: ServiceName, instance: int = 1) -> bool:
-        try:
-            return httpx.get(f"{self.instance_url(service, instance)}/ready", timeout=2).status_code == 200
-        except httpx.HTTPError:
-            return False
+        return _ready(self.instance_url(service, instance))
+
+
+def _ready(url: str) -> bool:
+    try:
+        return httpx.get(f"{url}/ready", timeout=2).status_code == 200
+    except httpx.HTTPError:
+        return False

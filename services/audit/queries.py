@@ -99,7 +99,9 @@ def actor(data: dict[str, Any] | None) -> str:
         ("withdrawn_by",),
     ):
         if all(k in data for k in keys):
-            return " → ".join(str(data[k]) for k in keys)
+            who = " → ".join(str(data[k]) for k in keys)
+            # A person who acted through the workbench, by the identity provider's opaque id (never a name).
+            return f"{who} (staff {data['by_staff']})" if data.get("by_staff") else who
     return ""
 
 

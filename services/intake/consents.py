@@ -35,6 +35,7 @@ async def record(
         purposes=given.purposes,
         method=given.method,
         obtained_by=agency.id,
+        by_staff=agency.by_staff,
         given_at=given.given_at or datetime.now(UTC),
         valid_until=given.valid_until,
     )
@@ -79,6 +80,7 @@ async def withdraw(
         consent_id=consent_id,
         person_id=row["person_id"],
         withdrawn_by=agency.id,
+        by_staff=agency.by_staff,
         withdrawn_at=row["withdrawn_at"],
     )
     await outbox.add(conn, event)

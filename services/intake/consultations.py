@@ -104,6 +104,7 @@ async def receive(
             consent=await consents.scope_in_force(conn, person.person_id),
             new_case=person.new_case,
             received_at=received_at,
+            by_staff=agency.by_staff,
         )
         await intake.outbox.add(conn, event, event_id=event_id)
     return ConsultationAccepted(

@@ -86,6 +86,7 @@ async def request_meeting(body: MeetingRequest, request: Request, runtime: Runti
                 reason=body.reason,
                 note=body.note,
                 now=datetime.now(UTC),
+                by_staff=agency.by_staff,
             )
     except MeetingRefusedError as error:
         return _refused(error)
@@ -125,6 +126,7 @@ async def schedule(meeting_id: UUID, body: Times, request: Request, runtime: Run
             ends_at=body.ends_at or meeting["ends_at"],
             participants=body.participants or tuple(meeting["participants"]),
             now=datetime.now(UTC),
+            by_staff=agency.by_staff,
         )
 
     return await _change(runtime, meeting_id, agency, request, fix)
@@ -139,7 +141,9 @@ async def cancel(
         meeting_id,
         agency,
         request,
-        lambda conn, meeting, book: book.cancel(conn, meeting, body.reason, datetime.now(UTC), note=body.note),
+        lambda conn, meeting, book: book.cancel(
+            conn, meeting, body.reason, datetime.now(UTC), note=body.note, by_staff=agency.by_staff
+        ),
     )
 
 
@@ -161,7 +165,7 @@ async def held(
         meeting_id,
         agency,
         request,
-        lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC), at=at),
+        lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC), at=at, by_staff=agency.by_staff),
     )
 
 
@@ -183,6 +187,7 @@ async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: 
                 review_on=body.review_on,
                 by=agency.id,
                 now=datetime.now(UTC),
+                by_staff=agency.by_staff,
             )
     except MeetingRefusedError as error:
         return _refused(error)

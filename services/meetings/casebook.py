@@ -83,6 +83,7 @@ class Casebook:
         now: datetime,
         kind: MeetingKind | None = None,
         note: str = "",
+        by_staff: str | None = None,
     ) -> MeetingRequested:
         """Propose a meeting at the first free time. The event says why as a code; `note`, the requesting
         agency's own words, is kept with the meeting and never published."""
@@ -119,6 +120,7 @@ class Casebook:
             proposed_start=start,
             proposed_end=end,
             reason=reason,
+            by_staff=by_staff,
         )
         await self.outbox.add(conn, event)
         return event
@@ -132,6 +134,7 @@ class Casebook:
         ends_at: datetime,
         participants: tuple[str, ...],
         now: datetime,
+        by_staff: str | None = None,
     ) -> MeetingScheduled:
         """Fix the time (first scheduling, or a reschedule: SEQUENCE + 1), after checking law and clashes."""
         kind = MeetingKind(meeting["kind"])
@@ -171,12 +174,20 @@ class Casebook:
             starts_at=starts_at,
             ends_at=ends_at,
             sequence=sequence,
+            by_staff=by_staff,
         )
         await self.outbox.add(conn, event)
         return event
 
     async def cancel(
-        self, conn: Connection, meeting: asyncpg.Record, reason: MeetingCancelReason, now: datetime, *, note: str = ""
+        self,
+        conn: Connection,
+        meeting: asyncpg.Record,
+        reason: MeetingCancelReason,
+        now: datetime,
+        *,
+        note: str = "",
+        by_staff: str | None = None,
     ) -> MeetingCancelled:
         """Call the meeting off. The event says why as a code; `note`, the agency's words, stays here."""
         sequence = meeting["sequence"] + 1
@@ -197,12 +208,19 @@ class Casebook:
             participants=tuple(meeting["participants"]),
             reason=reason,
             sequence=sequence,
+            by_staff=by_staff,
         )
         await self.outbox.add(conn, event)
         return event
 
     async def hold(
-        self, conn: Connection, meeting: asyncpg.Record, now: datetime, *, at: datetime | None = None
+        self,
+        conn: Connection,
+        meeting: asyncpg.Record,
+        now: datetime,
+        *,
+        at: datetime | None = None,
+        by_staff: str | None = None,
     ) -> MeetingHeld:
         """Record that the meeting took place: as planned (once it has started), or at short notice at `at`
         (緊急開催: convened earlier than planned; its time is moved to when it was held and the law re-checked)."""
@@ -241,6 +259,7 @@ class Casebook:
             organizer=meeting["organizer"],
             participants=tuple(meeting["participants"]),
             held_at=at,
+            by_staff=by_staff,
         )
         await self.outbox.add(conn, event)
         return event
@@ -255,6 +274,7 @@ class Casebook:
         review_on: date,
         by: str,
         now: datetime,
+        by_staff: str | None = None,
     ) -> SupportPlanConfirmed:
         if meeting["kind"] != MeetingKind.CONSENT_BASED:
             raise MeetingRefusedError("only a 重層的支援会議 (consent-based) confirms a support plan")
@@ -290,6 +310,7 @@ class Casebook:
             roles=roles,
             review_on=review_on,
             goal_count=len(goals),
+            by_staff=by_staff,
         )
         await self.outbox.add(conn, event)
         return event

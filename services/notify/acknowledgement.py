@@ -38,7 +38,7 @@ from fastapi.responses import HTMLResponse, JSONResponse
 
 from backbone.calendar import TOKYO
 from backbone.service import Runtime
-from services.notify.api import _acknowledge
+from services.notify.api import record_acknowledgement
 from services.notify.deliveries import Notifier
 from services.notify.messages import CATEGORIES, URGENCY
 
@@ -117,7 +117,7 @@ async def acknowledge_from_page(notification_id: UUID, request: Request, runtime
         agency = await conn.fetchval(
             "SELECT recipient_agency FROM deliveries WHERE notification_id = $1", notification_id
         )
-        answer = await _acknowledge(conn, notifier, notification_id, agency or "", "link")
+        answer = await record_acknowledgement(conn, notifier, notification_id, agency or "", "link")
     if isinstance(answer, JSONResponse):
         return _not_valid()
     return _html(

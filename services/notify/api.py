@@ -95,7 +95,9 @@ async def withdraw_roster(request: Request, runtime: Runtime, agency: CallingAge
 )
 async def acknowledge(notification_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        return await _acknowledge(conn, _notifier(request), notification_id, agency.id, "api")
+        return await record_acknowledgement(
+            conn, _notifier(request), notification_id, agency.id, "api", by_staff=agency.by_staff
+        )
 
 
 @router.post(
@@ -114,10 +116,14 @@ async def acknowledge_signed(
     if not channels.verify(notifier.webhook_secret(agency), await request.body(), signature):
         return problem(401, "Bad signature", "Sign `<t>.<body>` with your webhook secret; t must be within 5 minutes.")
     async with runtime.pool.acquire() as conn, conn.transaction():
-        return await _acknowledge(conn, notifier, notification_id, agency, "webhook")
+        return await record_acknowledgement(conn, notifier, notification_id, agency, "webhook")
 
 
-async def _acknowledge(conn: Connection, notifier: Notifier, notification_id: UUID, agency: str, via: str) -> Any:
+async def record_acknowledgement(
+    conn: Connection, notifier: Notifier, notification_id: UUID, agency: str, via: str, *, by_staff: str | None = None
+) -> Any:
+    """Acknowledge the notification as `agency` (by API, signed request or the link's button); once is enough.
+    Any other agency, and an unknown id, get the same 404."""
     row = await conn.fetchrow(
         "SELECT case_id, recipient_agency, acknowledged_at FROM deliveries WHERE notification_id = $1 FOR UPDATE",
         notification_id,
@@ -140,6 +146,7 @@ async def _acknowledge(conn: Connection, notifier: Notifier, notification_id: UU
                 recipient_agency=agency,
                 acknowledged_at=now,
                 via=via,
+                by_staff=by_staff,
             ),
         )
     return {"notification_id": notification_id, "acknowledged": True}

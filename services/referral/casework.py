@@ -184,7 +184,13 @@ class Casework:
         new_state = transition(State(row["state"]), action)
         if new_state is None:
             return row
-        common = {"case_id": row["case_id"], "referral_id": referral_id, "agency": agency.id, "at": now}
+        common = {
+            "case_id": row["case_id"],
+            "referral_id": referral_id,
+            "agency": agency.id,
+            "at": now,
+            "by_staff": agency.by_staff,
+        }
         event: ReferralAction
         decline_code: DeclineReason | None = None
         cancel_code: ReferralCancelReason | None = None

@@ -5,15 +5,19 @@ from __future__ import annotations
 import uuid
 from collections.abc import AsyncIterator, Iterator
 from pathlib import Path
+from typing import Any
 
 import asyncpg
+import httpx
 import pytest
 from aiokafka import AIOKafkaProducer
 
 from backbone import directory
 from backbone.db import create_pool, migrate
 from backbone.kafka import create_producer
+from backbone.local.keycloak import LocalKeycloak
 from backbone.local.operators import restore_directory_defaults
+from backbone.local.paths import LocalPaths
 from backbone.local.postgres import LocalSecrets
 from backbone.local.stack import LocalStack
 from backbone.settings import DatabaseSettings, KafkaSettings
@@ -98,3 +102,29 @@ async def services(
         tokens = {agency.id: await services.token(agency.id, agency.type) for agency in agencies}
         await restore_directory_defaults(services.client, tokens)
         yield services
+
+
+# The local identity provider (Keycloak) of `backbone up --infra`, and what staff sign in with.
+@pytest.fixture(scope="session")
+def keycloak() -> Iterator[LocalKeycloak]:
+    """The Keycloak of `backbone up` when it runs; otherwise started here and stopped afterwards."""
+    keycloak = LocalKeycloak(LocalPaths.default())
+    started_here = keycloak.process.pid() is None
+    if started_here:
+        print(keycloak.start())
+    yield keycloak
+    if started_here:
+        keycloak.stop()
+
+
+@pytest.fixture(scope="session")
+def discovery(keycloak: LocalKeycloak) -> dict[str, Any]:
+    response = httpx.get(keycloak.discovery_url, timeout=10)
+    assert response.status_code == 200
+    document: dict[str, Any] = response.json()
+    return document
+
+
+@pytest.fixture(scope="session")
+def passwords(keycloak: LocalKeycloak) -> dict[str, str]:
+    return LocalSecrets.load_or_create(keycloak.paths.secrets).demo_staff_passwords

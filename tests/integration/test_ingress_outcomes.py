@@ -76,8 +76,10 @@ async def test_a_submitter_reads_each_submissions_outcome_and_nobody_else_does(
     forged = sealed_submission(f"{AGENCY[0]}.not-our-secret", FACTS, None, public_key)
     good = sealed_submission(token, FACTS, PERSONAL, public_key)
     invalid = sealed_submission(token, {**FACTS, "district": "hakone", "channel": "pigeon"}, None, public_key)
+    # A ce_id of words would be repeated in its outcome and on the bus: dead-lettered, never answered.
+    worded = sealed_submission(token, FACTS, PERSONAL, public_key, submission_id="山田花子さんの件")
     # Keyed by the agency: one partition, applied in order, so once `invalid` is answered the others were.
-    await produce(bootstrap, INTAKE_SUBMISSIONS.name, [forged, good, invalid])
+    await produce(bootstrap, INTAKE_SUBMISSIONS.name, [forged, worded, good, invalid])
 
     refused = await readable(services, "intake", token, f"/v1/submissions/{ce_id(invalid)}")
     accepted = await readable(services, "intake", token, f"/v1/submissions/{ce_id(good)}")
@@ -109,6 +111,7 @@ async def test_a_submitter_reads_each_submissions_outcome_and_nobody_else_does(
             (other, f"/v1/submissions/{ce_id(invalid)}"),
             (token, f"/v1/submissions/{uuid.uuid4()}"),
             (token, f"/v1/submissions/{ce_id(forged)}"),  # dead-lettered: its sender is not known
+            (token, f"/v1/submissions/{ce_id(worded)}"),  # dead-lettered: its ce_id is not an id
         ],
     )
     assert (await outcome(services, "intake", None, f"/v1/submissions/{ce_id(good)}")).status_code == 401

@@ -8,9 +8,17 @@ from datetime import UTC, datetime
 
 import pytest
 from aiokafka.structs import ConsumerRecord
+from pydantic import BaseModel, ConfigDict, ValidationError
 
 from backbone.kafka import encode_headers
-from backbone.records import PoisonReason, PoisonRecordError, decode
+from backbone.records import (
+    UNKNOWN_FIELD,
+    PoisonReason,
+    PoisonRecordError,
+    decode,
+    describe_validation_error,
+    validation_problems,
+)
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived
 
@@ -76,5 +84,18 @@ def test_a_schema_violation_names_the_fields_but_never_their_values() -> None:
     with pytest.raises(PoisonRecordError) as caught:
         decode(record(body=bad))
     assert caught.value.reason is PoisonReason.SCHEMA_VIOLATION
-    assert "district" in caught.value.detail and "person" in caught.value.detail
+    assert "district" in caught.value.detail and UNKNOWN_FIELD in caught.value.detail
+    assert "person" not in caught.value.detail  # a field the contract lacks: the sender's word, not repeated
     assert "山田" not in caught.value.detail and "090" not in caught.value.detail
+
+
+def test_a_field_the_contract_does_not_have_is_refused_without_repeating_its_name() -> None:
+    class Strict(BaseModel):
+        model_config = ConfigDict(extra="forbid")
+        district: str
+
+    with pytest.raises(ValidationError) as raised:
+        Strict.model_validate({"district": 1, "藤沢花子": "x"})
+    problems = validation_problems(raised.value)
+    assert ("", UNKNOWN_FIELD) in problems and ("district", "Input should be a valid string") in problems
+    assert "藤沢花子" not in describe_validation_error(raised.value)

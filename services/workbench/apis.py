@@ -1,0 +1,138 @@
+"""The other services' public APIs, called as the signed-in staff member (their access token as bearer).
+
+The workbench holds no agency token and reads no other service's database: what a staff member sees is
+what referral and intake answer to their token, so need to know and consent are decided where they are
+kept, and each read of a person's data is recorded by intake as a disclosure.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any
+from uuid import UUID
+
+import httpx
+from pydantic import BaseModel, ConfigDict
+
+from services.workbench.settings import WorkbenchOptions
+
+
+class Referral(BaseModel):
+    """A referral as referral's API shows it (the fields the workbench uses)."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    referral_id: UUID
+    case_id: UUID
+    consultation_id: UUID
+    from_agency: str
+    to_agency: str
+    reason: str
+    attempt: int
+    state: str
+    waitlisted: bool
+    urgency: str
+    respond_by: datetime
+    overdue_at: datetime | None
+    decline_reason: str | None = None
+    decline_note: str | None = None
+    outcome: str | None = None
+
+
+class Person(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    family_name: str
+    given_name: str | None = None
+    family_name_kana: str | None = None
+    given_name_kana: str | None = None
+    birth_date: str | None = None
+    address: str | None = None
+    phone: str | None = None
+
+
+class ConsultationSummary(BaseModel):
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    consultation_id: UUID
+    receiving_agency: str
+    received_at: datetime
+    summary: str
+
+
+class Disclosure(BaseModel):
+    """intake's answer to `GET /v1/consultations/{id}?purpose=support`."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    identity: Person | None
+    consultations: list[ConsultationSummary]
+
+
+class ServiceUnavailableError(Exception):
+    """A service did not answer, or answered with a server error."""
+
+
+@dataclass(frozen=True)
+class Answer:
+    """What an action came to: done, or refused with the service's status (the page words it)."""
+
+    status: int
+
+    @property
+    def done(self) -> bool:
+        return self.status < 300
+
+
+class StaffApis:
+    def __init__(self, options: WorkbenchOptions, http: httpx.AsyncClient) -> None:
+        self.options = options
+        self.http = http
+
+    async def inbox(self, token: str) -> list[Referral]:
+        answer = await self._get(f"{self.options.referral_url}/v1/inbox", token)
+        if answer.status_code != 200:
+            raise ServiceUnavailableError(f"referral answered the inbox with {answer.status_code}")
+        return [Referral.model_validate(item) for item in answer.json()]
+
+    async def referral(self, token: str, referral_id: UUID) -> Referral | None:
+        """The referral, or None when referral refuses it (it does not exist, or the agency is not involved)."""
+        answer = await self._get(f"{self.options.referral_url}/v1/referrals/{referral_id}", token)
+        if answer.status_code == 200:
+            return Referral.model_validate(answer.json())
+        if answer.status_code in (403, 404):
+            return None
+        raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
+
+    async def consultation(self, token: str, consultation_id: UUID) -> Disclosure | None:
+        """The person and the consultation's summary for support, or None when intake does not disclose them."""
+        url = f"{self.options.intake_url}/v1/consultations/{consultation_id}"
+        answer = await self._get(url, token, params={"purpose": "support"})
+        if answer.status_code == 200:
+            return Disclosure.model_validate(answer.json())
+        if answer.status_code in (403, 404):
+            return None
+        raise ServiceUnavailableError(f"intake answered with {answer.status_code}")
+
+    async def act(self, token: str, referral_id: UUID, action: str, body: dict[str, Any] | None) -> Answer:
+        url = f"{self.options.referral_url}/v1/referrals/{referral_id}/{action}"
+        try:
+            answer = await self.http.post(url, json=body, headers=_bearer(token))
+        except httpx.HTTPError as error:
+            raise ServiceUnavailableError(f"referral did not answer: {type(error).__name__}") from None
+        if answer.status_code >= 500:
+            raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
+        return Answer(answer.status_code)
+
+    async def _get(self, url: str, token: str, params: dict[str, str] | None = None) -> httpx.Response:
+        try:
+            return await self.http.get(url, params=params, headers=_bearer(token))
+        except httpx.HTTPError as error:
+            raise ServiceUnavailableError(
+                f"{url.split('/v1/', maxsplit=1)[0]} did not answer: {type(error).__name__}"
+            ) from None
+
+
+def _bearer(token: str) -> dict[str, str]:
+    return {"Authorization": f"Bearer {token}"}

@@ -1,0 +1,119 @@
+"""The workbench's composition root: its session database, the identity provider, the services it calls."""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import logging
+from collections.abc import AsyncIterator
+from pathlib import Path
+
+import httpx
+from fastapi import FastAPI, Request
+from fastapi.exceptions import RequestValidationError
+from fastapi.responses import Response
+from fastapi.staticfiles import StaticFiles
+from starlette.exceptions import HTTPException
+
+from backbone import directory
+from backbone.db import create_pool, migrate
+from backbone.http import NATIVE_TELEMETRY_OFF, health_router, install_server_spans
+from backbone.telemetry import setup_tracing
+from services.workbench import auth, pages
+from services.workbench.apis import StaffApis
+from services.workbench.oidc import Provider
+from services.workbench.sessions import Sessions
+from services.workbench.settings import WorkbenchSettings
+from services.workbench.text import REFUSED
+from services.workbench.web import Workbench, language, page_environment, render
+
+log = logging.getLogger(__name__)
+
+HERE = Path(__file__).parent
+
+# Refusals of a form or a fragment, said to the staff member in their words.
+SAID: dict[int, tuple[str, str]] = {
+    401: (
+        "サインインしていないか、サインインの有効期限が切れました。もう一度サインインしてください。",
+        "You are not signed in, or your session ended: sign in again.",
+    ),
+    403: (
+        "このフォームは受け付けられませんでした（別のサイトから送られたか、古い画面から送られました）。"
+        "画面を読み込み直してから、もう一度操作してください。",
+        "This form was refused (sent from another site, or from an old page). Reload the page and try again.",
+    ),
+    413: ("入力が長すぎます。", "The form is too large."),
+}
+
+
+def build_app(settings: WorkbenchSettings) -> FastAPI:
+    """The workbench; it opens its pool and HTTP client in the lifespan, nothing at import."""
+    tracer = setup_tracing(settings.telemetry, "workbench")
+
+    @contextlib.asynccontextmanager
+    async def lifespan(app: FastAPI) -> AsyncIterator[None]:
+        pool = await create_pool(settings.database)
+        try:
+            applied = await migrate(pool, "workbench", HERE / "migrations")
+            if applied:
+                log.info("workbench: applied migrations %s", ", ".join(applied))
+            async with httpx.AsyncClient(timeout=10.0) as http:
+                app.state.workbench = Workbench(
+                    settings=settings,
+                    sessions=Sessions(pool, hours=settings.workbench.session_hours),
+                    provider=Provider(settings.identity, settings.workbench, http),
+                    apis=StaffApis(settings.workbench, http),
+                    directory=directory.load(),
+                    pages=page_environment(),
+                )
+                yield
+        finally:
+            await pool.close()
+
+    app = FastAPI(
+        title="Fujisawa backbone — workbench",
+        summary="The agencies' staff see and answer their referrals in a browser (ワークベンチ).",
+        version="1",
+        lifespan=lifespan,
+        telemetry=NATIVE_TELEMETRY_OFF,
+        docs_url=None,
+        redoc_url=None,
+        openapi_url=None,
+    )
+    install_server_spans(app, tracer)
+
+    async def readiness() -> dict[str, bool]:
+        workbench: Workbench | None = getattr(app.state, "workbench", None)
+        if workbench is None:
+            return {"database": False, "identity_provider": False}
+        return {
+            "database": await _answers(workbench.sessions.pool.fetchval("SELECT true")),
+            "identity_provider": await _answers(workbench.provider.endpoints()),
+        }
+
+    @app.exception_handler(HTTPException)
+    async def refused(request: Request, error: HTTPException) -> Response:
+        workbench: Workbench = request.app.state.workbench
+        said = SAID.get(error.status_code, (str(error.detail), str(error.detail)))
+        log.info("refused %s %s: %s", request.method, request.url.path, error.detail)
+        return render(request, workbench, "error.html", language(request), status=error.status_code, message=said)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, _: RequestValidationError) -> Response:
+        # A malformed id in an address is nothing the staff member may see, as an unknown one is.
+        workbench: Workbench = request.app.state.workbench
+        return render(request, workbench, "error.html", language(request), status=404, message=REFUSED[404])
+
+    app.include_router(auth.router)
+    app.include_router(pages.router)
+    app.include_router(health_router(readiness))
+    app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
+    return app
+
+
+async def _answers(request: object) -> bool:
+    try:
+        await asyncio.wait_for(request, timeout=2.0)  # type: ignore[arg-type]
+    except Exception:  # noqa: BLE001 - any failure means "not ready"
+        return False
+    return True

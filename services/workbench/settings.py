@@ -1,0 +1,60 @@
+"""The workbench's settings, read from the environment like a service's (prefix BACKBONE_, `__` between names).
+
+The workbench is a client of the other services: it needs their addresses, the identity provider it signs
+staff in with, the client id the provider knows it by, and the address staff reach it at (for the redirect
+URI and for the cookie's Secure flag). Its database holds the staff's sessions only.
+"""
+
+from __future__ import annotations
+
+from typing import Literal
+
+from pydantic import BaseModel, ConfigDict, Field
+from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backbone.settings import DatabaseSettings, HttpSettings, TelemetrySettings
+from backbone.staff import IdentitySettings
+
+
+class WorkbenchOptions(BaseModel):
+    """BACKBONE_WORKBENCH__*: how the workbench is reached and what it calls."""
+
+    model_config = ConfigDict(frozen=True)
+
+    client_id: str = Field(default="workbench", description="The workbench's client id at the identity provider")
+    public_url: str = Field(
+        default="http://127.0.0.1:8106",
+        description="Where staff reach the workbench; the redirect URI is <public_url>/auth/callback. With https "
+        "the session cookie is Secure",
+    )
+    intake_url: str = Field(default="http://127.0.0.1:8101", description="intake's API")
+    referral_url: str = Field(default="http://127.0.0.1:8102", description="referral's API")
+    session_hours: float = Field(default=10.0, gt=0, le=24, description="A session ends this long after sign-in")
+    inbox_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often an open inbox asks again")
+
+    @property
+    def secure_cookies(self) -> bool:
+        return self.public_url.startswith("https://")
+
+    @property
+    def origin(self) -> str:
+        """The scheme, host and port of public_url, as browsers send it in Origin."""
+        scheme, rest = self.public_url.split("://", 1)
+        return f"{scheme}://{rest.split('/', 1)[0]}"
+
+    @property
+    def redirect_uri(self) -> str:
+        return f"{self.public_url.rstrip('/')}/auth/callback"
+
+
+class WorkbenchSettings(BaseSettings):
+    """Everything the workbench process needs."""
+
+    model_config = SettingsConfigDict(env_prefix="BACKBONE_", env_nested_delimiter="__", frozen=True)
+
+    environment: Literal["local", "production"] = "local"
+    database: DatabaseSettings
+    identity: IdentitySettings = Field(description="The OpenID Connect provider staff sign in with")
+    workbench: WorkbenchOptions = WorkbenchOptions()
+    http: HttpSettings = HttpSettings(port=8106)
+    telemetry: TelemetrySettings = TelemetrySettings()
