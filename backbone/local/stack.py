@@ -87,7 +87,10 @@ class LocalStack:
             database=DatabaseSettings(dsn=self.postgres.dsn("workbench", local_secrets)),
             identity=IdentitySettings(issuer=self.keycloak.issuer),
             workbench=WorkbenchOptions(
-                public_url=WORKBENCH_URL, intake_url=self.base_url("intake"), referral_url=self.base_url("referral")
+                public_url=WORKBENCH_URL,
+                intake_url=self.base_url("intake"),
+                referral_url=self.base_url("referral"),
+                audit_url=self.base_url("audit"),
             ),
             http=HttpSettings(port=WORKBENCH_PORT),
         )
@@ -232,6 +235,7 @@ class LocalStack:
             "BACKBONE_WORKBENCH__PUBLIC_URL": options.public_url,
             "BACKBONE_WORKBENCH__INTAKE_URL": options.intake_url,
             "BACKBONE_WORKBENCH__REFERRAL_URL": options.referral_url,
+            "BACKBONE_WORKBENCH__AUDIT_URL": options.audit_url,
         }
         argv = [sys.executable, "-m", "backbone.cli", "serve", "workbench"]
         started = self._launch(process, argv, env, url=WORKBENCH_URL, label="workbench")

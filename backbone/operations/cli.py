@@ -207,7 +207,7 @@ def _token_commands(commands: Commands) -> None:
     auditor = _command(
         commands,
         "auditor-token",
-        "issue a token for an auditor (the audit page and API)",
+        "issue a token for an auditor's system (the audit API; people sign in to the workbench instead)",
         "Registered in audit only (in audit's container there).",
         "backbone auditor-token kansa-01",
     )

@@ -144,7 +144,11 @@ def auditor_token(args: argparse.Namespace) -> int:
     token = new_token(args.name)
     _run(credentials.register_token([settings], token, AgencyType.AUDITOR))
     print(token)
-    print("Give this token to the auditor; it is shown only once. It opens audit's page at /.", file=sys.stderr)
+    print(
+        "Give this token to the auditor's system; it is shown only once. It opens audit's API (/v1/...); auditors"
+        " themselves sign in to the workbench's auditors' pages (/audit) with the auditor role.",
+        file=sys.stderr,
+    )
     return 0
 
 

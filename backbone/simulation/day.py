@@ -65,6 +65,8 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
                     headers={"Authorization": f"Bearer {tokens[item.agency]}", "Idempotency-Key": uuid.uuid4().hex},
                 )
                 submitted += answer.status_code in (200, 201)
+                if answer.status_code in (200, 201):
+                    agencies.cases.add(answer.json()["case_id"])
             await agencies.work(http)
             await watch.drain(consumer, tally)
             if live or now - last_line > 5:

@@ -1,4 +1,5 @@
-"""The auditors' API and page. Only the auditor role may use them, and every query is itself recorded."""
+"""The auditors' API, and the front page that sends auditors to the workbench. Only the auditor role may use
+the API, and every query is itself recorded."""
 
 from __future__ import annotations
 
@@ -16,7 +17,7 @@ from backbone.service import Runtime
 from schemas.vocabulary import AgencyType
 from services.audit import queries
 from services.audit.ledger import Signer
-from services.audit.page import PAGE
+from services.audit.page import front_page
 from services.audit.recording import record_query
 
 router = APIRouter(prefix="/v1", tags=["audit"])
@@ -29,6 +30,13 @@ def _auditor(agency: CallingAgency) -> Agency:
 
 
 Auditor = Annotated[Agency, Depends(_auditor)]
+
+
+def _who(auditor: Agency) -> str:
+    """Who asked, on the ledger: a signed-in auditor by the provider's subject id, an auditor token by its name."""
+    return f"staff:{auditor.by_staff}" if auditor.by_staff else auditor.id
+
+
 Language = Annotated[Literal["ja", "en"], Query(description="Labels in Japanese or English")]
 
 
@@ -57,7 +65,7 @@ async def _timeline(
 ) -> list[dict[str, Any]]:
     signer: Signer = request.app.state.signer
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await record_query(conn, signer, auditor=auditor.id, query=f"timeline:{kind}", params={kind: key})
+        await record_query(conn, signer, auditor=_who(auditor), query=f"timeline:{kind}", params={kind: key})
         if kind == "case":
             entries = await queries.case_timeline(conn, UUID(key))
         elif kind == "referral":
@@ -101,7 +109,7 @@ async def disclosures(
         await record_query(
             conn,
             request.app.state.signer,
-            auditor=auditor.id,
+            auditor=_who(auditor),
             query="disclosures",
             params={"case_id": str(case_id or ""), "agency": agency or ""},
         )
@@ -111,7 +119,7 @@ async def disclosures(
 @router.get("/unanswered", summary="Referrals overdue or declined, per agency")
 async def unanswered(request: Request, runtime: Runtime, auditor: Auditor) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        await record_query(conn, request.app.state.signer, auditor=auditor.id, query="unanswered", params={})
+        await record_query(conn, request.app.state.signer, auditor=_who(auditor), query="unanswered", params={})
         return await queries.unanswered_by_agency(conn)
 
 
@@ -123,17 +131,22 @@ async def yearly(
     # 令和元年度 (FY2019) is the programme's first; the upper bound keeps dates within what PostgreSQL and
     # Python can represent (fiscal year 1,845,081 once answered 500 instead of 422).
     fiscal_year: Annotated[int, Query(ge=2019, le=9998)],
+    language: Language = "ja",
 ) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await record_query(
-            conn, request.app.state.signer, auditor=auditor.id, query="yearly", params={"fiscal_year": str(fiscal_year)}
+            conn,
+            request.app.state.signer,
+            auditor=_who(auditor),
+            query="yearly",
+            params={"fiscal_year": str(fiscal_year)},
         )
-        return await queries.yearly(conn, fiscal_year)
+        return await queries.yearly(conn, fiscal_year, language)
 
 
 page_router = APIRouter(tags=["audit"])
 
 
-@page_router.get("/", response_class=HTMLResponse, summary="The auditors' page (監査ページ)")
-async def page() -> HTMLResponse:
-    return HTMLResponse(PAGE)
+@page_router.get("/", response_class=HTMLResponse, summary="Where auditors go: the workbench's auditors' pages (監査)")
+async def page(request: Request) -> HTMLResponse:
+    return HTMLResponse(front_page(request.app.state.audit.workbench_url))

@@ -19,7 +19,8 @@ DESCRIPTION = """\
 A tamper-evident ledger of every event of the backbone (dead letters included), appended once each to a
 hash chain in PostgreSQL that refuses UPDATE and DELETE, each row signed (Ed25519), the head checkpointed to
 a file auditors keep. Auditors (the auditor role only) read timelines of a case, a referral or a trace;
-every such query is itself recorded in the ledger. The page at `/` is the auditors' search.
+every such query is itself recorded in the ledger. Auditors search in the workbench's auditors' pages,
+signed in with the auditor role; the page at `/` links there.
 """
 
 

@@ -155,7 +155,8 @@ async def unanswered_by_agency(conn: Connection) -> list[dict[str, Any]]:
     return _decoded(rows)
 
 
-async def yearly(conn: Connection, fiscal_year: int) -> dict[str, Any]:
+async def yearly(conn: Connection, fiscal_year: int, language: str = "ja") -> dict[str, Any]:
+    """The year's counts per event type and per reason code, with their labels in `language` for people."""
     start, end = fiscal_year_bounds(fiscal_year)
     rows = await conn.fetch(
         "SELECT event_type, count(*) AS n FROM ledger WHERE occurred_at >= $1 AND occurred_at < $2"
@@ -170,11 +171,18 @@ async def yearly(conn: Connection, fiscal_year: int) -> dict[str, Any]:
         end,
         [f"{TYPE_PREFIX}{short}.v1" for short in REASONS],
     )
+    counts = {r["event_type"]: r["n"] for r in rows}
+    by_reason = _by_reason(reasons)
     return {
         "fiscal_year": fiscal_year,
         "label": reiwa(fiscal_year),
-        "counts": {r["event_type"]: r["n"] for r in rows},
-        "reasons": _by_reason(reasons),
+        "counts": counts,
+        "reasons": by_reason,
+        "labels": {event_type: label(event_type, language) for event_type in counts},
+        "reason_labels": {
+            event_type: {code: why(event_type, {"reason": code}, language) or code for code in per_type}
+            for event_type, per_type in by_reason.items()
+        },
     }
 
 

@@ -15,6 +15,9 @@ class AuditSettings(BaseSettings):
     signing_key: SecretStr = Field(description="base64 of the 32-byte Ed25519 private key that signs the chain")
     checkpoint_file: Path = Field(description="Signed checkpoints are appended here (one JSON per line) for auditors")
     checkpoint_seconds: float = Field(default=10.0, gt=0)
+    workbench_url: str = Field(
+        default="http://127.0.0.1:8106", description="The workbench, whose auditors' pages the front page links to"
+    )
 
     def key(self) -> bytes:
         return base64.b64decode(self.signing_key.get_secret_value())

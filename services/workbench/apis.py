@@ -85,6 +85,14 @@ class Answer:
         return self.status < 300
 
 
+@dataclass(frozen=True)
+class Submitted:
+    """intake's answer to a consultation: 201 (or 200 for the same sheet again) with its ids, else a problem."""
+
+    status: int
+    answer: dict[str, Any]
+
+
 class StaffApis:
     def __init__(self, options: WorkbenchOptions, http: httpx.AsyncClient) -> None:
         self.options = options
@@ -124,6 +132,28 @@ class StaffApis:
         if answer.status_code >= 500:
             raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
         return Answer(answer.status_code)
+
+    async def referrals_of_case(self, token: str, case_id: UUID) -> list[Referral] | None:
+        """The referrals of a case the staff member's agency is involved in; None when referral refuses it."""
+        answer = await self._get(f"{self.options.referral_url}/v1/referrals", token, params={"case_id": str(case_id)})
+        if answer.status_code == 200:
+            return [Referral.model_validate(item) for item in answer.json()]
+        if answer.status_code in (403, 404):
+            return None
+        raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
+
+    async def submit_consultation(self, token: str, body: dict[str, Any], *, key: str) -> Submitted:
+        """A consultation (つなぐシート) to intake, in the staff member's agency's name. `key` is the sheet's
+        Idempotency-Key: sending the same sheet again gets the first answer (200) and stores nothing twice."""
+        url = f"{self.options.intake_url}/v1/consultations"
+        try:
+            answer = await self.http.post(url, json=body, headers={**_bearer(token), "Idempotency-Key": key})
+        except httpx.HTTPError as error:
+            raise ServiceUnavailableError(f"intake did not answer: {type(error).__name__}") from None
+        if answer.status_code >= 500:
+            raise ServiceUnavailableError(f"intake answered with {answer.status_code}")
+        is_json = answer.headers.get("content-type", "").endswith("json")
+        return Submitted(answer.status_code, answer.json() if is_json else {})
 
     async def _get(self, url: str, token: str, params: dict[str, str] | None = None) -> httpx.Response:
         try:

@@ -19,13 +19,13 @@ from backbone import directory
 from backbone.db import create_pool, migrate
 from backbone.http import NATIVE_TELEMETRY_OFF, health_router, install_server_spans
 from backbone.telemetry import setup_tracing
-from services.workbench import auth, pages
+from services.workbench import audit_pages, auth, consultation_form, pages
 from services.workbench.apis import StaffApis
 from services.workbench.oidc import Provider
 from services.workbench.sessions import Sessions
 from services.workbench.settings import WorkbenchSettings
 from services.workbench.text import REFUSED
-from services.workbench.web import Workbench, language, page_environment, render
+from services.workbench.web import NotYours, Workbench, language, page_environment, render
 
 log = logging.getLogger(__name__)
 
@@ -96,7 +96,12 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
         workbench: Workbench = request.app.state.workbench
         said = SAID.get(error.status_code, (str(error.detail), str(error.detail)))
         log.info("refused %s %s: %s", request.method, request.url.path, error.detail)
-        return render(request, workbench, "error.html", language(request), status=error.status_code, message=said)
+        # Signed in with a role these pages are not for: say which are, with the header of the session.
+        session = error.session if isinstance(error, NotYours) else None
+        said = error.said if isinstance(error, NotYours) else said
+        return render(
+            request, workbench, "error.html", language(request), status=error.status_code, session=session, message=said
+        )
 
     @app.exception_handler(RequestValidationError)
     async def malformed(request: Request, _: RequestValidationError) -> Response:
@@ -106,6 +111,8 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(audit_pages.router)
+    app.include_router(consultation_form.router)
     app.include_router(health_router(readiness))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app

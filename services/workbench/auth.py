@@ -8,14 +8,19 @@ import secrets
 from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
+from backbone.callers import AUDITOR_ROLE, STAFF_ROLES
+from backbone.staff import StaffMember
 from services.workbench.oidc import SignInError, new_challenge
 from services.workbench.web import (
     BROWSER_COOKIE,
     SESSION_COOKIE,
     Language,
     SignedIn,
+    Workbench,
     WorkbenchState,
     form_of,
+    home_of,
+    may_open,
     parse_form,
     refuse_other_sites,
     render,
@@ -64,13 +69,27 @@ async def callback(request: Request, workbench: WorkbenchState, lang: Language) 
     except SignInError as error:
         log.info("a sign-in was refused: %s", error)
         return render(request, workbench, "signed_out.html", lang, status=403, problem="no_agency")
+    if not _may_sign_in(workbench, tokens.member):
+        log.info("a sign-in was refused: the account is neither an agency's staff nor an auditor")
+        return render(request, workbench, "signed_out.html", lang, status=403, problem="no_agency")
     session_id = await workbench.sessions.open(tokens)
-    response = RedirectResponse(next_path, status_code=303)
+    session = await workbench.sessions.find(session_id)
+    assert session is not None  # just opened
+    # An auditor who followed a link to an agency's page (or the default, the inbox) starts at their own pages.
+    response = RedirectResponse(next_path if may_open(session, next_path) else home_of(session), status_code=303)
     set_cookie(
         response, workbench, SESSION_COOKIE, session_id, max_age=int(workbench.sessions.lifetime.total_seconds())
     )
     response.delete_cookie(BROWSER_COOKIE, path="/auth")
     return secure(response, workbench)
+
+
+def _may_sign_in(workbench: Workbench, member: StaffMember) -> bool:
+    """An auditor (who belongs to no agency), or a staff member of an agency of the directory: the same
+    accounts the services accept (backbone/callers.py)."""
+    if AUDITOR_ROLE in member.roles:
+        return True
+    return bool(member.agency_id and workbench.directory.agency(member.agency_id) and member.roles & STAFF_ROLES)
 
 
 @router.post("/logout")

@@ -17,7 +17,7 @@ from services.workbench import text
 from services.workbench.apis import Referral, ServiceUnavailableError
 from services.workbench.deadlines import TimeLeft, time_left
 from services.workbench.sessions import Session
-from services.workbench.web import Language, SignedIn, Workbench, WorkbenchState, form_of, render
+from services.workbench.web import Language, SignedIn, Workbench, WorkbenchState, form_of, home_of, render
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -63,7 +63,7 @@ def _unavailable(request: Request, workbench: Workbench, lang: str, session: Ses
 @router.get("/")
 async def front(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is not None:
-        return RedirectResponse("/inbox", status_code=303)
+        return RedirectResponse(home_of(session), status_code=303)
     return render(request, workbench, "signed_out.html", lang, next=request.query_params.get("next", "/inbox"))
 
 

@@ -14,6 +14,7 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 
+from backbone.callers import AUDITOR_ROLE
 from services.workbench.oidc import Challenge, Tokens
 
 SIGN_IN_MINUTES = 10
@@ -38,6 +39,11 @@ class Session:
     access_token: str
     access_expires_at: datetime
     refresh_token: str | None
+
+    @property
+    def auditor(self) -> bool:
+        """An auditor reads the audit ledger and nothing else: the auditors' pages only, never an agency's."""
+        return AUDITOR_ROLE in self.roles
 
     def access_expires_within(self, seconds: float) -> bool:
         return self.access_expires_at <= datetime.now(UTC) + timedelta(seconds=seconds)

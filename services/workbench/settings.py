@@ -29,6 +29,7 @@ class WorkbenchOptions(BaseModel):
     )
     intake_url: str = Field(default="http://127.0.0.1:8101", description="intake's API")
     referral_url: str = Field(default="http://127.0.0.1:8102", description="referral's API")
+    audit_url: str = Field(default="http://127.0.0.1:8105", description="audit's API (for the auditors' pages)")
     session_hours: float = Field(default=10.0, gt=0, le=24, description="A session ends this long after sign-in")
     inbox_poll_seconds: float = Field(default=1.0, gt=0, le=60, description="How often an open inbox asks again")
 

@@ -87,6 +87,8 @@ async def _signed_in(request: Request, workbench: WorkbenchState) -> Session | N
     (never signed in, signed out, expired, or the provider ended it)."""
     session_id = request.cookies.get(SESSION_COOKIE)
     session = await workbench.sessions.find(session_id) if session_id else None
+    if session is not None and not may_open(session, request.url.path):
+        raise NotYours(session)
     if session is None or not session.access_expires_within(REFRESH_AHEAD_SECONDS):
         return session
     if session.refresh_token is None:
@@ -102,6 +104,30 @@ async def _signed_in(request: Request, workbench: WorkbenchState) -> Session | N
 
 
 SignedIn = Annotated[Session | None, Depends(_signed_in)]
+
+AUDITORS_PAGES = "/audit"
+
+
+def home_of(session: Session) -> str:
+    """Where a signed-in person starts: the auditors' search for an auditor, the inbox for an agency's staff."""
+    return AUDITORS_PAGES if session.auditor else "/inbox"
+
+
+def may_open(session: Session, path: str) -> bool:
+    """An auditor opens the auditors' pages only, and an agency's staff every page but those (as the services
+    decide: the auditor role is never an agency's). The front page and signing in and out are everyone's."""
+    if path == "/" or path.startswith("/auth/"):
+        return True
+    return (path == AUDITORS_PAGES or path.startswith(AUDITORS_PAGES + "/")) == session.auditor
+
+
+class NotYours(HTTPException):
+    """A signed-in person asked for a page that is not for their role; the page says which are."""
+
+    def __init__(self, session: Session) -> None:
+        super().__init__(403, "Refused: the page is not for this role.")
+        self.session = session
+        self.said = text.AUDITORS_ONLY_STAFF if session.auditor else text.AUDITORS_ONLY
 
 
 def render(
@@ -124,6 +150,7 @@ def render(
         lang=lang,
         other_lang="ja" if lang == "en" else "en",
         session=session,
+        home=home_of(session) if session else "/",
         agency_name=workbench.agency_name,
         pick=lambda pair: text.pick(pair, lang),
         text=text,
@@ -171,13 +198,16 @@ def refuse_other_sites(request: Request, workbench: Workbench) -> None:
         raise HTTPException(403, "Refused: the form was posted from another site.")
 
 
-async def form_of(request: Request, workbench: Workbench, session: Session | None) -> dict[str, str]:
-    """The posted form, once the post passed the origin check and carried the session's CSRF token."""
+async def form_of(
+    request: Request, workbench: Workbench, session: Session | None, *, limit: int = MAX_FORM_BYTES
+) -> dict[str, str]:
+    """The posted form, once the post passed the origin check and carried the session's CSRF token. `limit` is
+    the body's size in bytes (a form with free text, such as the つなぐシート's summary, allows more)."""
     refuse_other_sites(request, workbench)
     if session is None:
         raise HTTPException(401, "Not signed in (or the session ended): sign in again.")
     body = await request.body()
-    if len(body) > MAX_FORM_BYTES:
+    if len(body) > limit:
         raise HTTPException(413, "The form is too large.")
     form = parse_form(body)
     if not hmac.compare_digest(form.get("csrf", ""), session.csrf_token):

@@ -10,46 +10,32 @@ refused, and after signing out the old cookie opens nothing.
 
 from __future__ import annotations
 
-import asyncio
-import contextlib
 import json
 import uuid
 from collections.abc import AsyncIterator
 
 import httpx
 import pytest
-import uvicorn
-from fastapi import FastAPI
-from playwright.async_api import Browser, Page, async_playwright
+from playwright.async_api import async_playwright
 
-from backbone.local.keycloak import ADMIN_USERNAME, LocalKeycloak
+from backbone.local.keycloak import LocalKeycloak
 from backbone.local.postgres import LocalSecrets
-from backbone.local.realm import REALM, WORKBENCH_URL
-from backbone.local.stack import WORKBENCH_PORT, LocalStack
-from schemas.vocabulary import AgencyType
-from services.workbench.app import build_app
-from tests.integration.kafka_tools import eventually
-from tests.integration.receivers import free_port
+from backbone.local.realm import WORKBENCH_URL
+from backbone.local.stack import LocalStack
 from tests.integration.services import RunningServices
-from tests.integration.test_audit_page import CHROMIUM, FLAGS
+from tests.integration.workbench_browser import (
+    CENTRE_STAFF,
+    CHROMIUM,
+    COUNTER,  # noqa: F401 - for the browser tests that import it from here
+    FLAGS,
+    refer_an_elderly_person_of_katase,
+    running_workbench,
+    serving,  # noqa: F401 - for the browser tests that import it from here
+    sign_in,
+    subject_of,
+)
 
-COUNTER = ("chiku-fukushi-katase", AgencyType.DISTRICT_WELFARE_COUNTER)
-CENTRE_STAFF = "ikiiki-katase"  # いきいきサポートセンター片瀬, where an elderly person of Katase is referred
 UNINVOLVED_STAFF = "sogo-supervisor"  # 福祉総合相談支援センター: neither referred nor a coordinator
-
-
-@contextlib.asynccontextmanager
-async def serving(app: FastAPI, port: int, *, lifespan: bool) -> AsyncIterator[str]:
-    server = uvicorn.Server(
-        uvicorn.Config(app, host="127.0.0.1", port=port, lifespan="on" if lifespan else "off", log_level="warning")
-    )
-    task = asyncio.create_task(server.serve())
-    try:
-        await eventually(lambda: server.started, within=20)
-        yield f"http://127.0.0.1:{port}"
-    finally:
-        server.should_exit = True
-        await task
 
 
 @pytest.fixture(scope="session")
@@ -60,52 +46,9 @@ def keycloak(stack: LocalStack) -> LocalKeycloak:
 
 @pytest.fixture
 async def workbench(services: RunningServices, stack: LocalStack) -> AsyncIterator[str]:
-    """The workbench as `backbone up` configures it, on the port the realm's redirect URI names, calling the
-    in-process intake and referral over HTTP (served here on loopback ports)."""
-    async with (
-        serving(services.apps["intake"], free_port(), lifespan=False) as intake,
-        serving(services.apps["referral"], free_port(), lifespan=False) as referral,
-    ):
-        settings = stack.workbench_settings()
-        options = settings.workbench.model_copy(update={"intake_url": intake, "referral_url": referral})
-        app = build_app(settings.model_copy(update={"workbench": options}))
-        async with serving(app, WORKBENCH_PORT, lifespan=True) as url:
-            yield url
-
-
-async def sign_in(browser: Browser, base: str, username: str, password: str) -> Page:
-    """Through the workbench's sign-in button and Keycloak's own login form, back to the inbox."""
-    page = await (await browser.new_context(viewport={"width": 375, "height": 812})).new_page()
-    await page.goto(base + "/")
-    await page.click("button[type=submit]")
-    await page.wait_for_selector("#kc-login")
-    await page.fill("#username", username)
-    await page.fill("#password", password)
-    await page.click("#kc-login")
-    await page.wait_for_url(base + "/inbox")
-    return page
-
-
-async def subject_of(keycloak: LocalKeycloak, secrets: LocalSecrets, username: str) -> str:
-    """The user's opaque id as Keycloak's admin API reports it: what `by_staff` must say."""
-    async with httpx.AsyncClient(base_url=keycloak.url) as admin:
-        token = (
-            await admin.post(
-                "/realms/master/protocol/openid-connect/token",
-                data={
-                    "grant_type": "password",
-                    "client_id": "admin-cli",
-                    "username": ADMIN_USERNAME,
-                    "password": secrets.keycloak_admin_password,
-                },
-            )
-        ).json()["access_token"]
-        users = await admin.get(
-            f"/admin/realms/{REALM}/users",
-            params={"username": username, "exact": "true"},
-            headers={"Authorization": f"Bearer {token}"},
-        )
-    return str(users.json()[0]["id"])
+    """The workbench as `backbone up` configures it, calling the in-process services over HTTP."""
+    async with running_workbench(services, stack) as url:
+        yield url
 
 
 async def test_a_centre_sees_a_new_referral_live_reads_the_person_under_consent_and_accepts_it(
@@ -119,39 +62,8 @@ async def test_a_centre_sees_a_new_referral_live_reads_the_person_under_consent_
         assert "受付箱" in (await centre.text_content("h1") or "")
         await centre.evaluate("window.notReloaded = true")
 
-        async with await services.as_agency(*COUNTER) as intake:
-            submitted = await intake.post(
-                "/v1/consultations",
-                json={
-                    "receiving_agency": COUNTER[0],
-                    "staff_id": "katase-007",
-                    "channel": "counter",
-                    "district": "katase",
-                    "domains": ["elderly"],
-                    "urgency": "urgent",
-                    "personal": {
-                        "summary": "一人暮らし。最近、買い物に行けていない。",
-                        "person": {"family_name": "片瀬", "given_name": given_name, "birth_date": "1941-05-05"},
-                    },
-                    "consent": {
-                        "scope": {"agency_types": ["community-support-centre"]},
-                        "purposes": ["support", "referral"],
-                        "method": "verbal",
-                    },
-                },
-            )
-        assert submitted.status_code == 201, submitted.text
-        case_id = submitted.json()["case_id"]
+        case_id, referral_id = await refer_an_elderly_person_of_katase(services, given_name)
         referral_client = await services.as_coordinator("referral")
-        referral_id = ""
-
-        async def proposed() -> bool:
-            nonlocal referral_id
-            answer = (await referral_client.get("/v1/referrals", params={"case_id": case_id})).json()
-            referral_id = next((r["referral_id"] for r in answer if r["to_agency"] == CENTRE_STAFF), "")
-            return bool(referral_id)
-
-        await eventually(proposed, within=30)
         # From the moment referral holds it, the open inbox shows it within 2 s, without a reload.
         row = centre.locator(f'tr[data-referral="{referral_id}"]')
         await row.wait_for(timeout=2_000)
