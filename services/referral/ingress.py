@@ -31,7 +31,7 @@ from schemas.events import (
     ReferralCancelReason,
     RejectionReason,
 )
-from services.referral import outcomes
+from services.referral import outcomes, reading
 from services.referral.casework import Casework
 from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError
 
@@ -118,7 +118,7 @@ async def _apply(
     request = parse(record.value)
     if isinstance(request, RejectionReason):
         return request
-    case_id = await conn.fetchval("SELECT case_id FROM referrals WHERE referral_id = $1", request.referral_id)
+    case_id = await reading.case_of(conn, request.referral_id)
     if case_id is None or not await involvement.is_involved(conn, case_id, agency.id):
         return NO_SUCH_REFERRAL
     try:
