@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import logging
 import math
-from typing import Annotated
+from typing import Annotated, Any
 from uuid import UUID
 
 from fastapi import Depends, HTTPException
@@ -76,6 +76,29 @@ STAFF_ROLES = frozenset({"staff", "coordinator", "supervisor"})
 
 CallingAgency = Annotated[Agency, Depends(_calling_agency)]
 """The agency making the request, from its bearer token (401 otherwise)."""
+
+MANAGING_ROLES = frozenset({"supervisor", "coordinator"})
+
+
+async def _managing_agency(agency: CallingAgency) -> Agency:
+    # An agency's system changes its settings as before; a person only with a role that answers for them.
+    if agency.staff is not None and not agency.staff.roles & MANAGING_ROLES:
+        raise HTTPException(
+            403,
+            f"Changing {agency.id}'s on-call roster or capacity needs the supervisor or coordinator role; your "
+            "account has neither. Ask your agency's supervisor to make the change, or the identity provider's "
+            "administrators to grant you the role. Reading them needs no such role.",
+        )
+    return agency
+
+
+ManagingAgency = Annotated[Agency, Depends(_managing_agency)]
+"""The agency changing its own settings (roster, capacity): its system's token, or a staff member with the
+supervisor or coordinator role (403 for any other staff member)."""
+MANAGING_REFUSED: dict[int | str, dict[str, Any]] = {
+    403: {"description": "A staff member without the supervisor or coordinator role"}
+}
+"""The OpenAPI answer of an operation that takes a ManagingAgency."""
 
 
 NOT_INVOLVED = (

@@ -20,7 +20,7 @@ from backbone.kafka import KafkaSettingsError
 from backbone.local.cluster import NODE_IDS, LocalKafkaCluster
 from backbone.local.kafka import LocalRuntimeError, jars_ready, quiet_aiokafka
 from backbone.local.paths import LocalPaths
-from backbone.local.realm import DEMO_STAFF, WORKBENCH_URL
+from backbone.local.realm import DEMO_STAFF, demo_logins
 from backbone.local.replication import (
     MIN_IN_SYNC,
     REPLICATION_FACTOR,
@@ -276,12 +276,7 @@ def _demo_login(args: argparse.Namespace) -> int:
 
     stack = LocalStack.default()
     passwords = LocalSecrets.load_or_create(stack.paths.secrets).demo_staff_passwords
-    print(f"ワークベンチ / Workbench: {WORKBENCH_URL}  (サインイン / Sign in)")
-    for member in DEMO_STAFF:
-        if args.user in (None, member.username):
-            print(f"\n  {member.who}")
-            print(f"  ユーザー名 / username: {member.username}")
-            print(f"  パスワード / password: {passwords[member.username]}")
+    print("\n".join(demo_logins(passwords, args.user)))
     if stack.keycloak.process.pid() is None:
         print("\nKeycloak は起動していません。先に `backbone up` を実行してください。")
         print("Keycloak is not running: start it with `backbone up`.")

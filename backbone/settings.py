@@ -6,6 +6,8 @@ BACKBONE_DATABASE__DSN or BACKBONE_KAFKA__BOOTSTRAP_SERVERS.
 
 from __future__ import annotations
 
+import base64
+import binascii
 from pathlib import Path
 from typing import Literal
 
@@ -120,3 +122,15 @@ class ServiceSettings(BaseSettings):
                 "set it to the production cluster's brokers"
             )
         return self
+
+
+def thirty_two_byte_key(value: SecretStr) -> SecretStr:
+    """A key setting's check: base64 of exactly 32 bytes (AES-256, X25519, Ed25519), or a message that says how
+    to make one."""
+    try:
+        raw = base64.b64decode(value.get_secret_value(), validate=True)
+    except binascii.Error as error:
+        raise ValueError("must be base64 (make one with `openssl rand -base64 32`)") from error
+    if len(raw) != 32:
+        raise ValueError("must be base64 of exactly 32 bytes (make one with `openssl rand -base64 32`)")
+    return value

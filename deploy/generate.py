@@ -6,7 +6,8 @@
 - the agencies, from `schemas/directory.toml`;
 - one Kafka principal per service and per agency, and its ACLs (the owner alone writes its topic), from
   the ACL model in `backbone/acl.py`, which the local secured broker (`backbone secure-kafka`) applies too;
-- each service's Kubernetes Deployment, Service, PodDisruptionBudget and autoscaling.
+- each service's Kubernetes Deployment, Service, PodDisruptionBudget and autoscaling, and the workbench's
+  (the staff's pages), which calls the services' APIs and has no Kafka of its own.
 
     python deploy/generate.py          # rewrite the generated files
     python deploy/generate.py --check  # list stale files and exit 1 (tools/deploy-check/run does this)
@@ -56,7 +57,7 @@ IMAGE = "fujisawa-backbone"  # kustomize's `images:` sets the registry and tag
 
 @dataclass(frozen=True)
 class ServiceShape:
-    """What differs between the five services in a cluster."""
+    """What differs between the services (and the workbench) in a cluster."""
 
     name: str
     port: int
@@ -65,10 +66,15 @@ class ServiceShape:
     secret_keys: dict[str, str]  # BACKBONE_* variable -> key in Secret backbone-<service>-keys
     config: dict[str, str] = field(default_factory=dict)  # plain settings
     autoscale: bool = True
+    # False for the workbench: it reads and writes through the services' APIs, never the bus, so it gets no
+    # Kafka principal, no broker CA and no lag to scale on.
+    kafka: bool = True
+    # BACKBONE_* variable -> (ConfigMap, key): settings the installation's overlay chooses
+    config_refs: dict[str, tuple[str, str]] = field(default_factory=dict)
 
 
 _CREDENTIALS = {"BACKBONE_CREDENTIALS_KEY": "credentials-key"}
-SERVICES = (
+BUS_SERVICES = (
     ServiceShape(
         "intake",
         8101,
@@ -112,6 +118,26 @@ SERVICES = (
         autoscale=False,
     ),
 )
+# The staff's pages. Sessions and sign-ins under way are rows in its database, so any replica serves any
+# request: two replicas, one at a time out, scaled by hand (it consumes nothing, so there is no lag to
+# scale on). It calls each service at its in-cluster Service with the staff member's own token.
+WORKBENCH = ServiceShape(
+    "workbench",
+    8106,
+    2,
+    2,
+    {"BACKBONE_WORKBENCH__SESSION_KEY": "session-key"},
+    {f"BACKBONE_WORKBENCH__{shape.name.upper()}_URL": f"http://{shape.name}:{shape.port}" for shape in BUS_SERVICES},
+    autoscale=False,
+    kafka=False,
+    config_refs={
+        # Its registration at the identity provider, beside the provider's issuer (ConfigMap backbone-identity):
+        # the redirect URI registered there is <public url>/auth/callback.
+        "BACKBONE_WORKBENCH__CLIENT_ID": ("backbone-identity", "workbench-client-id"),
+        "BACKBONE_WORKBENCH__PUBLIC_URL": ("backbone-identity", "workbench-public-url"),
+    },
+)
+SERVICES = (*BUS_SERVICES, WORKBENCH)
 
 
 # --------------------------------------------------------------------------------------------------
@@ -167,13 +193,11 @@ def kafka_user(name: str, acls: list[Acl], description: str) -> dict[str, Any]:
     }
 
 
-def deployment(shape: ServiceShape) -> dict[str, Any]:
-    secret = f"backbone-{shape.name}-keys"
-    env: list[dict[str, Any]] = [
-        {"name": "BACKBONE_SERVICE", "value": shape.name},
-        {"name": "BACKBONE_ENVIRONMENT", "value": "production"},
-        {"name": "BACKBONE_HTTP__HOST", "value": "0.0.0.0"},  # noqa: S104 - the pod's own address
-        {"name": "BACKBONE_HTTP__PORT", "value": str(shape.port)},
+def _kafka_env(shape: ServiceShape) -> list[dict[str, Any]]:
+    """The service's own principal over TLS with SCRAM; nothing for one that does not use the bus."""
+    if not shape.kafka:
+        return []
+    return [
         {"name": "BACKBONE_KAFKA__BOOTSTRAP_SERVERS", "value": BOOTSTRAP},
         {"name": "BACKBONE_KAFKA__SECURITY_PROTOCOL", "value": "SASL_SSL"},
         {"name": "BACKBONE_KAFKA__SASL_MECHANISM", "value": "SCRAM-SHA-512"},
@@ -183,6 +207,17 @@ def deployment(shape: ServiceShape) -> dict[str, Any]:
             "valueFrom": {"secretKeyRef": {"name": service_principal(shape.name), "key": "password"}},
         },
         {"name": "BACKBONE_KAFKA__SSL_CAFILE", "value": "/etc/backbone/kafka-ca/ca.crt"},
+    ]
+
+
+def deployment(shape: ServiceShape) -> dict[str, Any]:
+    secret = f"backbone-{shape.name}-keys"
+    env: list[dict[str, Any]] = [
+        {"name": "BACKBONE_SERVICE", "value": shape.name},
+        {"name": "BACKBONE_ENVIRONMENT", "value": "production"},
+        {"name": "BACKBONE_HTTP__HOST", "value": "0.0.0.0"},  # noqa: S104 - the pod's own address
+        {"name": "BACKBONE_HTTP__PORT", "value": str(shape.port)},
+        *_kafka_env(shape),
         {
             "name": "BACKBONE_DATABASE__DSN",
             "valueFrom": {"secretKeyRef": {"name": f"backbone-{shape.name}-db", "key": "dsn"}},
@@ -199,20 +234,25 @@ def deployment(shape: ServiceShape) -> dict[str, Any]:
     ]
     env += [{"name": name, "value": value} for name, value in shape.config.items()]
     env += [
+        {"name": name, "valueFrom": {"configMapKeyRef": {"name": config_map, "key": key}}}
+        for name, (config_map, key) in shape.config_refs.items()
+    ]
+    env += [
         {"name": name, "valueFrom": {"secretKeyRef": {"name": secret, "key": key}}}
         for name, key in shape.secret_keys.items()
     ]
-    mounts = [
-        {"name": "kafka-ca", "mountPath": "/etc/backbone/kafka-ca", "readOnly": True},
-        {"name": "tmp", "mountPath": "/tmp"},  # noqa: S108
-    ]
-    volumes: list[dict[str, Any]] = [
-        {
-            "name": "kafka-ca",
-            "secret": {"secretName": f"{CLUSTER}-cluster-ca-cert", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
-        },
-        {"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}},
-    ]
+    mounts: list[dict[str, Any]] = []
+    volumes: list[dict[str, Any]] = []
+    if shape.kafka:
+        mounts.append({"name": "kafka-ca", "mountPath": "/etc/backbone/kafka-ca", "readOnly": True})
+        volumes.append(
+            {
+                "name": "kafka-ca",
+                "secret": {"secretName": f"{CLUSTER}-cluster-ca-cert", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
+            }
+        )
+    mounts.append({"name": "tmp", "mountPath": "/tmp"})  # noqa: S108
+    volumes.append({"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}})
     if shape.name == "audit":
         mounts.append({"name": "checkpoints", "mountPath": "/var/lib/backbone/audit"})
         volumes.append({"name": "checkpoints", "persistentVolumeClaim": {"claimName": "audit-checkpoints"}})
@@ -304,7 +344,7 @@ def service(shape: ServiceShape) -> dict[str, Any]:
 
 def disruption_budget(shape: ServiceShape) -> dict[str, Any]:
     # One replica may go at a time. For audit (one replica) that allows a node drain: its records wait
-    # in Kafka meanwhile, and the ledger catches up when the pod is back.
+    # in Kafka meanwhile, and the ledger catches up when the pod is back. The workbench keeps one of its two.
     return {
         "apiVersion": "policy/v1",
         "kind": "PodDisruptionBudget",

@@ -52,12 +52,12 @@ async def open_loop(rate: float, count: int, one: Callable[[int], Coroutine[Any,
 def percentiles(samples: list[float]) -> dict[str, float]:
     ordered = sorted(samples)
     if not ordered:
-        return {"p50": 0.0, "p99": 0.0, "p99.9": 0.0}
+        return {"p50": 0.0, "p95": 0.0, "p99": 0.0, "p99.9": 0.0}
 
     def at(fraction: float) -> float:
         return ordered[min(len(ordered) - 1, int(fraction * len(ordered)))]
 
-    return {"p50": at(0.50), "p99": at(0.99), "p99.9": at(0.999)}
+    return {"p50": at(0.50), "p95": at(0.95), "p99": at(0.99), "p99.9": at(0.999)}
 
 
 class Stopwatch:

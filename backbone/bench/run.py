@@ -11,7 +11,7 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from backbone.bench import baselines, stages
+from backbone.bench import baselines, stages, workbench
 from backbone.bench.measure import Figure, repeat
 from backbone.bench.otlp_sink import OtlpSink
 from backbone.bench.pipeline import Pipeline
@@ -55,10 +55,12 @@ def run_bench(stack: LocalStack, *, quick: bool, out: Path) -> Path:
         "ledger": 1_000_000,
         "queries": 300,
         "l3": 15.0,
+        "inbox": 1_000,
+        "inbox_requests": 200,
     }
     if quick:
         scale |= {"b1": 50_000, "kafka": 5_000, "pg": 2_000, "p2": 2_000, "p1": 300, "l1": 10.0}
-        scale |= {"ledger": 100_000, "queries": 100, "l3": 5.0}
+        scale |= {"ledger": 100_000, "queries": 100, "l3": 5.0, "inbox_requests": 100}
     logging.getLogger("faststream").setLevel(logging.WARNING)  # P2's consumer would log every record
     dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
     tokens = use_directory_defaults(stack)
@@ -118,6 +120,13 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
         "P2 relay + consume stage (kit)", "events/s", lambda: stages.relay_and_consume(dsn, bootstrap, scale["p2"])
     )
     p2.extra["ratio_to_B2"] = _ratio(p2, b2)
+    # Before P1, whose consultations are left open in the same centre's inbox, so that W1 sees the count it asks for.
+    print(f"  measuring W0/W1, the inbox with {scale['inbox']:,} open referrals …", flush=True)
+    report.extend(
+        await workbench.inbox_page(
+            stack, tokens, open_referrals=scale["inbox"], requests=scale["inbox_requests"], repetitions=REPETITIONS
+        )
+    )
     pipeline = Pipeline(
         stack.base_url("intake"), tokens[SUBMITTER], stack.settings_for("notify").database.dsn.get_secret_value()
     )

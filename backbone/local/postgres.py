@@ -31,8 +31,9 @@ SERVICES_WITH_DATABASES = ("intake", "referral", "meetings", "notify", "audit", 
 
 @dataclass(frozen=True)
 class LocalSecrets:
-    """Passwords and keys (intake's three, audit's signing key, the local identity provider's admin and
-    demo staff members), generated on first use and kept in $BACKBONE_HOME/secrets.json (0600)."""
+    """Passwords and keys (intake's three, audit's signing key, the workbench's session key, the local identity
+    provider's admin and demo staff members), generated on first use and kept in $BACKBONE_HOME/secrets.json
+    (0600). The service keys are kept under `intake_keys`, the name of their first ones."""
 
     admin_password: str
     service_passwords: dict[str, str]
@@ -51,7 +52,7 @@ class LocalSecrets:
             services.setdefault(name, secrets.token_urlsafe(24))
         stored_keys = data.get("intake_keys")
         keys = {str(k): str(v) for k, v in stored_keys.items()} if isinstance(stored_keys, dict) else {}
-        for name in ("master_key", "subject_key", "sealing_key", "audit_signing_key"):
+        for name in ("master_key", "subject_key", "sealing_key", "audit_signing_key", "workbench_session_key"):
             keys.setdefault(name, base64.b64encode(secrets.token_bytes(32)).decode())
         stored_credential_keys = data.get("credential_keys")
         credential_keys = (

@@ -213,3 +213,17 @@ def _user(member: DemoStaff, password: str | None) -> dict[str, Any]:
         "credentials": [{"type": "password", "value": password, "temporary": False}] if password else [],
         "requiredActions": [],
     }
+
+
+def demo_logins(passwords: Mapping[str, str], only: str | None = None) -> list[str]:
+    """How to sign in to the local workbench as the demo staff (all, or `only` one), in Japanese and English."""
+    lines = [f"ワークベンチ / Workbench: {WORKBENCH_URL}  (サインイン / Sign in)"]
+    for member in DEMO_STAFF:
+        if only in (None, member.username):
+            lines += [
+                "",
+                f"  {member.who}",
+                f"  ユーザー名 / username: {member.username}",
+                f"  パスワード / password: {passwords[member.username]}",
+            ]
+    return lines

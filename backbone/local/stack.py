@@ -10,6 +10,7 @@ from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 
 import httpx
+from pydantic import SecretStr
 
 from backbone.kafka import ensure_topics
 from backbone.local.kafka import LocalKafka, LocalRuntimeError
@@ -90,7 +91,10 @@ class LocalStack:
                 public_url=WORKBENCH_URL,
                 intake_url=self.base_url("intake"),
                 referral_url=self.base_url("referral"),
+                meetings_url=self.base_url("meetings"),
+                notify_url=self.base_url("notify"),
                 audit_url=self.base_url("audit"),
+                session_key=SecretStr(local_secrets.intake_keys["workbench_session_key"]),
             ),
             http=HttpSettings(port=WORKBENCH_PORT),
         )
@@ -235,8 +239,12 @@ class LocalStack:
             "BACKBONE_WORKBENCH__PUBLIC_URL": options.public_url,
             "BACKBONE_WORKBENCH__INTAKE_URL": options.intake_url,
             "BACKBONE_WORKBENCH__REFERRAL_URL": options.referral_url,
+            "BACKBONE_WORKBENCH__MEETINGS_URL": options.meetings_url,
+            "BACKBONE_WORKBENCH__NOTIFY_URL": options.notify_url,
             "BACKBONE_WORKBENCH__AUDIT_URL": options.audit_url,
         }
+        if options.session_key is not None:
+            env["BACKBONE_WORKBENCH__SESSION_KEY"] = options.session_key.get_secret_value()
         argv = [sys.executable, "-m", "backbone.cli", "serve", "workbench"]
         started = self._launch(process, argv, env, url=WORKBENCH_URL, label="workbench")
         return f"{started}; sign in with a demo login (backbone demo-login)"

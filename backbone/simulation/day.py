@@ -18,6 +18,8 @@ import httpx
 from backbone import directory
 from backbone.local.auditing import trace
 from backbone.local.operators import issue_agency_tokens, restore_directory_defaults
+from backbone.local.postgres import LocalSecrets
+from backbone.local.realm import demo_logins
 from backbone.local.stack import NO_QUIET_HOURS, LocalStack
 from backbone.simulation import report, watch, workload
 from backbone.simulation.agencies import Agencies
@@ -30,6 +32,10 @@ PACING = {
     "BACKBONE_NOTIFY__ACK_URGENT_MINUTES": "0.15",
     "BACKBONE_NOTIFY__ACK_NORMAL_MINUTES": "0.5",
 } | NO_QUIET_HOURS
+
+
+DAY_GUIDE = "ikiiki-katase"
+"""The demo staff member the day's end suggests: a centre's, with referrals of the day in its inbox and cases."""
 
 
 def run_day(stack: LocalStack, *, consultations: int, minutes: float, seed: int, out: Path) -> int:
@@ -90,4 +96,8 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
             print(f"  {row['time']}  {row['what']}{' ' * max(1, 24 - 2 * len(row['what']))}{row['who']}{why}")
     png, page = report.picture(tally, out)
     print(f"\npicture of the day: {png}\n                    {page}")
+    # The stack stays up: the day's cases can be clicked through in the workbench, as a centre's staff would.
+    passwords = LocalSecrets.load_or_create(stack.paths.secrets).demo_staff_passwords
+    print("\n" + "\n".join(demo_logins(passwords, DAY_GUIDE)))
+    print("\n  ほかのデモ職員 / the other demo staff: backbone demo-login;  止める / stop: backbone down")
     return 0 if tally.count("consultation.received") == submitted == consultations else 1

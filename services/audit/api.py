@@ -1,21 +1,25 @@
-"""The auditors' API, and the front page that sends auditors to the workbench. Only the auditor role may use
-the API, and every query is itself recorded."""
+"""The auditors' API, and the front page that sends auditors to the workbench. Only the auditor role reads the
+ledger whole, and every such query is itself recorded. One read is the agencies': a case's history as far as
+the calling agency is involved in it (services/audit/case_history.py), for the workbench's case pages; it
+shows only what the services already show that agency, so it is not recorded as an audit query."""
 
 from __future__ import annotations
 
 import csv
 import io
+from datetime import datetime
 from typing import Annotated, Any, Literal
 from uuid import UUID
 
 from fastapi import APIRouter, Depends, HTTPException, Query, Request
 from fastapi.responses import HTMLResponse, Response
+from pydantic import BaseModel, Field
 
 from backbone.agencies import Agency
-from backbone.callers import CallingAgency
+from backbone.callers import CallingAgency, not_involved
 from backbone.service import Runtime
 from schemas.vocabulary import AgencyType
-from services.audit import queries
+from services.audit import case_history, queries
 from services.audit.ledger import Signer
 from services.audit.page import front_page
 from services.audit.recording import record_query
@@ -142,6 +146,56 @@ async def yearly(
             params={"fiscal_year": str(fiscal_year)},
         )
         return await queries.yearly(conn, fiscal_year, language)
+
+
+class HistoryEntry(BaseModel):
+    """One record of a case's history, for the staff of an agency involved in it."""
+
+    occurred_at: datetime | None
+    event_type: str
+    what: str = Field(description="What happened, in the language asked for")
+    why: str = Field(description="The reason code in words, for a record that gives one; else empty")
+    agencies: list[str] = Field(description="Who acted, then who was addressed (agency ids)")
+    by_staff: str | None = Field(description="The opaque subject id of the staff member who acted, if one did")
+    referral_id: str | None
+    meeting_id: str | None
+    outcome: str | None = Field(description="A completed referral's outcome code")
+
+
+@router.get(
+    "/cases/{case_id}/history",
+    response_model=list[HistoryEntry],
+    tags=["cases"],
+    summary="A case's history as far as your agency is involved in it (to the agencies involved in the case)",
+)
+async def case_history_for_agency(
+    case_id: UUID, runtime: Runtime, agency: CallingAgency, language: Language = "ja"
+) -> Any:
+    """The ledger's records of the case that the calling agency may see (services/audit/case_history.py). An
+    agency not involved gets the answer for a case that does not exist; auditors read the whole timeline."""
+    if agency.type is AgencyType.AUDITOR:
+        raise HTTPException(403, "Auditors read a case's whole timeline at /v1/timeline?case_id=.")
+    async with runtime.pool.acquire() as conn:
+        entries = await queries.case_timeline(conn, case_id)
+    coordinator = runtime.involvement.is_coordinator(agency.id)
+    if not entries or not (coordinator or agency.id in case_history.involved_agencies(entries)):
+        return not_involved()
+    return [_history_entry(entry, language) for entry in case_history.as_far_as(agency.id, entries)]
+
+
+def _history_entry(entry: dict[str, Any], language: str) -> HistoryEntry:
+    data = entry.get("data") or {}
+    return HistoryEntry(
+        occurred_at=entry.get("occurred_at"),
+        event_type=entry["event_type"],
+        what=queries.label(entry["event_type"], language),
+        why=queries.why(entry["event_type"], data, language),
+        agencies=queries.agencies_named(data),
+        by_staff=data.get("by_staff"),
+        referral_id=data.get("referral_id"),
+        meeting_id=str(data["meeting_id"]) if data.get("meeting_id") else None,
+        outcome=data.get("outcome") if "referral_id" in data else None,
+    )
 
 
 page_router = APIRouter(tags=["audit"])

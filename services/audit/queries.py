@@ -81,28 +81,44 @@ def why(event_type: str, data: dict[str, Any] | None, language: str) -> str:
     return code.japanese if language == "ja" else code.replace("-", " ")
 
 
+ACTOR_FIELDS: tuple[tuple[str, ...], ...] = (
+    ("from_agency", "to_agency"),
+    ("agency",),
+    ("receiving_agency",),
+    ("requesting_agency", "outcome"),
+    ("recipient_agency", "recipient_role"),
+    ("lead_agency",),
+    ("organizer",),
+    ("coordinator",),
+    ("recipient_agency",),
+    ("obtained_by",),
+    ("withdrawn_by",),
+)
+"""Per kind of record, the fields that say who acted or was addressed (the first group a record has all of)."""
+
+NOT_AGENCIES = frozenset({"outcome", "recipient_role"})
+
+
+def named(data: dict[str, Any] | None) -> list[tuple[str, str]]:
+    """The fields of `data` that say who acted or was addressed, with their values, in order."""
+    for fields in ACTOR_FIELDS:
+        if data and all(field in data for field in fields):
+            return [(field, str(data[field])) for field in fields]
+    return []
+
+
+def agencies_named(data: dict[str, Any] | None) -> list[str]:
+    """The agencies a record names as acting or addressed (their ids; the reader shows their names)."""
+    return [value for field, value in named(data) if field not in NOT_AGENCIES]
+
+
 def actor(data: dict[str, Any] | None) -> str:
     """Who acted or was addressed, in a few words (from ids only)."""
-    if not data:
+    who = " → ".join(value for _, value in named(data))
+    if not who:
         return ""
-    for keys in (
-        ("from_agency", "to_agency"),
-        ("agency",),
-        ("receiving_agency",),
-        ("requesting_agency", "outcome"),
-        ("recipient_agency", "recipient_role"),
-        ("lead_agency",),
-        ("organizer",),
-        ("coordinator",),
-        ("recipient_agency",),
-        ("obtained_by",),
-        ("withdrawn_by",),
-    ):
-        if all(k in data for k in keys):
-            who = " → ".join(str(data[k]) for k in keys)
-            # A person who acted through the workbench, by the identity provider's opaque id (never a name).
-            return f"{who} (staff {data['by_staff']})" if data.get("by_staff") else who
-    return ""
+    # A person who acted through the workbench, by the identity provider's opaque id (never a name).
+    return f"{who} (staff {data['by_staff']})" if data and data.get("by_staff") else who
 
 
 async def case_timeline(conn: Connection, case_id: UUID) -> list[dict[str, Any]]:
@@ -180,10 +196,22 @@ async def yearly(conn: Connection, fiscal_year: int, language: str = "ja") -> di
         "reasons": by_reason,
         "labels": {event_type: label(event_type, language) for event_type in counts},
         "reason_labels": {
-            event_type: {code: why(event_type, {"reason": code}, language) or code for code in per_type}
+            event_type: {code: reason_words(event_type, code, language) for code in per_type}
             for event_type, per_type in by_reason.items()
         },
     }
+
+
+UNCODED = "uncoded"
+UNCODED_WORDS = ("理由コードなし（コード化以前の記録）", "no reason code (recorded before the codes)")
+"""A reason outside today's codes: a record from before reasons were codes, which may hold an agency's own
+words; they are counted under this code and never repeated."""
+
+
+def reason_words(event_type: str, code: str, language: str) -> str:
+    if code == UNCODED:
+        return UNCODED_WORDS[0] if language == "ja" else UNCODED_WORDS[1]
+    return why(event_type, {"reason": code}, language) or code
 
 
 def _by_reason(rows: list[Any]) -> dict[str, dict[str, int]]:
@@ -191,7 +219,7 @@ def _by_reason(rows: list[Any]) -> dict[str, dict[str, int]]:
     counts: dict[str, dict[str, int]] = {}
     for row in rows:
         known = set(REASONS[_short(row["event_type"])])
-        code = row["reason"] if row["reason"] in known else "uncoded"
+        code = row["reason"] if row["reason"] in known else UNCODED
         per_type = counts.setdefault(row["event_type"], {})
         per_type[code] = per_type.get(code, 0) + row["n"]
     return counts

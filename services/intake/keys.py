@@ -4,10 +4,11 @@ local ones). In production they come from the city's secret store and are never 
 from __future__ import annotations
 
 import base64
-import binascii
 
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
+
+from backbone.settings import thirty_two_byte_key
 
 
 class IntakeKeys(BaseSettings):
@@ -20,13 +21,7 @@ class IntakeKeys(BaseSettings):
     @field_validator("master_key", "subject_key", "sealing_key")
     @classmethod
     def _thirty_two_bytes(cls, value: SecretStr) -> SecretStr:
-        try:
-            raw = base64.b64decode(value.get_secret_value(), validate=True)
-        except binascii.Error as error:
-            raise ValueError("must be base64") from error
-        if len(raw) != 32:
-            raise ValueError("must be base64 of exactly 32 bytes")
-        return value
+        return thirty_two_byte_key(value)
 
     def raw(self, name: str) -> bytes:
         secret: SecretStr = getattr(self, name)

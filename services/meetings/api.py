@@ -21,7 +21,9 @@ from backbone.invitations import Invitation, render
 from backbone.service import Runtime
 from schemas.events import MeetingCancelReason, MeetingKind, MeetingReason, PlanRole
 from schemas.submission import AgencyNote
+from services.meetings.agenda import AGENDA_LIMIT, AGENDA_MAX, agenda, plan_of
 from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
+from services.meetings.conveners import NOT_A_COORDINATOR, may_convene
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 
@@ -109,6 +111,8 @@ async def _change(
             entry = book.directory.agency(agency.id)
             if meeting["organizer"] != agency.id and not (entry and entry.coordinator):
                 return problem(403, "Not your meeting", "Only its organizer or a coordinator may change a meeting.")
+            if not may_convene(agency):
+                return problem(403, "Coordinators only", NOT_A_COORDINATOR)
             if meeting["state"] in {"cancelled", "held"}:
                 return problem(409, "The meeting is over", f"It was {meeting['state']}; request a new one.")
             return await change(conn, meeting, book)
@@ -179,6 +183,8 @@ async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: 
                 return not_involved()
             if agency.id != meeting["organizer"]:
                 return problem(403, "Not your meeting", "The organizer confirms the plan the meeting agreed.")
+            if not may_convene(agency):
+                return problem(403, "Coordinators only", NOT_A_COORDINATOR)
             return await book.confirm_plan(
                 conn,
                 meeting,
@@ -203,10 +209,20 @@ async def _readable(runtime: Runtime, meeting_id: UUID, agency: Agency) -> async
 
 @router.get(
     "/meetings",
-    summary="A case's meetings that your agency organises or attends (to the agencies involved in the case)",
+    summary="Your agency's meetings: of one case, or (without case_id) across its cases, those not over first",
     responses={404: {"description": "Not found for your agency (the same answer whether or not the case exists)"}},
 )
-async def meetings_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
+async def meetings_of_agency(
+    runtime: Runtime,
+    agency: CallingAgency,
+    case_id: UUID | None = None,
+    limit: Annotated[int, Query(ge=1, le=AGENDA_MAX, description="Without case_id: at most this many")] = AGENDA_LIMIT,
+) -> Any:
+    """With `case_id`, the case's meetings your agency organises or attends (the agencies involved in the case);
+    without it, your agency's agenda: every meeting it organises or attends (services/meetings/agenda.py says
+    why a coordinator's agenda is not every meeting of the city)."""
+    if case_id is None:
+        return [meeting_view(row) for row in await agenda(runtime.pool, agency.id, now=datetime.now(UTC), limit=limit)]
     if not await involved(runtime, case_id, agency):
         return not_involved()
     # Involved in the case is not enough for a meeting's records: a 支援会議's go to its members only.
@@ -218,10 +234,12 @@ async def meetings_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgenc
     return [meeting_view(row) for row in rows]
 
 
-@router.get("/meetings/{meeting_id}", summary="A meeting (to its organizer and participants)")
+@router.get("/meetings/{meeting_id}", summary="A meeting and its support plan (to its organizer and participants)")
 async def meeting(meeting_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
     found = await _readable(runtime, meeting_id, agency)
-    return found if isinstance(found, JSONResponse) else meeting_view(found)
+    if isinstance(found, JSONResponse):
+        return found
+    return {**meeting_view(found), "plan": await plan_of(runtime.pool, meeting_id)}
 
 
 @router.get(

@@ -382,4 +382,4 @@ def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
             "cancel_note",
             "flag",
         )
-    }
+    } | {"requested_at": row["created_at"], "updated_at": row["updated_at"]}

@@ -1,16 +1,16 @@
-"""notify's HTTP API: rosters, the notifications of a case, and acknowledgement (by API or signed request;
-the link in an e-mail is served by `services.notify.acknowledgement`)."""
+"""notify's HTTP API: rosters, the notifications of a case or of the calling agency, and acknowledgement (by
+API or signed request; the link in an e-mail is served by `services.notify.acknowledgement`)."""
 
 from __future__ import annotations
 
 from datetime import UTC, datetime
-from typing import Annotated, Any
+from typing import Annotated, Any, Literal
 from uuid import UUID
 
-from fastapi import APIRouter, Header, Request
+from fastapi import APIRouter, Header, Query, Request
 from pydantic import ValidationError
 
-from backbone.callers import CallingAgency, involved, not_involved
+from backbone.callers import MANAGING_REFUSED, CallingAgency, ManagingAgency, involved, not_involved
 from backbone.db import Connection
 from backbone.http import problem
 from backbone.records import validation_problems
@@ -24,8 +24,11 @@ router = APIRouter(prefix="/v1")
 
 VIEW = (
     "notification_id, case_id, cause_event_id, category, recipient_agency, recipient_role, channel, urgency,"
-    " state, attempts, last_error, delivered_at, acknowledged_at, escalated_at, event_id, trace_id"
+    " state, attempts, last_error, delivered_at, acknowledged_at, acknowledged_via, escalated_at, event_id, trace_id,"
+    " created_at"
 )
+# Unacknowledged, acknowledged, or either.
+_STATES = {"open": "acknowledged_at IS NULL", "acknowledged": "acknowledged_at IS NOT NULL", None: "true"}
 
 
 def _notifier(request: Request) -> Notifier:
@@ -36,13 +39,35 @@ def _notifier(request: Request) -> Notifier:
 @router.get(
     "/notifications",
     tags=["notifications"],
-    summary="Notifications for a case, as delivered so far (to the agencies involved in it)",
+    summary="With case_id: the case's notifications so far (to the agencies involved in it). Without: those "
+    "addressed to your agency, unacknowledged first, then newest first",
     responses={404: {"description": "Not found for your agency (the same answer whether or not the case exists)"}},
 )
-async def notifications_of_case(case_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
+async def notifications(
+    runtime: Runtime,
+    agency: CallingAgency,
+    case_id: UUID | None = None,
+    state: Annotated[
+        Literal["open", "acknowledged"] | None,
+        Query(description="open: not acknowledged yet; acknowledged: acknowledged; absent: both"),
+    ] = None,
+    limit: Annotated[int, Query(ge=1, le=500, description="At most this many, the first in the order above")] = 100,
+) -> Any:
+    if case_id is None:
+        rows = await runtime.pool.fetch(
+            f"SELECT {VIEW} FROM deliveries WHERE recipient_agency = $1 AND {_STATES[state]}"  # noqa: S608 - constants
+            " ORDER BY acknowledged_at IS NOT NULL, created_at DESC, notification_id LIMIT $2",
+            agency.id,
+            limit,
+        )
+        return [dict(row) for row in rows]
     if not await involved(runtime, case_id, agency):
         return not_involved()
-    rows = await runtime.pool.fetch(f"SELECT {VIEW} FROM deliveries WHERE case_id = $1 ORDER BY created_at", case_id)  # noqa: S608 - constant columns
+    rows = await runtime.pool.fetch(
+        f"SELECT {VIEW} FROM deliveries WHERE case_id = $1 AND {_STATES[state]} ORDER BY created_at LIMIT $2",  # noqa: S608 - constant columns
+        case_id,
+        limit,
+    )
     return [dict(row) for row in rows]
 
 
@@ -52,17 +77,23 @@ async def my_roster(request: Request, runtime: Runtime, agency: CallingAgency) -
         return await _notifier(request).roster(conn, agency.id)
 
 
-@router.put("/rosters/me", tags=["rosters"], summary="Register your agency's roster (validated: no gaps, no overlaps)")
-async def register_roster(request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+@router.put(
+    "/rosters/me",
+    tags=["rosters"],
+    summary="Register your agency's roster (validated: no gaps, no overlaps); staff need the supervisor or "
+    "coordinator role",
+    responses=MANAGING_REFUSED,
+)
+async def register_roster(request: Request, runtime: Runtime, agency: ManagingAgency) -> Any:
     try:
         roster = Roster.model_validate_json(await request.body())
     except ValidationError as error:
         return problem(
             422,
             "The roster is not valid",
-            "Correct the problems listed in `errors` and send it again.",
+            "Correct the problems listed in `errors` and send it again. Nothing was stored.",
             type_="urn:jp:fujisawa:welfare:problem:roster",
-            errors=[{"field": field, "message": message} for field, message in validation_problems(error)],
+            errors=roster_problems(error),
         )
     await runtime.pool.execute(
         "INSERT INTO rosters (agency_id, roster) VALUES ($1, $2)"
@@ -80,9 +111,11 @@ async def register_roster(request: Request, runtime: Runtime, agency: CallingAge
 @router.delete(
     "/rosters/me",
     tags=["rosters"],
-    summary="Withdraw your agency's roster; the directory's default (e-mail to its on-call address) applies again",
+    summary="Withdraw your agency's roster; the directory's default (e-mail to its on-call address) applies again."
+    " Staff need the supervisor or coordinator role",
+    responses=MANAGING_REFUSED,
 )
-async def withdraw_roster(request: Request, runtime: Runtime, agency: CallingAgency) -> Roster:
+async def withdraw_roster(request: Request, runtime: Runtime, agency: ManagingAgency) -> Roster:
     async with runtime.pool.acquire() as conn:
         await conn.execute("DELETE FROM rosters WHERE agency_id = $1", agency.id)
         return await _notifier(request).roster(conn, agency.id)
@@ -91,7 +124,7 @@ async def withdraw_roster(request: Request, runtime: Runtime, agency: CallingAge
 @router.post(
     "/notifications/{notification_id}/acknowledge",
     tags=["notifications"],
-    summary="Acknowledge, as the agency (bearer token)",
+    summary="Acknowledge, as the agency (bearer token; a staff member's token records them as by_staff)",
 )
 async def acknowledge(notification_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
@@ -150,3 +183,18 @@ async def record_acknowledgement(
             ),
         )
     return {"notification_id": notification_id, "acknowledged": True}
+
+
+def roster_problems(error: ValidationError) -> list[dict[str, str]]:
+    """Each problem of a roster on its own: the roster's own checks (gaps, overlaps, unknown people) come as one
+    joined message of the whole body, listed here one by one."""
+    problems = []
+    for field, message in validation_problems(error):
+        if field == "" and message.startswith(WHOLE_ROSTER):
+            problems += [{"field": "", "message": part} for part in message.removeprefix(WHOLE_ROSTER).split("; ")]
+        else:
+            problems.append({"field": field, "message": message})
+    return problems
+
+
+WHOLE_ROSTER = "Value error, "  # how pydantic words a ValueError raised by the model's own validator

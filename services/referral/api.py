@@ -6,11 +6,11 @@ from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-from fastapi import APIRouter, Query, Request
+from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import BaseModel, ConfigDict, Field
 
-from backbone.callers import CallingAgency, involved, not_involved
+from backbone.callers import MANAGING_REFUSED, CallingAgency, ManagingAgency, involved, not_involved
 from backbone.directory import Capacity
 from backbone.http import problem
 from backbone.service import Runtime
@@ -125,14 +125,27 @@ async def referral(referral_id: UUID, runtime: Runtime, agency: CallingAgency) -
     "/inbox",
     response_model=list[ReferralView],
     tags=["referrals"],
-    summary="Referrals addressed to your agency (by default those still waiting for your answer)",
+    summary="Referrals addressed to your agency (by default those still waiting for your answer), urgent first, "
+    "then by deadline",
 )
 async def inbox(
-    runtime: Runtime, agency: CallingAgency, state: Annotated[list[State] | None, Query()] = None
+    response: Response,
+    runtime: Runtime,
+    agency: CallingAgency,
+    *,
+    state: Annotated[list[State] | None, Query()] = None,
+    limit: Annotated[
+        int | None,
+        Query(ge=1, le=1000, description="At most this many (all if not given); X-Total-Count says how many"),
+    ] = None,
+    offset: Annotated[int, Query(ge=0, description="Skip this many first (with limit, for pages)")] = 0,
+    since: Annotated[datetime | None, Query(description="Only those proposed after this time (new arrivals)")] = None,
 ) -> list[ReferralView]:
     states = [str(s) for s in (state or [State.PROPOSED])]
     async with runtime.pool.acquire() as conn:
-        return _views(await reading.inbox(conn, agency.id, states))
+        rows, total = await reading.inbox(conn, agency.id, states, limit=limit, offset=offset, since=since)
+    response.headers["X-Total-Count"] = str(total)
+    return _views(rows)
 
 
 async def _act(
@@ -210,8 +223,13 @@ async def cancel(referral_id: UUID, body: Cancel, request: Request, runtime: Run
     return await _act(request, runtime, agency, referral_id, Action.CANCEL, cancel_reason=body.reason, note=body.note)
 
 
-@router.put("/agencies/me/capacity", tags=["directory"], summary="Report your agency's capacity")
-async def report_capacity(body: CapacityUpdate, runtime: Runtime, agency: CallingAgency) -> dict[str, str]:
+@router.put(
+    "/agencies/me/capacity",
+    tags=["directory"],
+    summary="Report your agency's capacity; staff need the supervisor or coordinator role",
+    responses=MANAGING_REFUSED,
+)
+async def report_capacity(body: CapacityUpdate, runtime: Runtime, agency: ManagingAgency) -> dict[str, str]:
     await runtime.pool.execute(
         "INSERT INTO capacities (agency_id, capacity) VALUES ($1, $2)"
         " ON CONFLICT (agency_id) DO UPDATE SET capacity = EXCLUDED.capacity, updated_at = now()",
@@ -224,9 +242,11 @@ async def report_capacity(body: CapacityUpdate, runtime: Runtime, agency: Callin
 @router.delete(
     "/agencies/me/capacity",
     tags=["directory"],
-    summary="Withdraw your reported capacity; the directory's own applies again",
+    summary="Withdraw your reported capacity; the directory's own applies again. Staff need the supervisor or "
+    "coordinator role",
+    responses=MANAGING_REFUSED,
 )
-async def withdraw_capacity(request: Request, runtime: Runtime, agency: CallingAgency) -> dict[str, str]:
+async def withdraw_capacity(request: Request, runtime: Runtime, agency: ManagingAgency) -> dict[str, str]:
     async with runtime.pool.acquire() as conn:
         await conn.execute("DELETE FROM capacities WHERE agency_id = $1", agency.id)
         entry = (await _casework(request).current_directory(conn)).agency(agency.id)
@@ -262,6 +282,35 @@ class CaseAtRisk(BaseModel):
     case_id: UUID
     reason: str
     since: datetime
+
+
+class CaseOfAgency(BaseModel):
+    """A case the calling agency is involved in, as referral sees it."""
+
+    case_id: UUID
+    roles: list[str] = Field(description="Why your agency is involved: received, referred, lead, meeting")
+    involved_since: datetime
+    opened_at: datetime | None = Field(description="When the case was opened (null if referral never saw it open)")
+    lead_agency: str | None = Field(description="The lead agency (主担当), once one accepted")
+    in_coordination_queue: bool | None
+    open_referrals: int = Field(description="Referrals proposed, accepted or in progress")
+    waiting_for_you: int = Field(description="Referrals waiting for your agency's answer")
+    urgent: bool
+    last_activity: datetime
+
+
+@router.get(
+    "/cases",
+    response_model=list[CaseOfAgency],
+    tags=["cases"],
+    summary="Your agency's cases: those it took in, was referred, leads or met on, the latest activity first",
+)
+async def cases_of_agency(
+    runtime: Runtime, agency: CallingAgency, limit: Annotated[int, Query(ge=1, le=500)] = 100
+) -> list[CaseOfAgency]:
+    async with runtime.pool.acquire() as conn:
+        rows = await reading.cases_of(conn, agency.id, limit)
+    return [CaseOfAgency.model_validate(dict(row)) for row in rows]
 
 
 @router.get(

@@ -8,6 +8,7 @@ under consent.
 
 from __future__ import annotations
 
+from datetime import datetime
 from uuid import UUID
 
 import asyncpg
@@ -15,8 +16,9 @@ import asyncpg
 from backbone.db import Connection
 from backbone.involvement import Involvement
 
-# Every referral view carries the case's person; a case opened before the person was kept shows NULL.
-_REFERRALS = "SELECT r.*, c.person_id FROM referrals r LEFT JOIN cases c USING (case_id)"
+# Every referral view carries the case's person; a case opened before the person was kept shows NULL. Looked up
+# by the cases' key for each referral read: a join let the planner hash every case of the city for one inbox.
+_REFERRALS = "SELECT r.*, (SELECT c.person_id FROM cases c WHERE c.case_id = r.case_id) AS person_id FROM referrals r"
 
 
 async def of_case(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
@@ -27,12 +29,37 @@ async def one(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
     return await conn.fetchrow(f"{_REFERRALS} WHERE r.referral_id = $1", referral_id)
 
 
-async def inbox(conn: Connection, agency_id: str, states: list[str]) -> list[asyncpg.Record]:
-    return await conn.fetch(
-        f"{_REFERRALS} WHERE r.to_agency = $1 AND r.state = ANY($2::text[]) ORDER BY r.respond_by",
+async def inbox(
+    conn: Connection,
+    agency_id: str,
+    states: list[str],
+    *,
+    limit: int | None = None,
+    offset: int = 0,
+    since: datetime | None = None,
+) -> tuple[list[asyncpg.Record], int]:
+    """The agency's referrals in `states`, the order a person works them in (urgent first, then by deadline),
+    `limit` of them from `offset`, proposed after `since` if given; and how many there are in all."""
+    where = "r.to_agency = $1 AND r.state = ANY($2::text[]) AND ($3::timestamptz IS NULL OR r.created_at > $3)"
+    rows = await conn.fetch(
+        f"{_REFERRALS} WHERE {where} ORDER BY r.urgency <> 'urgent', r.respond_by, r.referral_id LIMIT $4 OFFSET $5",
         agency_id,
         states,
+        since,
+        limit,
+        offset,
     )
+    reached_the_end = limit is None or len(rows) < limit
+    if reached_the_end and (rows or not offset):  # the rows before and these are all there are: no count needed
+        return rows, offset + len(rows)
+    total = await conn.fetchval(f"SELECT count(*) FROM referrals r WHERE {where}", agency_id, states, since)  # noqa: S608
+    return rows, int(total)
+
+
+async def cases_of(conn: Connection, agency_id: str, limit: int) -> list[asyncpg.Record]:
+    """The cases the agency is involved in (its own rows of `case_involvement`: a coordinator's too, so that
+    "my cases" is the work it took part in, not the whole city's), the latest activity first."""
+    return await conn.fetch(CASES_OF_AGENCY, agency_id, limit)
 
 
 async def case_of(conn: Connection, referral_id: UUID) -> UUID | None:
@@ -66,4 +93,22 @@ LEFT JOIN LATERAL (SELECT to_agency, overdue_at, escalation_level FROM referrals
 WHERE c.lead_agency IS NULL AND (c.queued_at IS NOT NULL OR o.to_agency IS NULL OR o.overdue_at IS NOT NULL)
   AND ($1 OR EXISTS (SELECT 1 FROM case_involvement i WHERE i.case_id = c.case_id AND i.agency_id = $2))
 ORDER BY since
+"""
+
+
+CASES_OF_AGENCY = """
+WITH mine AS (SELECT case_id, array_agg(DISTINCT role ORDER BY role) AS roles, min(since) AS since
+              FROM case_involvement WHERE agency_id = $1 GROUP BY case_id)
+SELECT m.case_id, m.roles, m.since AS involved_since, c.opened_at, c.lead_agency,
+       c.queued_at IS NOT NULL AS in_coordination_queue,
+       coalesce(r.open_referrals, 0) AS open_referrals, coalesce(r.waiting_for_you, 0) AS waiting_for_you,
+       coalesce(r.urgent, false) AS urgent, coalesce(r.last_activity, m.since) AS last_activity
+FROM mine m
+LEFT JOIN cases c USING (case_id)
+LEFT JOIN LATERAL (SELECT count(*) FILTER (WHERE state IN ('proposed', 'accepted', 'in-progress')) AS open_referrals,
+                          count(*) FILTER (WHERE state = 'proposed' AND to_agency = $1) AS waiting_for_you,
+                          bool_or(urgency = 'urgent') AS urgent, max(updated_at) AS last_activity
+                   FROM referrals r WHERE r.case_id = m.case_id) r ON true
+ORDER BY last_activity DESC, m.case_id
+LIMIT $2
 """

@@ -70,6 +70,38 @@ class Disclosure(BaseModel):
     consultations: list[ConsultationSummary]
 
 
+class CaseOfAgency(BaseModel):
+    """A case of the staff member's agency, as referral's `GET /v1/cases` lists it."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    case_id: UUID
+    roles: list[str]
+    opened_at: datetime | None
+    lead_agency: str | None
+    in_coordination_queue: bool | None
+    open_referrals: int
+    waiting_for_you: int
+    urgent: bool
+    last_activity: datetime
+
+
+class HistoryEntry(BaseModel):
+    """One record of a case's history as audit shows it to an agency involved in the case."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    occurred_at: datetime | None
+    event_type: str
+    what: str
+    why: str = ""
+    agencies: list[str] = []
+    by_staff: str | None = None
+    referral_id: UUID | None = None
+    meeting_id: UUID | None = None
+    outcome: str | None = None
+
+
 class ServiceUnavailableError(Exception):
     """A service did not answer, or answered with a server error."""
 
@@ -98,30 +130,41 @@ class StaffApis:
         self.options = options
         self.http = http
 
-    async def inbox(self, token: str) -> list[Referral]:
-        answer = await self._get(f"{self.options.referral_url}/v1/inbox", token)
+    async def inbox(
+        self, token: str, *, limit: int, offset: int = 0, since: datetime | None = None
+    ) -> tuple[list[Referral], int]:
+        """A page of the referrals waiting for the agency (urgent first, then by deadline; those proposed after
+        `since` only, if given), and how many there are in all."""
+        params = {"limit": str(limit), "offset": str(offset)} | ({"since": since.isoformat()} if since else {})
+        answer = await self._get(self._url("referral", "/v1/inbox"), token, params)
         if answer.status_code != 200:
-            raise ServiceUnavailableError(f"referral answered the inbox with {answer.status_code}")
-        return [Referral.model_validate(item) for item in answer.json()]
+            raise ServiceUnavailableError(f"referral answered /v1/inbox with {answer.status_code}")
+        total = int(answer.headers.get("x-total-count", "0"))
+        return [Referral.model_validate(item) for item in answer.json()], total
+
+    async def cases(self, token: str) -> list[CaseOfAgency]:
+        """The cases the staff member's agency is involved in, the latest activity first."""
+        return [CaseOfAgency.model_validate(item) for item in await self._list("referral", "/v1/cases", token)]
 
     async def referral(self, token: str, referral_id: UUID) -> Referral | None:
         """The referral, or None when referral refuses it (it does not exist, or the agency is not involved)."""
-        answer = await self._get(f"{self.options.referral_url}/v1/referrals/{referral_id}", token)
-        if answer.status_code == 200:
-            return Referral.model_validate(answer.json())
-        if answer.status_code in (403, 404):
-            return None
-        raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
+        found = await self._read("referral", f"/v1/referrals/{referral_id}", token)
+        return None if found is None else Referral.model_validate(found)
 
     async def consultation(self, token: str, consultation_id: UUID) -> Disclosure | None:
         """The person and the consultation's summary for support, or None when intake does not disclose them."""
-        url = f"{self.options.intake_url}/v1/consultations/{consultation_id}"
-        answer = await self._get(url, token, params={"purpose": "support"})
-        if answer.status_code == 200:
-            return Disclosure.model_validate(answer.json())
-        if answer.status_code in (403, 404):
-            return None
-        raise ServiceUnavailableError(f"intake answered with {answer.status_code}")
+        found = await self._read("intake", f"/v1/consultations/{consultation_id}", token, {"purpose": "support"})
+        return None if found is None else Disclosure.model_validate(found)
+
+    async def referrals_of_case(self, token: str, case_id: UUID) -> list[Referral] | None:
+        """The referrals of a case the staff member's agency is involved in; None when referral refuses it."""
+        found = await self._read("referral", "/v1/referrals", token, {"case_id": str(case_id)})
+        return None if found is None else [Referral.model_validate(item) for item in found]
+
+    async def case_history(self, token: str, case_id: UUID, language: str) -> list[HistoryEntry] | None:
+        """The case's history as far as the agency is involved (audit decides); None when audit refuses it."""
+        found = await self._read("audit", f"/v1/cases/{case_id}/history", token, {"language": language})
+        return None if found is None else [HistoryEntry.model_validate(item) for item in found]
 
     async def act(self, token: str, referral_id: UUID, action: str, body: dict[str, Any] | None) -> Answer:
         url = f"{self.options.referral_url}/v1/referrals/{referral_id}/{action}"
@@ -132,15 +175,6 @@ class StaffApis:
         if answer.status_code >= 500:
             raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
         return Answer(answer.status_code)
-
-    async def referrals_of_case(self, token: str, case_id: UUID) -> list[Referral] | None:
-        """The referrals of a case the staff member's agency is involved in; None when referral refuses it."""
-        answer = await self._get(f"{self.options.referral_url}/v1/referrals", token, params={"case_id": str(case_id)})
-        if answer.status_code == 200:
-            return [Referral.model_validate(item) for item in answer.json()]
-        if answer.status_code in (403, 404):
-            return None
-        raise ServiceUnavailableError(f"referral answered with {answer.status_code}")
 
     async def submit_consultation(self, token: str, body: dict[str, Any], *, key: str) -> Submitted:
         """A consultation (つなぐシート) to intake, in the staff member's agency's name. `key` is the sheet's
@@ -154,6 +188,32 @@ class StaffApis:
             raise ServiceUnavailableError(f"intake answered with {answer.status_code}")
         is_json = answer.headers.get("content-type", "").endswith("json")
         return Submitted(answer.status_code, answer.json() if is_json else {})
+
+    def _url(self, service: str, path: str) -> str:
+        base = {
+            "intake": self.options.intake_url,
+            "referral": self.options.referral_url,
+            "audit": self.options.audit_url,
+        }[service]
+        return f"{base.rstrip('/')}{path}"
+
+    async def _read(self, service: str, path: str, token: str, params: dict[str, str] | None = None) -> Any:
+        """A case's object as the service answers the staff member: its JSON, or None when the service refuses it
+        (403, 404: it does not exist, or the agency is not involved: the two are never told apart)."""
+        answer = await self._get(self._url(service, path), token, params)
+        if answer.status_code == 200:
+            return answer.json()
+        if answer.status_code in (403, 404):
+            return None
+        raise ServiceUnavailableError(f"{service} answered {path} with {answer.status_code}")
+
+    async def _list(self, service: str, path: str, token: str) -> list[Any]:
+        """A list the service owes any signed-in staff member (their agency's own): anything but 200 is a failure."""
+        answer = await self._get(self._url(service, path), token)
+        if answer.status_code != 200:
+            raise ServiceUnavailableError(f"{service} answered {path} with {answer.status_code}")
+        found: list[Any] = answer.json()
+        return found
 
     async def _get(self, url: str, token: str, params: dict[str, str] | None = None) -> httpx.Response:
         try:

@@ -17,12 +17,22 @@ from starlette.exceptions import HTTPException
 
 from backbone import directory
 from backbone.db import create_pool, migrate
-from backbone.http import NATIVE_TELEMETRY_OFF, health_router, install_server_spans
+from backbone.http import NATIVE_TELEMETRY_OFF, health_router, install_server_spans, metrics_router
 from backbone.telemetry import setup_tracing
-from services.workbench import audit_pages, auth, consultation_form, pages
+from services.workbench import (
+    agency_pages,
+    audit_pages,
+    auth,
+    cases_pages,
+    consultation_form,
+    meetings_pages,
+    notifications_pages,
+    pages,
+)
 from services.workbench.apis import StaffApis
+from services.workbench.metrics import WorkbenchMetrics, install_request_metrics, keep_refreshed
 from services.workbench.oidc import Provider
-from services.workbench.sessions import Sessions
+from services.workbench.sessions import Sessions, TokenSeal
 from services.workbench.settings import WorkbenchSettings
 from services.workbench.text import REFUSED
 from services.workbench.web import NotYours, Workbench, language, page_environment, render
@@ -49,18 +59,24 @@ SAID: dict[int, tuple[str, str]] = {
 def build_app(settings: WorkbenchSettings) -> FastAPI:
     """The workbench; it opens its pool and HTTP client in the lifespan, nothing at import."""
     tracer = setup_tracing(settings.telemetry, "workbench")
+    metrics = WorkbenchMetrics()  # once: a restarted lifespan keeps counting in the same series
 
     @contextlib.asynccontextmanager
     async def lifespan(app: FastAPI) -> AsyncIterator[None]:
         pool = await create_pool(settings.database)
+        refresher: asyncio.Task[None] | None = None
         try:
             applied = await migrate(pool, "workbench", HERE / "migrations")
             if applied:
                 log.info("workbench: applied migrations %s", ", ".join(applied))
+            every = settings.telemetry.metrics_refresh_seconds
+            refresher = asyncio.create_task(keep_refreshed(metrics, pool, every=every))
             async with httpx.AsyncClient(timeout=10.0) as http:
                 app.state.workbench = Workbench(
                     settings=settings,
-                    sessions=Sessions(pool, hours=settings.workbench.session_hours),
+                    sessions=Sessions(
+                        pool, hours=settings.workbench.session_hours, seal=TokenSeal.of(settings.workbench.session_key)
+                    ),
                     provider=Provider(settings.identity, settings.workbench, http),
                     apis=StaffApis(settings.workbench, http),
                     directory=directory.load(),
@@ -68,6 +84,9 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
                 )
                 yield
         finally:
+            if refresher is not None:
+                refresher.cancel()
+                await asyncio.gather(refresher, return_exceptions=True)
             await pool.close()
 
     app = FastAPI(
@@ -81,6 +100,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
         openapi_url=None,
     )
     install_server_spans(app, tracer)
+    install_request_metrics(app, metrics)
 
     async def readiness() -> dict[str, bool]:
         workbench: Workbench | None = getattr(app.state, "workbench", None)
@@ -111,9 +131,14 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
 
     app.include_router(auth.router)
     app.include_router(pages.router)
+    app.include_router(cases_pages.router)
     app.include_router(audit_pages.router)
     app.include_router(consultation_form.router)
+    app.include_router(meetings_pages.router)
+    app.include_router(notifications_pages.router)
+    app.include_router(agency_pages.router)
     app.include_router(health_router(readiness))
+    app.include_router(metrics_router(metrics.render))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
 

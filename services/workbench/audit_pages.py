@@ -12,18 +12,26 @@ import logging
 import re
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request
-from fastapi.responses import RedirectResponse, Response
+from fastapi.responses import Response
 
 from backbone.calendar import fiscal_year as this_fiscal_year
 from services.workbench import text
 from services.workbench.apis import ServiceUnavailableError
 from services.workbench.audit_apis import AuditorApis
-from services.workbench.sessions import Session
-from services.workbench.web import AUDITORS_PAGES, Language, SignedIn, Workbench, WorkbenchState, render, secure
+from services.workbench.web import (
+    AUDITORS_PAGES,
+    Language,
+    SignedIn,
+    Workbench,
+    WorkbenchState,
+    render,
+    secure,
+    to_sign_in,
+    unavailable,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(prefix=AUDITORS_PAGES, include_in_schema=False)
@@ -40,15 +48,6 @@ FIRST_FISCAL_YEAR, LAST_FISCAL_YEAR = 2019, 9998  # as audit's API accepts them
 
 def _ledger(workbench: Workbench) -> AuditorApis:
     return AuditorApis(workbench.settings.workbench.audit_url, workbench.apis.http)
-
-
-def _sign_in_first(request: Request) -> Response:
-    return RedirectResponse(f"/?next={quote(request.url.path)}", status_code=303)
-
-
-def _unavailable(request: Request, workbench: Workbench, lang: str, session: Session, error: Exception) -> Response:
-    log.warning("the audit service failed the workbench: %s", error)
-    return render(request, workbench, "error.html", lang, status=503, session=session, message=text.AUDIT_UNAVAILABLE)
 
 
 def _is_uuid(value: str) -> bool:
@@ -96,14 +95,14 @@ def handoffs(workbench: Workbench, rows: list[dict[str, Any]]) -> list[dict[str,
 @router.get("")
 async def search(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is None:
-        return _sign_in_first(request)
+        return to_sign_in(request)
     kind, key, valid = _selection(request)
     rows: list[dict[str, Any]] | None = None
     if key and valid:
         try:
             rows = await _ledger(workbench).timeline(session.access_token, kind=kind, key=key, lang=lang)
         except ServiceUnavailableError as error:
-            return _unavailable(request, workbench, lang, session, error)
+            return unavailable(request, workbench, lang, session, error, message=text.AUDIT_UNAVAILABLE)
         for row in rows:
             row["who"] = named(workbench, row.get("who") or "")
     problems = ["key"] if key and not valid else []
@@ -127,7 +126,7 @@ async def search(request: Request, workbench: WorkbenchState, lang: Language, se
 async def timeline_csv(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     """audit's CSV export of the timeline, passed on as a download (the browser holds no token to ask audit)."""
     if session is None:
-        return _sign_in_first(request)
+        return to_sign_in(request)
     kind, key, valid = _selection(request)
     if not valid:
         return render(
@@ -136,7 +135,7 @@ async def timeline_csv(request: Request, workbench: WorkbenchState, lang: Langua
     try:
         answer = await _ledger(workbench).timeline_csv(session.access_token, kind=kind, key=key, lang=lang)
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error, message=text.AUDIT_UNAVAILABLE)
     disposition = answer.headers.get("content-disposition", 'attachment; filename="timeline.csv"')
     response = Response(
         answer.content, media_type="text/csv; charset=utf-8", headers={"Content-Disposition": disposition}
@@ -147,7 +146,7 @@ async def timeline_csv(request: Request, workbench: WorkbenchState, lang: Langua
 @router.get("/disclosures")
 async def disclosures(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is None:
-        return _sign_in_first(request)
+        return to_sign_in(request)
     case_id = request.query_params.get("case_id", "").strip().lower()
     agency = request.query_params.get("agency", "")
     agency = agency if workbench.directory.agency(agency) else ""
@@ -159,7 +158,7 @@ async def disclosures(request: Request, workbench: WorkbenchState, lang: Languag
                 session.access_token, case_id=case_id or None, agency=agency or None
             )
         except ServiceUnavailableError as error:
-            return _unavailable(request, workbench, lang, session, error)
+            return unavailable(request, workbench, lang, session, error, message=text.AUDIT_UNAVAILABLE)
     for row in rows:
         row["occurred_at"] = datetime.fromisoformat(row["occurred_at"]) if row.get("occurred_at") else None
     agencies = sorted(workbench.directory.agencies.values(), key=lambda entry: entry.id)
@@ -181,18 +180,18 @@ async def disclosures(request: Request, workbench: WorkbenchState, lang: Languag
 @router.get("/unanswered")
 async def unanswered(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is None:
-        return _sign_in_first(request)
+        return to_sign_in(request)
     try:
         rows = await _ledger(workbench).unanswered(session.access_token)
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error, message=text.AUDIT_UNAVAILABLE)
     return render(request, workbench, "audit_unanswered.html", lang, session=session, rows=rows)
 
 
 @router.get("/yearly")
 async def yearly(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is None:
-        return _sign_in_first(request)
+        return to_sign_in(request)
     asked = request.query_params.get("fiscal_year", "").strip()
     fiscal_year = int(asked) if asked.isdigit() else this_fiscal_year(datetime.now(UTC))
     problems = (
@@ -205,7 +204,7 @@ async def yearly(request: Request, workbench: WorkbenchState, lang: Language, se
         try:
             figures = await _ledger(workbench).yearly(session.access_token, fiscal_year=fiscal_year, lang=lang)
         except ServiceUnavailableError as error:
-            return _unavailable(request, workbench, lang, session, error)
+            return unavailable(request, workbench, lang, session, error, message=text.AUDIT_UNAVAILABLE)
     return render(
         request,
         workbench,

@@ -24,9 +24,18 @@ from schemas.vocabulary import COORDINATION_THEMES, AgencyType, Channel, Distric
 from services.workbench import consultation_sheet as sheet
 from services.workbench import text
 from services.workbench.apis import ServiceUnavailableError
-from services.workbench.pages import _to_sign_in, _unavailable
 from services.workbench.sessions import Session
-from services.workbench.web import Language, SignedIn, Workbench, WorkbenchState, form_of, render
+from services.workbench.web import (
+    Language,
+    SignedIn,
+    Workbench,
+    WorkbenchState,
+    form_of,
+    not_found,
+    render,
+    to_sign_in,
+    unavailable,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -44,7 +53,7 @@ def idempotency_key(session: Session, sheet_key: str) -> str:
 @router.get("/sheet")
 async def blank_sheet(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     return _sheet(request, workbench, lang, session, sheet.SheetForm(), problems=set())
 
 
@@ -64,7 +73,7 @@ async def submit_sheet(request: Request, workbench: WorkbenchState, lang: Langua
             session.access_token, body, key=idempotency_key(session, sheet_key)
         )
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error)
     if sent.status in (200, 201):
         kind = "new" if sent.answer["new_case"] else "joined"
         again = "?again=1" if sent.status == 200 else ""
@@ -98,13 +107,13 @@ async def sheet_sent(
     """The result of a sheet, with the referrals of its consultation as referral answers them to this agency
     now (the agency that took the consultation in is involved in its case, so it follows the answers)."""
     if session is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     try:
         referrals = await workbench.apis.referrals_of_case(session.access_token, case_id)
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error)
     if referrals is None:
-        return render(request, workbench, "error.html", lang, status=404, session=session, message=text.REFUSED[404])
+        return not_found(request, workbench, lang, session)
     return render(
         request,
         workbench,

@@ -30,8 +30,6 @@ import httpx
 from backbone.staff import IdentitySettings, ProviderKeys, StaffMember, StaffTokenError, StaffTokens
 from services.workbench.settings import WorkbenchOptions
 
-SCOPES = "openid"
-
 
 class SignInError(Exception):
     """The sign-in cannot complete; the message says why (never a token)."""
@@ -106,7 +104,7 @@ class Provider:
             "response_type": "code",
             "client_id": self.options.client_id,
             "redirect_uri": self.options.redirect_uri,
-            "scope": SCOPES,
+            "scope": self.options.scopes,
             "state": challenge.state,
             "nonce": challenge.nonce,
             "code_challenge": s256(challenge.code_verifier),

@@ -6,7 +6,6 @@ import logging
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any
-from urllib.parse import quote
 from uuid import UUID
 
 from fastapi import APIRouter, Request
@@ -14,10 +13,21 @@ from fastapi.responses import RedirectResponse, Response
 
 from schemas.events import DeclineReason
 from services.workbench import text
-from services.workbench.apis import Referral, ServiceUnavailableError
+from services.workbench.apis import HistoryEntry, Referral, ServiceUnavailableError, StaffApis
 from services.workbench.deadlines import TimeLeft, time_left
 from services.workbench.sessions import Session
-from services.workbench.web import Language, SignedIn, Workbench, WorkbenchState, form_of, home_of, render
+from services.workbench.web import (
+    Language,
+    SignedIn,
+    Workbench,
+    WorkbenchState,
+    form_of,
+    home_of,
+    not_found,
+    render,
+    to_sign_in,
+    unavailable,
+)
 
 log = logging.getLogger(__name__)
 router = APIRouter(include_in_schema=False)
@@ -38,11 +48,9 @@ class InboxRow:
     from_name: str
 
 
-def _to_sign_in(request: Request) -> Response:
-    return RedirectResponse(f"/?next={quote(request.url.path)}", status_code=303)
-
-
 def _rows(workbench: Workbench, referrals: list[Referral]) -> list[InboxRow]:
+    """The rows in the order a person works them: urgent first, then by deadline (referral chose the page's
+    referrals in this order; the rows of a page keep it)."""
     now = datetime.now(UTC)
     ordered = sorted(referrals, key=lambda r: (r.urgency != "urgent", r.respond_by))
     return [
@@ -55,11 +63,6 @@ def _rows(workbench: Workbench, referrals: list[Referral]) -> list[InboxRow]:
     ]
 
 
-def _unavailable(request: Request, workbench: Workbench, lang: str, session: Session, error: Exception) -> Response:
-    log.warning("a service the workbench calls failed: %s", error)
-    return render(request, workbench, "error.html", lang, status=503, session=session, message=text.UNAVAILABLE)
-
-
 @router.get("/")
 async def front(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is not None:
@@ -67,29 +70,93 @@ async def front(request: Request, workbench: WorkbenchState, lang: Language, ses
     return render(request, workbench, "signed_out.html", lang, next=request.query_params.get("next", "/inbox"))
 
 
+@dataclass(frozen=True)
+class InboxPage:
+    """One page of the inbox: its rows, the referrals that arrived since the page was opened and are not among
+    them (shown on top, so a new referral is seen however many wait), and where the page is in the whole."""
+
+    rows: list[InboxRow]
+    arrivals: list[InboxRow]
+    number: int
+    total: int
+    since: datetime
+
+    @property
+    def listed(self) -> list[tuple[InboxRow, bool]]:
+        """The rows as the page lists them, each with whether it arrived since the page was opened (those first)."""
+        return [(row, True) for row in self.arrivals] + [(row, False) for row in self.rows]
+
+    @property
+    def first(self) -> int:
+        return (self.number - 1) * INBOX_PAGE + 1 if self.rows else 0
+
+    @property
+    def last(self) -> int:
+        return (self.number - 1) * INBOX_PAGE + len(self.rows)
+
+    @property
+    def pages(self) -> int:
+        return max(1, -(-self.total // INBOX_PAGE))
+
+
+INBOX_PAGE = 100
+"""Referrals per page of the inbox: a day's work for a centre, and a page a phone renders at once."""
+ARRIVALS_SHOWN = 20
+
+
+async def _inbox_page(workbench: Workbench, session: Session, request: Request) -> InboxPage:
+    number = _whole_number(request.query_params.get("page"), default=1)
+    since = _moment(request.query_params.get("since")) or datetime.now(UTC)
+    token = session.access_token
+    referrals, total = await workbench.apis.inbox(token, limit=INBOX_PAGE, offset=(number - 1) * INBOX_PAGE)
+    arrived: list[Referral] = []
+    if "since" in request.query_params:  # the live rows of an open page: what came in since it was opened
+        shown = {r.referral_id for r in referrals}
+        arrived = [
+            r
+            for r in (await workbench.apis.inbox(token, limit=ARRIVALS_SHOWN, since=since))[0]
+            if r.referral_id not in shown
+        ]
+    return InboxPage(_rows(workbench, referrals), _rows(workbench, arrived), number, total, since)
+
+
+def _whole_number(given: str | None, *, default: int) -> int:
+    return int(given) if given and given.isdigit() and 0 < int(given) < 100_000 else default
+
+
+def _moment(given: str | None) -> datetime | None:
+    """An aware time as the page wrote it into its fragment's address; anything else is no time."""
+    try:
+        moment = datetime.fromisoformat(given) if given else None
+    except ValueError:
+        return None
+    return moment if moment is not None and moment.tzinfo is not None else None
+
+
 @router.get("/inbox")
 async def inbox(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
     if session is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     try:
-        rows = _rows(workbench, await workbench.apis.inbox(session.access_token))
+        page = await _inbox_page(workbench, session, request)
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error)
     poll_ms = int(workbench.settings.workbench.inbox_poll_seconds * 1000)
-    return render(request, workbench, "inbox.html", lang, session=session, rows=rows, poll_ms=poll_ms)
+    return render(request, workbench, "inbox.html", lang, session=session, page=page, poll_ms=poll_ms)
 
 
 @router.get("/inbox/rows")
 async def inbox_rows(request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn) -> Response:
-    """The inbox's rows alone, for the page to ask again every second (the same answer as the page's)."""
+    """The rows of an inbox page alone, for the open page to ask again every second: the page's rows, and above
+    them the referrals that arrived since the page was opened (`since`)."""
     if session is None:
         return Response("signed out", status_code=401, media_type="text/plain")
     try:
-        rows = _rows(workbench, await workbench.apis.inbox(session.access_token))
+        page = await _inbox_page(workbench, session, request)
     except ServiceUnavailableError as error:
         log.warning("the inbox's rows could not be read: %s", error)
         return Response("unavailable", status_code=503, media_type="text/plain")
-    return render(request, workbench, "inbox_rows.html", lang, session=session, rows=rows)
+    return render(request, workbench, "inbox_rows.html", lang, session=session, page=page)
 
 
 @router.get("/referrals/{referral_id}")
@@ -97,7 +164,7 @@ async def referral_page(
     referral_id: UUID, request: Request, workbench: WorkbenchState, lang: Language, session: SignedIn
 ) -> Response:
     if session is None:
-        return _to_sign_in(request)
+        return to_sign_in(request)
     done = request.query_params.get("done")
     return await _referral(request, workbench, lang, session, referral_id, done=done if done in text.DONE else None)
 
@@ -119,9 +186,10 @@ async def _referral(
             await workbench.apis.consultation(session.access_token, referral.consultation_id) if referral else None
         )
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error)
     if referral is None:
-        return render(request, workbench, "error.html", lang, status=404, session=session, message=text.REFUSED[404])
+        return not_found(request, workbench, lang, session)
+    history = await history_of(workbench.apis, session.access_token, referral.case_id, lang)
     now = datetime.now(UTC)
     mine = referral.to_agency == session.agency_id
     return render(
@@ -136,6 +204,7 @@ async def _referral(
             urgent=referral.urgency == "urgent", respond_by=referral.respond_by, overdue_at=referral.overdue_at, now=now
         ),
         disclosure=disclosure,
+        history=None if history is None else [e for e in history if e.referral_id == referral.referral_id],
         answers=ANSWERS.get(referral.state, ()) if mine else (),
         reasons=text.decline_reasons(lang),
         outcomes=[(code, text.pick(pair, lang)) for code, pair in text.OUTCOMES.items()],
@@ -150,14 +219,14 @@ async def answer(
     form = await form_of(request, workbench, session)
     assert session is not None  # form_of refuses a post without a session
     if action not in ("accept", "decline", "start", "complete"):
-        return render(request, workbench, "error.html", lang, status=404, session=session, message=text.REFUSED[404])
+        return not_found(request, workbench, lang, session)
     body, problems = _body(action, form)
     if problems:
         return await _referral(request, workbench, lang, session, referral_id, status=422, problems=problems, form=form)
     try:
         result = await workbench.apis.act(session.access_token, referral_id, action, body)
     except ServiceUnavailableError as error:
-        return _unavailable(request, workbench, lang, session, error)
+        return unavailable(request, workbench, lang, session, error)
     if result.done:
         return RedirectResponse(f"/referrals/{referral_id}?done={action}", status_code=303)
     refusal = text.REFUSED.get(result.status, text.REFUSED[409])
@@ -178,3 +247,13 @@ def _body(action: str, form: dict[str, str]) -> tuple[dict[str, str] | None, lis
         outcome = form.get("outcome", "")
         return {"outcome": outcome}, [] if outcome in text.OUTCOMES else ["outcome"]
     return None, []
+
+
+async def history_of(apis: StaffApis, token: str, case_id: UUID, lang: str) -> list[HistoryEntry] | None:
+    """The case's history for the page; None when audit does not answer (the page says so and shows the rest:
+    a case's referrals stay workable while the ledger's reader is down). Audit refusing a case referral shows
+    means its ledger has not caught up with the case yet: nothing recorded, so far."""
+    try:
+        return await apis.case_history(token, case_id, lang) or []
+    except ServiceUnavailableError:
+        return None

@@ -10,6 +10,10 @@ LANGUAGES = ("ja", "en")
 LABELS: dict[str, tuple[str, str]] = {
     "app": ("藤沢市 重層的支援 ワークベンチ", "Fujisawa interagency support — workbench"),
     "inbox": ("受付箱", "Inbox"),
+    "cases": ("ケース", "Cases"),
+    "meetings": ("会議", "Meetings"),
+    "notifications": ("通知", "Notifications"),
+    "my_agency": ("自機関", "My agency"),
     "inbox_intro": (
         "あなたの機関あての、回答を待っているつなぎです。緊急のものが先、次に期限の近い順です。",
         "Referrals waiting for your agency's answer: urgent ones first, then by deadline.",
@@ -382,3 +386,345 @@ SHEET_SENT_BEFORE = (
     "このシートは別の内容ですでに送信されています。新しい相談として送る場合は、この画面のまま、もう一度送信してください。",
     "This sheet was sent before with other contents. To send it as a new consultation, submit it again.",
 )
+
+CASES: dict[str, tuple[str, str]] = {
+    "intro": (
+        "あなたの機関が関わっているケースです（受付・つなぎ先・主担当・会議）。新しい動きのあったものが先です。",
+        "The cases your agency takes part in (took in, referred to, leads, meets on): latest activity first.",
+    ),
+    "empty": ("あなたの機関が関わっているケースはまだありません。", "Your agency takes part in no case yet."),
+    "case": ("ケース", "Case"),
+    "your_part": ("あなたの機関の関わり", "Your agency's part"),
+    "lead": ("主担当", "Lead agency"),
+    "no_lead": ("未定", "Not yet"),
+    "open_referrals": ("進行中のつなぎ", "Open referrals"),
+    "waiting_for_you": ("回答待ち", "Waiting for you"),
+    "last_activity": ("最新の動き", "Latest activity"),
+    "opened_at": ("開始", "Opened"),
+    "queued": ("多機関協働の調整待ち", "Waiting for coordination"),
+    "referrals": ("つなぎ", "Referrals"),
+    "no_referrals": ("このケースのつなぎはありません。", "The case has no referral."),
+    "history": ("経過", "History"),
+    "history_intro": (
+        "記録（監査台帳）のうち、あなたの機関が知ることのできるものです。ほかの機関あての通知や開示、"
+        "あなたの機関が出席しない会議は表示されません。",
+        "From the record (the audit ledger), what your agency may know: other agencies' notifications and "
+        "disclosures, and meetings your agency does not attend, are not shown.",
+    ),
+    "history_unavailable": (
+        "経過は今は表示できません（監査サービスが応答しません）。しばらくしてから読み込み直してください。",
+        "The history cannot be shown now (the audit service does not answer): reload in a while.",
+    ),
+    "no_history": ("まだ記録がありません。", "Nothing is recorded yet."),
+    "when": ("日時", "When"),
+    "what": ("できごと", "What"),
+    "who": ("機関", "Who"),
+    "why": ("理由・結果", "Why / outcome"),
+    "by_staff": ("職員が操作", "by a staff member"),
+    "meeting": ("会議", "Meeting"),
+    "to_case": ("ケースの経過を見る", "The case's history"),
+}
+
+INVOLVEMENT_ROLES: dict[str, tuple[str, str]] = {
+    "received": ("受付", "took it in"),
+    "referred": ("つなぎ先", "referred to"),
+    "lead": ("主担当", "lead"),
+    "meeting": ("会議", "meetings"),
+}
+
+# The notifications page (通知) and My agency (自機関): labels, the codes notify and referral answer with
+# (`kind:code`), and what each action came to.
+AGENCY_PAGES: dict[str, tuple[str, str]] = {
+    "notifications_intro": (
+        "あなたの機関あての通知です。新しい順に並んでいます。内容を確認したら「確認しました」を"
+        "押してください。あなたの名前で確認が記録され、上位者への連絡（エスカレーション）が止まります。",
+        "Notifications addressed to your agency, newest first. Once you have read one, "
+        "press Acknowledge: it is recorded in your name, and it stops climbing to the supervisor.",
+    ),
+    "views": ("表示する通知", "Which notifications"),
+    "show:open": ("未確認", "Not acknowledged"),
+    "show:acknowledged": ("確認済み", "Acknowledged"),
+    "about": ("内容", "About"),
+    "sent": ("送信日時", "Sent"),
+    "channel": ("送信方法", "Channel"),
+    "acknowledge": ("確認しました", "Acknowledge"),
+    "open_case": ("のケースを開く", "open the case"),
+    "escalated": ("上位者に連絡済み", "escalated"),
+    "none:open": ("未確認の通知はありません。", "No notification is waiting to be acknowledged."),
+    "none:acknowledged": ("確認済みの通知はありません。", "No acknowledged notification."),
+    "link_still_works": (
+        "メールの確認リンクからも、これまでどおり確認できます（サインインは不要です）。",
+        "The link in the e-mail works as before, without signing in.",
+    ),
+    "acknowledged": ("通知を確認済みにしました。", "The notification is acknowledged."),
+    "not_yours": (
+        "この通知は見つからないか、あなたの機関あての通知ではありません。",
+        "This notification does not exist, or it is not addressed to your agency.",
+    ),
+    "unavailable": (
+        "通知または受入れのシステムに接続できませんでした。しばらくしてから、もう一度お試しください。",
+        "The notification or referral service did not answer; try again in a moment.",
+    ),
+    "category:referral-proposed": ("つなぎ（受入れ依頼）", "a referral to accept or decline"),
+    "category:referral-escalated": ("未回答のつなぎ（至急確認）", "an unanswered referral (urgent)"),
+    "category:meeting-scheduled": ("会議のご案内", "a meeting invitation"),
+    "category:meeting-changed": ("会議の変更", "a meeting changed"),
+    "category:meeting-cancelled": ("会議の中止", "a meeting cancelled"),
+    "category:support-plan-confirmed": ("支援プランの確定", "a support plan confirmed"),
+    "category:consent-withdrawn": ("本人同意の撤回", "consent withdrawn"),
+    "role:primary": ("当番（主）あて", "to the primary on call"),
+    "role:secondary": ("当番（副）あて", "to the secondary on call"),
+    "role:supervisor": ("管理職あて", "to the supervisor"),
+    "channel:email": ("メール", "e-mail"),
+    "channel:webhook": ("Webhook（機関のシステム）", "webhook (your agency's system)"),
+    "channel:record": ("記録のみ", "recorded only"),
+    "state:pending": ("送信待ち", "waiting to be sent"),
+    "state:delivered": ("未確認（送信済み）", "not acknowledged (sent)"),
+    "state:failed": ("送信できませんでした（未確認）", "could not be sent (not acknowledged)"),
+    "state:acknowledged": ("確認済み", "Acknowledged"),
+    "via:api": ("ワークベンチまたは機関のシステムから", "in the workbench or by your agency's system"),
+    "via:link": ("メールのリンクから", "from the e-mail's link"),
+    "via:webhook": ("署名付きの応答から", "by a signed request"),
+    # My agency (自機関)
+    "read_only": (
+        "当番表と受入可否の変更は、管理職または調整役の役割を持つ職員だけができます。表示は誰でもできます。",
+        "Only staff with the supervisor or coordinator role change the roster and the capacity; anyone may read them.",
+    ),
+    "needs_role": (
+        "この変更には管理職または調整役の役割が必要です。自機関の管理職に依頼してください。",
+        "This change needs the supervisor or coordinator role; ask your agency's supervisor.",
+    ),
+    "not_changed": (
+        "変更できませんでした。画面を読み込み直して、もう一度お試しください。",
+        "Not changed; reload the page and try again.",
+    ),
+    "capacity": ("受入可否", "Capacity"),
+    "capacity_intro": (
+        "新しいつなぎを受け入れられるかどうかです。「受入れ停止」の間、つなぎは次の候補の機関に回ります。",
+        "Whether your agency takes new referrals. While it takes none, referrals go to the next agency of the route.",
+    ),
+    "capacity_now": ("現在", "Now"),
+    "capacity_report": ("受入可否を報告する", "Report your capacity"),
+    "capacity:available": ("受入れ可", "taking referrals"),
+    "capacity:waitlist": ("順番待ちで受入れ", "taking referrals onto a waiting list"),
+    "capacity:none": ("受入れ停止", "taking no referrals"),
+    "capacity_choose": ("受入可否を選んでください。", "Choose the capacity."),
+    "report": ("報告する", "Report"),
+    "capacity_withdraw": ("報告を取り下げる（名簿の既定に戻す）", "Withdraw (the directory's own applies)"),
+    "roster": ("当番表", "On-call roster"),
+    "roster_intro": (
+        "通知を受ける当番の担当者です（東京時間。祝日は曜日に代わって「祝日」の行が使われます）。",
+        "Who receives the notifications (Tokyo time; on public holidays the holiday row applies).",
+    ),
+    "roster_week": ("曜日ごとの当番", "On call, per day of the week"),
+    "day": ("曜日", "Day"),
+    "people": ("担当者", "People"),
+    "person_id": ("職員ID", "Staff id"),
+    "contact": ("連絡先", "Contact"),
+    "overrides": ("臨時の交代", "Overrides"),
+    "roster_json": ("当番表の登録（JSON）", "Register the roster (JSON)"),
+    "roster_hint": (
+        "people（担当者：id と email または webhook）、shifts（role、days、start、end、person）、overrides を書きます。"
+        "当番（主）は24時間切れ目なく、同じ役割のシフトは重ならないようにしてください。誤りがあれば登録されません。",
+        "people (id with email or webhook), shifts (role, days, start, end, person) and overrides. The primary must be "
+        "covered around the clock and shifts of one role must not overlap; a roster with problems is not stored.",
+    ),
+    "roster_not_stored": ("当番表に誤りがあるため、登録していません。", "The roster has problems; nothing was stored."),
+    "register": ("登録する", "Register"),
+    "roster_withdraw": ("登録を取り下げる（既定の当番に戻す）", "Withdraw (the default roster applies)"),
+    "done:capacity": ("受入可否を報告しました。", "Capacity reported."),
+    "done:capacity_withdrawn": (
+        "報告を取り下げました。名簿の既定の受入可否に戻りました。",
+        "Withdrawn: the directory's own applies.",
+    ),
+    "done:roster": ("当番表を登録しました。", "The roster is registered."),
+    "done:roster_withdrawn": (
+        "当番表の登録を取り下げました。既定の当番に戻りました。",
+        "Withdrawn: the default roster applies.",
+    ),
+}
+
+
+# 会議 (the meetings pages): labels, the meetings' kinds, states and reasons, the plan's roles, each field's
+# problem, and meetings' refusals in the staff member's words (keys of services/workbench/meeting_forms.py).
+MEETINGS: dict[str, tuple[str, str]] = {
+    "intro": (
+        "あなたの機関が主催する、または参加する会議です。これからの会議が先、その後に終わった会議を新しい順に示します。",
+        "The meetings your agency organises or attends: those to come first, then past ones, latest first.",
+    ),
+    "empty": ("会議はありません。", "No meetings."),
+    "when": ("日時", "When"),
+    "kind": ("種類", "Kind"),
+    "organizer": ("主催", "Organiser"),
+    "participants": ("参加機関", "Participating agencies"),
+    "case": ("ケース", "Case"),
+    "open_case": ("ケースを開く", "Open the case"),
+    "back": ("会議の一覧に戻る", "Back to the meetings"),
+    "reason": ("開催の理由", "Why it is held"),
+    "request_note": ("依頼時の補足", "Note with the request"),
+    "flag": ("注記", "Remark"),
+    "cancel_reason": ("中止の理由", "Why it was cancelled"),
+    "ics": ("招待状（.ics）をダウンロード", "Download the invitation (.ics)"),
+    "ics_hint": ("カレンダーに取り込めます。", "Any calendar can import it."),
+    "history": ("経過", "History"),
+    "history_hint": (
+        "誰がいつ操作したかは、監査記録に職員のIDとともに残ります。",
+        "Who did what and when is kept in the audit ledger, with the staff member's id.",
+    ),
+    "h_requested": ("開催の依頼", "Requested"),
+    "h_rescheduled": ("日時の変更（回）", "Times changed"),
+    "h_updated": ("最後の変更", "Last change"),
+    "h_plan": ("支援プランの確定", "Plan confirmed"),
+    "plan": ("支援プラン", "Support plan"),
+    "goals": ("目標", "Goals"),
+    "roles": ("役割分担", "Who does what"),
+    "review_on": ("見直しの日", "Review on"),
+    "kind.consent-based": ("重層的支援会議", "Multi-agency support meeting (with consent)"),
+    "kind.confidential": ("支援会議（社会福祉法第106条の6）", "Support meeting (confidential, Welfare Act 106-6)"),
+    "state.requested": ("日程調整中（日時の提案あり）", "Time proposed"),
+    "state.scheduled": ("開催予定", "Scheduled"),
+    "state.held": ("開催済み", "Held"),
+    "state.cancelled": ("中止", "Cancelled"),
+    "reason.multi-domain": ("複数の分野にわたる相談", "The consultation spans several domains"),
+    "reason.coordination-theme": (
+        "多機関協働のテーマ（ひきこもり・ケアラー・ごみ屋敷・8050）",
+        "A coordination theme (withdrawal, carers, hoarding, 8050)",
+    ),
+    "reason.no-agency-accepted": ("受け入れる機関がなかった", "No agency accepted the referral"),
+    "reason.escalated": ("期限を過ぎて引き上げられた", "Escalated after a missed deadline"),
+    "reason.asked": ("機関からの依頼", "An agency asked for it"),
+    "role.none": ("役割なし", "No role"),
+    "role.lead": ("主担当", "Lead"),
+    "role.home-visits": ("訪問", "Home visits"),
+    "role.benefits": ("制度・給付の手続き", "Benefits"),
+    "role.employment": ("就労の支援", "Employment"),
+    "role.health-care": ("医療・保健", "Health care"),
+    "role.carer-support": ("ケアラーの支援", "Carer support"),
+    "role.participation": ("参加支援", "Participation"),
+    "role.housing": ("住まいの支援", "Housing"),
+    "role.monitoring": ("見守り", "Monitoring"),
+    "coordinators": ("調整役の操作", "For coordinators"),
+    "schedule_heading": ("日時の確定", "Fix the time"),
+    "schedule_hint": (
+        "提案された日時のままで確定するか、別の日時を入力してください。開庁日の8時30分〜17時15分の間です。",
+        "Fix the proposed time as it is, or enter another: a business day, between 8:30 and 17:15.",
+    ),
+    "date": ("日付", "Date"),
+    "starts": ("開始時刻", "Starts at"),
+    "ends": ("終了時刻", "Ends at"),
+    "schedule": ("この日時で確定する", "Fix this time"),
+    "reschedule": ("この日時に変更する", "Move to this time"),
+    "held_heading": ("開催の記録", "Record that it was held"),
+    "held_hint": (
+        "予定どおり開催した場合は空欄のままにしてください。予定より早く緊急開催した場合は、その日時を入力してください"
+        "（30日前まで）。",
+        "Held as planned: leave both empty. Held earlier at short notice: enter when (within the past 30 days).",
+    ),
+    "held_date": ("開催日（緊急開催の場合）", "Held on (if at short notice)"),
+    "held_time": ("開催時刻（緊急開催の場合）", "Held at (if at short notice)"),
+    "held": ("開催を記録する", "Record as held"),
+    "plan_heading": ("支援プランの確定", "Confirm the support plan"),
+    "goals_field": (
+        "目標（1行に1つ、10件まで、各200字以内。個人情報は書かないでください）",
+        "Goals (one a line, up to 10 of up to 200 characters; no personal data)",
+    ),
+    "responsibility": ("役割", "Role"),
+    "domain": ("分野", "Domain"),
+    "confirm_plan": ("支援プランを確定する", "Confirm the plan"),
+    "done.schedule": ("日時を確定しました。", "The time is fixed."),
+    "done.held": ("開催を記録しました。", "Recorded as held."),
+    "done.plan": (
+        "支援プランを確定しました。役割のある機関につなぎが送られます。",
+        "The plan is confirmed; each agency with a role receives a referral.",
+    ),
+    "problem.date": ("日付を「2026-05-12」の形で入力してください。", "Enter the date as 2026-05-12."),
+    "problem.starts": ("開始時刻を「10:00」の形で入力してください。", "Enter the start as 10:00."),
+    "problem.ends": (
+        "終了時刻を「11:00」の形で、開始時刻より後に入力してください。",
+        "Enter the end as 11:00, after the start.",
+    ),
+    "problem.held_date": (
+        "開催日を「2026-05-12」の形で入力してください（予定どおりの開催なら、開催日と時刻を両方とも空欄に）。",
+        "Enter the date as 2026-05-12 (held as planned: leave both fields empty).",
+    ),
+    "problem.held_time": (
+        "開催時刻を「10:00」の形で、今より前の時刻で入力してください。",
+        "Enter the time as 10:00, earlier than now.",
+    ),
+    "problem.goals": (
+        "目標を1行に1つ、1〜10件、各200字以内で入力してください。",
+        "Enter 1 to 10 goals, one a line, each up to 200 characters.",
+    ),
+    "problem.roles": (
+        "少なくとも1つの機関に役割を選び、役割を選んだ機関には分野も選んでください。",
+        "Give at least one agency a role, and a domain to each agency with a role.",
+    ),
+    "problem.review_on": ("見直しの日は、明日以降の日付にしてください。", "The review date must be after today."),
+    "refused.future": ("開始は、これから先の日時にしてください。", "The meeting must start in the future."),
+    "refused.business-hours": (
+        "開庁日の8時30分〜17時15分の間で、1日のうちに収まる日時にしてください。",
+        "Choose one business day, between 8:30 and 17:15.",
+    ),
+    "refused.busy": (
+        "その時間には、このケースの別の会議があるか、参加機関の予定が埋まっています。別の日時を選んでください。",
+        "The case has another meeting then, or an agency is fully booked; choose another time.",
+    ),
+    "refused.consent": (
+        "ご本人の同意（会議での共有）が、参加機関のすべてには及んでいません。同意を確かめてください。",
+        "The person's consent (sharing in case meetings) does not cover every participant; check the consent.",
+    ),
+    "refused.members": (
+        "支援会議には、守秘義務のある構成機関しか参加できません。参加機関を確かめてください。",
+        "Only member agencies bound by confidentiality may attend a 支援会議; check the participants.",
+    ),
+    "refused.not-started": (
+        "開始前の会議は、開催済みにできません。予定より早く緊急開催した場合は、その日時を入力してください。",
+        "A meeting can be recorded as held once it has started; if held earlier at short notice, enter when.",
+    ),
+    "refused.at": ("緊急開催の日時は、30日前から今までの間にしてください。", "Enter a time within the past 30 days."),
+    "refused.kind": (
+        "支援プランを確定できるのは、重層的支援会議だけです。",
+        "Only a multi-agency support meeting (with consent) confirms a support plan.",
+    ),
+    "refused.not-held": ("先に、会議の開催を記録してください。", "Record the meeting as held first."),
+    "refused.outsiders": (
+        "役割は、この会議に参加した機関にだけ割り当てられます。",
+        "Roles can go only to agencies that took part in the meeting.",
+    ),
+    "refused.review": ("見直しの日は、明日以降の日付にしてください。", "The review date must be after today."),
+    "refused.confirmed": ("この会議の支援プランは、すでに確定しています。", "The plan is confirmed already."),
+    "refused.other": (
+        "会議のシステムがこの操作を受け付けませんでした。内容を確かめて、もう一度お試しください。",
+        "The meetings service refused this; check what you entered and try again.",
+    ),
+    "refused.403": (
+        "この会議を操作できるのは、主催機関または調整機関の、調整役の職員だけです。",
+        "Only a coordinator of the organising agency, or of a coordinating agency, may do this.",
+    ),
+    "refused.404": (
+        "この会議は見つからないか、あなたの機関は参加していません。",
+        "This meeting does not exist, or your agency takes no part in it.",
+    ),
+    "refused.409": (
+        "この会議はすでに開催済みか中止のため、操作できません。状態を確かめてください。",
+        "The meeting was held or cancelled already; check its state.",
+    ),
+    "refused.429": REFUSED[429],
+    "unavailable": (
+        "会議のシステムに接続できませんでした。しばらくしてから、もう一度お試しください。",
+        "The meetings service did not answer; try again in a moment.",
+    ),
+}
+
+INBOX_PAGING: dict[str, tuple[str, str]] = {
+    "arrived": ("新着", "New"),
+    "inbox_pages": ("受付箱のページ", "Inbox pages"),
+    "previous_page": ("前の100件", "Previous 100"),
+    "next_page": ("次の100件", "Next 100"),
+}
+LABELS |= INBOX_PAGING
+
+
+def inbox_count(total: int, first: int, last: int) -> tuple[str, str]:
+    """Where a page of the inbox is in the whole, as a counter's staff would say it."""
+    return (f"全{total:,}件のうち {first:,}〜{last:,}件目", f"{first:,}–{last:,} of {total:,}")

@@ -8,10 +8,10 @@ import logging
 from dataclasses import dataclass
 from pathlib import Path
 from typing import Annotated, Any
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, quote, urlencode
 
 from fastapi import Depends, HTTPException, Request
-from fastapi.responses import HTMLResponse, Response
+from fastapi.responses import HTMLResponse, RedirectResponse, Response
 from jinja2 import Environment, FileSystemLoader, select_autoescape
 
 from backbone.calendar import TOKYO
@@ -145,17 +145,20 @@ def render(
     def t(key: str) -> str:
         return text.pick(text.LABELS[key], lang)
 
+    other_lang = "ja" if lang == "en" else "en"
+    # The language link reloads this page; after a form post, whose address is no page, the inbox.
+    path = request.url.path if request.method == "GET" else "/inbox"
     body = page.render(
         t=t,
         lang=lang,
-        other_lang="ja" if lang == "en" else "en",
+        other_lang=other_lang,
+        language_link=language_link(request, path, other_lang, refused=status >= 400),
         session=session,
         home=home_of(session) if session else "/",
         agency_name=workbench.agency_name,
         pick=lambda pair: text.pick(pair, lang),
         text=text,
-        # The language link reloads this page; after a form post, whose address is no page, the inbox.
-        path=request.url.path if request.method == "GET" else "/inbox",
+        path=path,
         when=lambda moment: moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M"),
         **context,
     )
@@ -164,6 +167,44 @@ def render(
     if request.query_params.get("lang") in text.LANGUAGES:
         set_cookie(response, workbench, LANG_COOKIE, lang, max_age=365 * 24 * 3600)
     return response
+
+
+def language_link(request: Request, path: str, other_lang: str, *, refused: bool = False) -> str:
+    """This page in the other language: its GET query kept (a search stays a search), `lang` replaced.
+
+    A refusal keeps none: it repeats nothing of what was asked (an id of a case that is not the reader's). Nor do
+    sign-in's addresses: the provider's code and state are for one use, and a link must not carry them on.
+    """
+    kept = (
+        [(name, value) for name, value in request.query_params.multi_items() if name != "lang"]
+        if request.method == "GET" and path == request.url.path and not refused and not path.startswith("/auth/")
+        else []
+    )
+    return f"{path}?{urlencode([*kept, ('lang', other_lang)])}"
+
+
+def to_sign_in(request: Request) -> Response:
+    """A page asked for without a session: to the front page, which signs in and comes back here."""
+    return RedirectResponse(f"/?next={quote(request.url.path)}", status_code=303)
+
+
+def unavailable(
+    request: Request,
+    workbench: Workbench,
+    lang: str,
+    session: Session,
+    error: Exception,
+    *,
+    message: tuple[str, str] = text.UNAVAILABLE,
+) -> Response:
+    """A service the page needs did not answer: say which (`message`), and to try again in a moment."""
+    log.warning("a service the workbench calls failed: %s", error)
+    return render(request, workbench, "error.html", lang, status=503, session=session, message=message)
+
+
+def not_found(request: Request, workbench: Workbench, lang: str, session: Session | None) -> Response:
+    """Nothing here for this staff member: the same page whether it does not exist or is another's (need to know)."""
+    return render(request, workbench, "error.html", lang, status=404, session=session, message=text.REFUSED[404])
 
 
 def secure(response: Response, workbench: Workbench) -> Response:

@@ -93,9 +93,19 @@ async def test_an_auditor_signs_in_searches_a_case_sees_its_timeline_and_hand_of
         assert exported is not None
         assert (await asyncio.to_thread(Path(exported).read_text, encoding="utf-8")).startswith("seq,time,what")
         await page.screenshot(path=str(screenshot), full_page=True)
+        # Switching to English keeps the search: the same case's timeline, now in English.
+        await page.click("header a[hreflang=en]")
+        await page.wait_for_selector("html[lang=en] #timeline tbody tr")
+        assert case_id in page.url and await page.input_value("#key") == case_id
+        assert "consultation received" in (await page.text_content("#timeline") or "")
 
         await page.goto(f"{workbench}/audit/yearly?lang=en")
-        assert "consultation received" in (await page.text_content("#yearly") or "")
+        yearly = await page.text_content("#yearly") or ""
+        assert "consultation received" in yearly and "uncoded" not in yearly
+        await page.click("header a[hreflang=ja]")
+        await page.wait_for_selector("html[lang=ja] #yearly")
+        assert "uncoded" not in (await page.text_content("#yearly") or "")
+        await page.goto(f"{workbench}/audit/yearly?lang=en")
         await page.goto(f"{workbench}/audit/unanswered?lang=ja")  # the English of above is remembered
         assert await page.text_content("h1") == "未回答のつなぎ"
         await page.goto(f"{workbench}/audit/disclosures?case_id={uuid.uuid4()}")

@@ -207,6 +207,7 @@ RULES: dict[Operation, Rule] = {
     ("referral", "GET", "/v1/actions/{action_id}"): Case(lambda w: Call(f"/v1/actions/{w.action_id}", ACTOR, ACTION)),
     ("referral", "GET", "/v1/inbox"): Own(lambda w: Call("/v1/inbox", w.referral["to_agency"])),
     ("referral", "GET", "/v1/cases/at-risk"): Own(lambda w: Call("/v1/cases/at-risk", KATASE_COUNTER)),
+    ("referral", "GET", "/v1/cases"): Own(lambda w: Call("/v1/cases", KATASE_COUNTER)),
     ("referral", "GET", "/v1/directory"): Own(lambda w: Call("/v1/directory", KATASE_COUNTER)),
     ("referral", "PUT", "/v1/agencies/me/capacity"): Own(
         lambda w: Call("/v1/agencies/me/capacity", "ikiiki-endo", body={"capacity": "available"})
@@ -216,6 +217,8 @@ RULES: dict[Operation, Rule] = {
     ("meetings", "GET", "/v1/meetings"): Case(
         lambda w: Call("/v1/meetings", w.meeting["organizer"], w.kugenuma_case, {"case_id": w.kugenuma_case})
     ),
+    # The same operation without case_id: the calling agency's own agenda (the meetings it organises or attends).
+    ("meetings", "GET", "/v1/meetings?agenda"): Own(lambda w: Call("/v1/meetings", w.meeting["organizer"])),
     ("meetings", "POST", "/v1/meetings"): Case(
         lambda w: Call(
             "/v1/meetings",
@@ -237,7 +240,8 @@ RULES: dict[Operation, Rule] = {
     ("meetings", "GET", "/v1/figures"): Own(
         lambda w: Call("/v1/figures", KATASE_COUNTER, params={"fiscal_year": "2026"})
     ),
-    # notify
+    # notify. Without case_id, GET /v1/notifications lists the calling agency's own notifications (as Own would):
+    # test_workbench_notifications shows an uninvolved agency's listing without another's.
     ("notify", "GET", "/v1/notifications"): Case(
         lambda w: Call(
             "/v1/notifications", w.notification["recipient_agency"], w.katase_case, {"case_id": w.katase_case}
@@ -277,6 +281,9 @@ RULES: dict[Operation, Rule] = {
         lambda w: Call(f"/v1/consents/{w.consent_id}/withdrawal", KUGENUMA_COUNTER, w.kugenuma_case)
     ),
     # audit
+    ("audit", "GET", "/v1/cases/{case_id}/history"): Case(
+        lambda w: Call(f"/v1/cases/{w.katase_case}/history", KATASE_COUNTER, w.katase_case)
+    ),
     ("audit", "GET", "/"): Public("the page's shell: it holds no data and signs in before it reads any", "/"),
     **{
         ("audit", "GET", path): Auditor(path)
@@ -355,6 +362,8 @@ async def build_world(services: RunningServices, clients: Clients, bootstrap: st
     await produce(bootstrap, REFERRAL_RESPONSES.name, [action])
     await readable(services, "intake", await clients.token(SUBMITTER), f"/v1/submissions/{ce_id(submission)}")
     await readable(services, "referral", await clients.token(ACTOR), f"/v1/actions/{ce_id(action)}")
+    # audit learns who is involved from the case's records in its ledger: wait until it holds the case.
+    await readable(services, "audit", await clients.token(KATASE_COUNTER), f"/v1/cases/{katase_case}/history")
     katase = {KATASE_COUNTER, referral["to_agency"], notification["recipient_agency"], *COORDINATORS}
     kugenuma = {KUGENUMA_COUNTER, "ikiiki-kugenuma", proposal["organizer"], *proposal["participants"], *COORDINATORS}
     return World(

@@ -30,6 +30,7 @@ from services.workbench.app import build_app
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.test_workbench_consultation import fill_sheet
+from tests.integration.test_workbench_meetings import COORDINATOR_STAFF, a_meeting_of_backup_fujisawa
 from tests.integration.workbench_browser import (
     CENTRE_STAFF,
     CHROMIUM,
@@ -44,6 +45,7 @@ from tests.integration.workbench_browser import (
 
 AUDITOR = "city-auditor"
 COUNTER_STAFF = "katase-counter"
+SUPERVISOR = "sogo-supervisor"
 FAILING = ("serious", "critical")
 
 SHEET_SENT = "/sheet/sent/{case_id}/{consultation_id}/{kind}"
@@ -52,6 +54,8 @@ NOT_PAGES = {
     "/audit/timeline.csv": "a CSV download",
     "/health": "liveness, JSON for the operators' probes",
     "/ready": "readiness, JSON for the operators' probes",
+    "/meetings/{meeting_id}/invitation.ics": "an iCalendar file (RFC 5545) to download, no page",
+    "/metrics": "Prometheus' text for the operators' scrapes, no page for staff",
 }
 
 
@@ -99,11 +103,15 @@ async def violations(page: Page, where: str) -> list[str]:
 
 
 async def check(page: Page, where: str) -> list[str]:
-    """The page at a desktop's width and at a phone's."""
+    """The page at a desktop's width and at a phone's, where nothing may make the whole page scroll sideways (a
+    wide table scrolls in its own box)."""
     findings = []
     for size in (DESKTOP, PHONE):
         await page.set_viewport_size(size)  # type: ignore[arg-type]
         findings += await violations(page, f"{where} at {size['width']} px")
+        wider = await page.evaluate("document.documentElement.scrollWidth - document.documentElement.clientWidth")
+        if wider > 0:
+            findings.append(f"{where} at {size['width']} px: the page is {wider} px wider than the screen")
     return findings
 
 
@@ -112,6 +120,7 @@ async def test_every_page_has_no_serious_or_critical_accessibility_violation(
 ) -> None:
     secrets = LocalSecrets.load_or_create(stack.paths.secrets)
     case_id, referral_id = await refer_an_elderly_person_of_katase(services, f"一郎{uuid.uuid4().hex[:4]}")
+    _, meeting_id = await a_meeting_of_backup_fujisawa(services)
     visits = [
         Visit("/", None, "/"),
         Visit("/auth/callback", None, "/auth/callback?state=stale&code=stale", 400),
@@ -126,6 +135,16 @@ async def test_every_page_has_no_serious_or_critical_accessibility_violation(
         Visit("/audit/yearly", AUDITOR, "/audit/yearly"),
         Visit("/inbox", AUDITOR, "/inbox", 403),
         Visit("/sheet", COUNTER_STAFF, "/sheet"),
+        Visit("/notifications", CENTRE_STAFF, "/notifications"),
+        Visit("/agency", CENTRE_STAFF, "/agency"),  # read only
+        Visit("/agency", SUPERVISOR, "/agency"),  # with the capacity and roster forms
+        Visit("/cases", CENTRE_STAFF, "/cases"),
+        Visit("/cases/{case_id}", CENTRE_STAFF, f"/cases/{case_id}"),
+        Visit("/cases/{case_id}", CENTRE_STAFF, f"/cases/{uuid.uuid4()}", 404),
+        Visit("/meetings", COORDINATOR_STAFF, "/meetings"),
+        Visit("/meetings/{meeting_id}", COORDINATOR_STAFF, f"/meetings/{meeting_id}"),  # with the forms
+        Visit("/meetings/{meeting_id}", CENTRE_STAFF, f"/meetings/{meeting_id}"),  # a participant: no forms
+        Visit("/meetings/{meeting_id}", COORDINATOR_STAFF, f"/meetings/{uuid.uuid4()}", 404),
     ]
     routes = get_routes(stack)
     unchecked = routes - {visit.route for visit in visits} - {SHEET_SENT} - NOT_PAGES.keys()
@@ -157,6 +176,13 @@ async def test_every_page_has_no_serious_or_critical_accessibility_violation(
         await centre.click("form[action$='/decline'] button[type=submit]")
         await centre.wait_for_selector("#reason-problem")
         findings += await check(centre, "the decline form with its problems")
+        if "/meetings/{meeting_id}" in routes:  # ... a meeting's time form with its problem beside the field
+            coordinator = pages[COORDINATOR_STAFF]
+            await coordinator.goto(f"{workbench}/meetings/{meeting_id}?lang=ja")
+            await coordinator.fill("#ends", "")
+            await coordinator.click("#schedule")
+            await coordinator.wait_for_selector("#ends-problem")
+            findings += await check(coordinator, "a meeting's time form with its problems")
         if SHEET_SENT in routes:  # ... the つなぐシート with its problems, and the page of a sheet sent
             counter = pages[COUNTER_STAFF]
             await counter.goto(f"{workbench}/sheet?lang=ja")

@@ -55,15 +55,23 @@ async def serving(app: FastAPI, port: int, *, lifespan: bool) -> AsyncIterator[s
 @contextlib.asynccontextmanager
 async def running_workbench(services: RunningServices, stack: LocalStack) -> AsyncIterator[str]:
     """The workbench as `backbone up` configures it, on the port the realm's redirect URI names, calling the
-    in-process intake, referral and audit over HTTP (served here on loopback ports)."""
+    in-process intake, referral, meetings, notify and audit over HTTP (served here on loopback ports)."""
     async with (
         serving(services.apps["intake"], free_port(), lifespan=False) as intake,
         serving(services.apps["referral"], free_port(), lifespan=False) as referral,
+        serving(services.apps["meetings"], free_port(), lifespan=False) as meetings,
+        serving(services.apps["notify"], free_port(), lifespan=False) as notify,
         serving(services.apps["audit"], free_port(), lifespan=False) as audit,
     ):
         settings = stack.workbench_settings()
         options = settings.workbench.model_copy(
-            update={"intake_url": intake, "referral_url": referral, "audit_url": audit}
+            update={
+                "intake_url": intake,
+                "referral_url": referral,
+                "meetings_url": meetings,
+                "notify_url": notify,
+                "audit_url": audit,
+            }
         )
         app = build_app(settings.model_copy(update={"workbench": options}))
         async with serving(app, WORKBENCH_PORT, lifespan=True) as url:

@@ -8,6 +8,9 @@ import uuid
 from datetime import datetime, timedelta
 from typing import cast
 
+import httpx
+import pytest
+from pydantic import ValidationError
 from starlette.requests import Request
 
 from backbone.calendar import TOKYO
@@ -17,8 +20,8 @@ from backbone.staff import IdentitySettings
 from services.workbench.apis import Referral, StaffApis
 from services.workbench.auth import local_path
 from services.workbench.deadlines import business_days_between, time_left
-from services.workbench.oidc import Provider, new_challenge, s256
-from services.workbench.pages import _body, _rows
+from services.workbench.oidc import Endpoints, Provider, new_challenge, s256
+from services.workbench.pages import InboxPage, _body, _rows
 from services.workbench.sessions import Session, Sessions
 from services.workbench.settings import WorkbenchOptions, WorkbenchSettings
 from services.workbench.text import LABELS, decline_reasons
@@ -125,10 +128,16 @@ def test_the_pages_render_in_both_languages_and_escape_what_they_show() -> None:
     late = _referral()
     rows = _rows(workbench, [_referral(urgency="normal", respond_by=datetime.now(TOKYO) + timedelta(days=9)), late])
     assert rows[0].referral is late  # urgent first
-    answer = render(request, workbench, "inbox_rows.html", "en", rows=rows)
+    arrived = _rows(workbench, [_referral(urgency="normal", respond_by=datetime.now(TOKYO) + timedelta(days=2))])
+    page = InboxPage(rows, arrived, number=2, total=250, since=datetime.now(TOKYO))
+    assert (page.first, page.last, page.pages) == (101, 102, 3)
+    answer = render(request, workbench, "inbox_rows.html", "en", page=page)
     assert "wb_lang=en" in answer.headers["set-cookie"]  # the reader's choice is remembered
     english = answer.body.decode()
     assert "Overdue" in english and "urgent" in english and "地区福祉窓口（片瀬）" in english
+    # The referral that arrived since the page was opened comes first, marked new.
+    assert english.index(str(arrived[0].referral.referral_id)) < english.index(str(late.referral_id))
+    assert english.count('class="badge arrived"') == 1
     session = Session(
         b"",
         "sub-1",
@@ -162,3 +171,18 @@ def test_the_pages_render_in_both_languages_and_escape_what_they_show() -> None:
         page.headers["cache-control"] == "no-store"
         and "frame-ancestors 'none'" in page.headers["content-security-policy"]
     )
+
+
+async def test_the_sign_in_asks_for_the_configured_scopes_and_openid_always_comes_first() -> None:
+    """Entra ID issues an access token for the backbone only when the backbone's own scope is asked for."""
+    options = WorkbenchOptions(scopes="openid api://backbone/access")
+    identity = IdentitySettings(issuer="https://id.example.invalid/realms/fujisawa")
+    async with httpx.AsyncClient() as http:
+        provider = Provider(identity, options, http)
+        provider._endpoints = Endpoints("https://id.example.invalid/auth", "https://id.example.invalid/token", None)
+        url = await provider.authorization_url(new_challenge(), locale="ja")
+    assert "scope=openid+api%3A%2F%2Fbackbone%2Faccess" in url
+    assert WorkbenchOptions().scopes == "openid"
+    for wrong in ("api://backbone/access", "openid\napi", 'openid "x"'):
+        with pytest.raises(ValidationError):
+            WorkbenchOptions(scopes=wrong)

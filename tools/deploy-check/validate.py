@@ -11,8 +11,11 @@ is an error, as `kubectl apply --validate=strict` would make it):
   crd-generator writes from its published API classes (run prepares them from Maven Central);
 - KEDA's ScaledObject and TriggerAuthentication against schemas/keda.json, written by hand (KEDA's
   CRDs are published only as release assets and in its Helm chart, which this CI cannot reach);
-and then against the backbone's own rules: every ACL names a declared topic; every service has its
-probes on /health and /ready, resources, a non-root security context and a disruption budget.
+and then against the backbone's own rules: every ACL names a declared topic; every service and the
+workbench have their probes on /health and /ready, resources, a non-root security context and a
+disruption budget, and their secrets from Secrets; every service has Kafka credentials, and the
+workbench, which never touches the bus, has none, calls the services at their in-cluster Services and is
+reached over https.
 
 observability: the Grafana dashboard and the Prometheus rules use only the metric names the services
 export, and every panel title is in Japanese and English.
@@ -59,6 +62,8 @@ CRD_KINDS = {
 }
 KEDA_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
 SERVICES = ("intake", "referral", "meetings", "notify", "audit")
+WORKBENCH = "workbench"  # the staff's pages: a client of the services' APIs, with no Kafka of its own
+SECRET_NAMES = re.compile(r"PASSWORD|_KEY$|DSN")
 
 
 class Findings:
@@ -154,6 +159,7 @@ def backbone_rules(documents: list[dict[str, Any]], findings: Findings) -> None:
     acl_rules(by_kind, findings)
     for service in SERVICES:
         service_rules(service, by_kind, findings)
+    workbench_rules(by_kind, findings)
 
 
 def kafka_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
@@ -196,12 +202,55 @@ def acl_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings)
 
 
 def service_rules(service: str, by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
-    """Probes on /health and /ready, resources, non-root, Kafka security and secrets from Secrets."""
-    where = f"Deployment/{service}"
-    deployment = by_kind.get("Deployment", {}).get(service)
+    """A service of the bus: the pod's rules, and its Kafka security."""
+    env = pod_rules(service, by_kind, findings)
+    if env is None:
+        return
+    for needed in ("BACKBONE_KAFKA__SECURITY_PROTOCOL", "BACKBONE_KAFKA__SASL_PASSWORD"):
+        if needed not in env:
+            findings.add(f"Deployment/{service}", f"no {needed}")
+
+
+def workbench_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
+    """The workbench: the pod's rules; no Kafka; its session key from its Secret; the services at their
+    in-cluster Services; a public address over https (its session cookie is Secure only then)."""
+    where = f"Deployment/{WORKBENCH}"
+    env = pod_rules(WORKBENCH, by_kind, findings)
+    if env is None:
+        return
+    for name in env:
+        if name.startswith("BACKBONE_KAFKA__"):
+            findings.add(where, f"{name}: the workbench never touches the bus and gets no Kafka credentials")
+    if f"svc-{WORKBENCH}" in by_kind.get("KafkaUser", {}):
+        findings.add(f"KafkaUser/svc-{WORKBENCH}", "the workbench must have no Kafka principal")
+    key = env.get("BACKBONE_WORKBENCH__SESSION_KEY", {}).get("valueFrom", {}).get("secretKeyRef", {})
+    if key.get("name") != f"backbone-{WORKBENCH}-keys":
+        findings.add(where, f"BACKBONE_WORKBENCH__SESSION_KEY must come from the Secret backbone-{WORKBENCH}-keys")
+    services = {
+        name: port["port"] for name, s in by_kind.get("Service", {}).items() for port in s["spec"].get("ports", [])
+    }
+    for service in SERVICES:
+        variable = f"BACKBONE_WORKBENCH__{service.upper()}_URL"
+        wanted = f"http://{service}:{services.get(service)}"
+        if env.get(variable, {}).get("value") != wanted:
+            findings.add(where, f"{variable} must be {wanted}, the Service in the cluster")
+    public = env.get("BACKBONE_WORKBENCH__PUBLIC_URL", {}).get("valueFrom", {}).get("configMapKeyRef", {})
+    config_map = by_kind.get("ConfigMap", {}).get(public.get("name", ""), {})
+    url = config_map.get("data", {}).get(public.get("key", ""), "")
+    if not url.startswith("https://"):
+        findings.add(where, f"BACKBONE_WORKBENCH__PUBLIC_URL must be an https address from a ConfigMap, is {url!r}")
+
+
+def pod_rules(
+    name: str, by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings
+) -> dict[str, dict[str, Any]] | None:
+    """Probes on /health and /ready, resources, non-root, its own database, secrets from Secrets, a Service and
+    a disruption budget; returns the container's environment by name (None when there is no Deployment)."""
+    where = f"Deployment/{name}"
+    deployment = by_kind.get("Deployment", {}).get(name)
     if deployment is None:
         findings.add(where, "missing")
-        return
+        return None
     pod = deployment["spec"]["template"]["spec"]
     container = pod["containers"][0]
     for probe, path in (("livenessProbe", "/health"), ("readinessProbe", "/ready")):
@@ -211,16 +260,16 @@ def service_rules(service: str, by_kind: dict[str, dict[str, dict[str, Any]]], f
         findings.add(where, "resources need requests and limits")
     if not pod.get("securityContext", {}).get("runAsNonRoot"):
         findings.add(where, "must run as non-root")
-    env = container.get("env", [])
-    for needed in ("BACKBONE_KAFKA__SECURITY_PROTOCOL", "BACKBONE_KAFKA__SASL_PASSWORD", "BACKBONE_DATABASE__DSN"):
-        if needed not in {e["name"] for e in env}:
-            findings.add(where, f"no {needed}")
-    for variable in env:
-        if "value" in variable and re.search(r"PASSWORD|_KEY$|DSN", variable["name"]):
-            findings.add(where, f"{variable['name']} must come from a Secret, not a literal")
+    env = {variable["name"]: variable for variable in container.get("env", [])}
+    if "BACKBONE_DATABASE__DSN" not in env:
+        findings.add(where, "no BACKBONE_DATABASE__DSN")
+    for variable in env.values():
+        if SECRET_NAMES.search(variable["name"]) and "secretKeyRef" not in variable.get("valueFrom", {}):
+            findings.add(where, f"{variable['name']} must come from a Secret, not a literal or a ConfigMap")
     for kind in ("PodDisruptionBudget", "Service"):
-        if service not in by_kind.get(kind, {}):
-            findings.add(f"{kind}/{service}", "missing")
+        if name not in by_kind.get(kind, {}):
+            findings.add(f"{kind}/{name}", "missing")
+    return env
 
 
 # --------------------------------------------------------------------------------------------------
@@ -277,7 +326,7 @@ def check_observability() -> int:
         for target in job.get("static_configs", [])
         if "service" in target.get("labels", {})
     }
-    if labelled != set(SERVICES):
+    if labelled != {*SERVICES, WORKBENCH}:
         findings.add("prometheus.yml", f"scrape targets with a service label: {sorted(labelled)}")
     return findings.report("Dashboard, alerts and scrape configuration", checked)
 
