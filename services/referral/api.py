@@ -138,7 +138,7 @@ async def inbox(
         int | None,
         Query(ge=1, le=1000, description="At most this many (all if not given); X-Total-Count says how many"),
     ] = None,
-    offset: Annotated[int, Query(ge=0, description="Skip this many first (with limit, for pages)")] = 0,
+    offset: Annotated[int, Query(ge=0, le=10_000_000, description="Skip this many first (with limit, for pages)")] = 0,
     since: Annotated[datetime | None, Query(description="Only those proposed after this time (new arrivals)")] = None,
 ) -> list[ReferralView]:
     states = [str(s) for s in (state or [State.PROPOSED])]
