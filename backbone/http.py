@@ -76,10 +76,15 @@ def _title(status: int) -> str:
 
 def install_server_spans(app: FastAPI, tracer: trace.Tracer) -> None:
     """One SERVER span per request, continuing a caller's W3C trace context when it sends one. The span
-    names the path only: no `url.query`, no `http.target`, no `url.full` (a query string may hold a token)."""
+    names the path only: no `url.query`, no `http.target`, no `url.full` (a query string may hold a token).
+
+    Every service has this middleware, so it also refuses a NUL character in the path or the query: PostgreSQL's
+    text cannot hold one, and a parameter that reached a query with it would end in a 500, not a clear 422."""
 
     @app.middleware("http")
     async def server_span(request: Request, call_next: Callable[[Request], Awaitable[Response]]) -> Response:
+        if _holds_nul(request):
+            return _nul_refused()
         if request.url.path in _UNTRACED:
             return await call_next(request)
         with tracer.start_as_current_span(
@@ -91,6 +96,20 @@ def install_server_spans(app: FastAPI, tracer: trace.Tracer) -> None:
             response = await call_next(request)
             span.set_attribute("http.response.status_code", response.status_code)
             return response
+
+
+def _holds_nul(request: Request) -> bool:
+    return b"%00" in request.scope.get("query_string", b"") or "\x00" in request.scope.get("path", "")
+
+
+def _nul_refused() -> JSONResponse:
+    return problem(
+        422,
+        "The request holds a NUL character",
+        "A NUL character (%00) is not accepted in any path or query parameter. Remove it and send the request"
+        " again. Nothing was stored.",
+        type_="urn:jp:fujisawa:welfare:problem:validation",
+    )
 
 
 def install_body_guard(app: FastAPI, max_bytes: int) -> None:

@@ -18,6 +18,7 @@ from pydantic import BaseModel, Field
 from backbone.agencies import Agency
 from backbone.callers import CallingAgency, not_involved
 from backbone.service import Runtime
+from schemas.events import AgencyId
 from schemas.vocabulary import AgencyType
 from services.audit import case_history, queries
 from services.audit.ledger import Signer
@@ -107,7 +108,7 @@ async def timeline_csv(
 
 @router.get("/disclosures", summary="Personal-data disclosures, allowed and denied, by case or agency")
 async def disclosures(
-    request: Request, runtime: Runtime, auditor: Auditor, case_id: UUID | None = None, agency: str | None = None
+    request: Request, runtime: Runtime, auditor: Auditor, case_id: UUID | None = None, agency: AgencyId | None = None
 ) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
         await record_query(

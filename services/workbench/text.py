@@ -115,6 +115,10 @@ LABELS: dict[str, tuple[str, str]] = {
     "back_to_audit": ("監査のページに戻る", "Back to the auditors' pages"),
     "language": ("English", "日本語"),
     "error": ("できませんでした", "Not done"),
+    "arrived": ("新着", "New"),
+    "inbox_pages": ("受付箱のページ", "Inbox pages"),
+    "previous_page": ("前の100件", "Previous 100"),
+    "next_page": ("次の100件", "Next 100"),
 }
 
 STATES: dict[str, tuple[str, str]] = {
@@ -715,14 +719,6 @@ MEETINGS: dict[str, tuple[str, str]] = {
         "The meetings service did not answer; try again in a moment.",
     ),
 }
-
-INBOX_PAGING: dict[str, tuple[str, str]] = {
-    "arrived": ("新着", "New"),
-    "inbox_pages": ("受付箱のページ", "Inbox pages"),
-    "previous_page": ("前の100件", "Previous 100"),
-    "next_page": ("次の100件", "Next 100"),
-}
-LABELS |= INBOX_PAGING
 
 
 def inbox_count(total: int, first: int, last: int) -> tuple[str, str]:
