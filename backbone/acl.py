@@ -110,8 +110,10 @@ def read_consumed_topics(path: Path = ASYNCAPI) -> dict[str, list[str]]:
 
 
 def read_agencies(path: Path = DIRECTORY) -> list[dict[str, Any]]:
-    """The agencies of the service directory, as written (the referral service validates the file)."""
-    return list(tomllib.loads(path.read_text(encoding="utf-8"))["agency"])
+    """The agencies and places of the service directory, as written (the referral service validates the file).
+    A place may have a system of its own that writes to the ingress topics, as any agency may."""
+    data = tomllib.loads(path.read_text(encoding="utf-8"))
+    return [*data["agency"], *({"type": "community-place", **place} for place in data.get("place", []))]
 
 
 def read_principal_acls() -> dict[str, list[Acl]]:

@@ -15,6 +15,7 @@ import holidays
 
 TOKYO = ZoneInfo("Asia/Tokyo")
 CLOSE_OF_BUSINESS = time(17, 0)
+OPENING = time(8, 30)
 NEW_YEAR_CLOSING = {(12, 29), (12, 30), (12, 31), (1, 1), (1, 2), (1, 3)}
 
 
@@ -49,6 +50,14 @@ def next_business_day(day: date) -> date:
     while not is_business_day(day):
         day += timedelta(days=1)
     return day
+
+
+def business_morning(day: date) -> datetime:
+    """8:30 in Tokyo, when the offices open, on `day` if it is a business day, else on the next one: when a
+    date-only deadline (a plan's review date) falls due."""
+    if not is_business_day(day):
+        day = next_business_day(day)
+    return datetime.combine(day, OPENING, tzinfo=TOKYO)
 
 
 def fiscal_year(moment: datetime) -> int:

@@ -37,6 +37,18 @@ class DistrictEntry(BaseModel):
     ageing_rate: float = Field(gt=0, lt=100)
 
 
+class PlaceKind(StrEnum):
+    """What a 参加支援 / 地域づくり resource is (the seed's pages on 地域の縁側 and 「重層事業」のイメージ)."""
+
+    ENGAWA_BASIC = "engawa-basic"  # 地域の縁側 基本型: anyone may drop in
+    ENGAWA_SPECIFIC = "engawa-specific"  # 特定型: for one generation or group
+    ENGAWA_CORE = "engawa-core"  # 基幹型: the district's core 縁側, with a 生活支援コーディネーター
+    SUPPORT_MENU = "support-menu"  # 支援メニュー: 就労準備支援, 一時生活支援, 子どもの学習・生活支援, 農福連携
+    WELFARE_PLAZA = "welfare-plaza"  # 地域福祉活動センター（地域福祉プラザ）
+    VOLUNTEER_CENTRE = "volunteer-centre"  # 地区ボランティアセンター
+    COMMUNITY_BUILDING = "community-building"  # other 地域づくり resources
+
+
 class AgencyEntry(BaseModel):
     model_config = ConfigDict(frozen=True, extra="forbid")
 
@@ -51,6 +63,10 @@ class AgencyEntry(BaseModel):
     support_meeting_member: bool
     on_call: str = Field(min_length=3)
     coordinator: bool
+    place: PlaceKind | None = Field(default=None, description="What a community place is ([[place]] entries)")
+    answered_by: str | None = Field(
+        default=None, description="The coordinator agency that answers this place's referrals for it"
+    )
 
     def serves(self, district: District, domain: SupportDomain) -> bool:
         return domain in self.domains and (CITY_WIDE in self.districts or district in self.districts)
@@ -58,6 +74,36 @@ class AgencyEntry(BaseModel):
     @property
     def city_wide(self) -> bool:
         return CITY_WIDE in self.districts
+
+
+class PlaceEntry(BaseModel):
+    """A [[place]]: a community place (参加支援 / 地域づくり), written short so the city can list all of them."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    id: str = Field(pattern=AGENCY_ID_PATTERN)
+    name: str = Field(min_length=1)
+    districts: tuple[District | Literal["*"], ...] = Field(min_length=1)
+    kind: PlaceKind
+    domains: tuple[SupportDomain, ...] = Field(min_length=1)
+    capacity: Capacity = Capacity.AVAILABLE
+    on_call: str | None = Field(default=None, min_length=3)
+    answered_by: str | None = None
+
+    def as_agency(self) -> AgencyEntry:
+        return AgencyEntry(
+            id=self.id,
+            name=self.name,
+            type=AgencyType.COMMUNITY_PLACE,
+            districts=self.districts,
+            domains=self.domains,
+            capacity=self.capacity,
+            support_meeting_member=False,
+            on_call=self.on_call or f"oncall@{self.id}.fujisawa-backbone.invalid",
+            coordinator=False,
+            place=self.kind,
+            answered_by=self.answered_by,
+        )
 
 
 class DirectoryError(ValueError):
@@ -74,6 +120,14 @@ class Directory:
 
     def coordinators(self) -> list[AgencyEntry]:
         return [agency for agency in self.agencies.values() if agency.coordinator]
+
+    def answered_for(self, agency_id: str) -> frozenset[str]:
+        """The places this agency answers for (their `answered_by`): empty for most agencies."""
+        return frozenset(a.id for a in self.agencies.values() if a.answered_by == agency_id)
+
+    def answers_for(self, agency_id: str, place_id: str) -> bool:
+        place = self.agency(place_id)
+        return place is not None and place.answered_by == agency_id
 
     def csw(self, district: District) -> AgencyEntry | None:
         return next(
@@ -93,26 +147,39 @@ def load(path: Path = DIRECTORY_FILE) -> Directory:
         data = tomllib.loads(text)
     except tomllib.TOMLDecodeError as error:
         raise DirectoryError(f"{path}: {error}") from None
-    unknown = set(data) - {"district", "agency"}
+    unknown = set(data) - {"district", "agency", "place"}
     if unknown:
         raise DirectoryError(
-            f"{path}: unknown table(s) {sorted(unknown)}; only [[district]] and [[agency]] are allowed"
+            f"{path}: unknown table(s) {sorted(unknown)}; only [[district]], [[agency]] and [[place]] are allowed"
         )
     districts = {entry.id: entry for entry in _entries(path, text, "district", data.get("district", []), DistrictEntry)}
     missing = set(District) - set(districts)
     if missing:
         raise DirectoryError(f"{path}: districts missing: {sorted(missing)}")
     agencies: dict[str, AgencyEntry] = {}
-    for entry in _entries(path, text, "agency", data.get("agency", []), AgencyEntry):
+    places = [p.as_agency() for p in _entries(path, text, "place", data.get("place", []), PlaceEntry)]
+    for entry in [*_entries(path, text, "agency", data.get("agency", []), AgencyEntry), *places]:
         if entry.id in agencies:
-            raise DirectoryError(f"{path}:{_line_of(text, 'agency', entry.id)}: agency {entry.id!r} is listed twice")
+            raise DirectoryError(f"{path}:{_line_of(text, entry.id)}: agency {entry.id!r} is listed twice")
         agencies[entry.id] = entry
     if not any(agency.coordinator for agency in agencies.values()):
         raise DirectoryError(f"{path}: no agency has coordinator = true; multi-agency coordination needs one")
+    for entry in agencies.values():
+        answering = agencies.get(entry.answered_by or "")
+        if entry.answered_by is not None and (answering is None or not answering.coordinator):
+            raise DirectoryError(
+                f"{path}:{_line_of(text, entry.id)}: {entry.id}: answered_by {entry.answered_by!r} must be an agency"
+                " with coordinator = true (its staff see every case)"
+            )
+        if (entry.place is not None or entry.answered_by is not None) and entry.type is not AgencyType.COMMUNITY_PLACE:
+            raise DirectoryError(
+                f"{path}:{_line_of(text, entry.id)}: {entry.id}: place and answered_by are for community places;"
+                " write it as a [[place]]"
+            )
     return Directory(districts, agencies)
 
 
-M = TypeVar("M", DistrictEntry, AgencyEntry)
+M = TypeVar("M", DistrictEntry, AgencyEntry, PlaceEntry)
 
 
 def _entries(path: Path, text: str, table: str, rows: list[dict[str, object]], model: type[M]) -> list[M]:
@@ -138,14 +205,15 @@ def _line_of_field(text: str, table: str, index: int, field: str) -> int:
     """The line of `field` inside the index-th [[table]] (or of the table header when the field is absent)."""
     lines = text.splitlines()
     start = _table_starts(text, table)[index]
-    following = [n for n in _table_starts(text, "district") + _table_starts(text, "agency") if n > start]
+    tables = ("district", "agency", "place")
+    following = [n for name in tables for n in _table_starts(text, name) if n > start]
     for number in range(start + 1, min(following, default=len(lines) + 1)):
         if lines[number - 1].split("=")[0].strip() == field:
             return number
     return start
 
 
-def _line_of(text: str, table: str, agency_id: str) -> int:
+def _line_of(text: str, agency_id: str) -> int:
     for number, line in enumerate(text.splitlines(), 1):
         if line.split("#")[0].replace(" ", "") == f'id="{agency_id}"':
             return number

@@ -7,6 +7,7 @@ An agency is involved in a case when
 - it leads the case (`CaseLeadAssigned.lead_agency`, 主担当),
 - it organises or takes part in one of the case's meetings (`MeetingRequested`, `MeetingScheduled`,
   `MeetingRescheduled`: organizer and participants),
+- it holds or partners an outreach engagement of the case (`OutreachStarted`: holder and partner),
 - or it is one of the programme's coordinators (the directory's `coordinator = true`, 多機関協働):
   the city-wide hub that receives every case's level-2 escalations, and so is involved in all of them.
 
@@ -39,6 +40,7 @@ from schemas.events import (
     MeetingRequested,
     MeetingRescheduled,
     MeetingScheduled,
+    OutreachStarted,
     ReferralProposed,
 )
 
@@ -49,6 +51,7 @@ INVOLVING: tuple[type[Event], ...] = (
     MeetingRequested,
     MeetingScheduled,
     MeetingRescheduled,
+    OutreachStarted,
 )
 """The event types that involve agencies: a service subscribed to their topic consumes them all."""
 
@@ -60,6 +63,7 @@ class Role(StrEnum):
     REFERRED = "referred"  # a referral was addressed to it
     LEAD = "lead"  # 主担当
     MEETING = "meeting"  # organises or takes part in a meeting
+    OUTREACH = "outreach"  # holds or partners an outreach engagement
 
 
 def involved_by(event: Event) -> tuple[tuple[str, Role], ...]:
@@ -73,6 +77,9 @@ def involved_by(event: Event) -> tuple[tuple[str, Role], ...]:
             return ((event.lead_agency, Role.LEAD),)
         case MeetingRequested() | MeetingScheduled():  # MeetingRescheduled is a MeetingScheduled
             return tuple((agency, Role.MEETING) for agency in _meeting_agencies(event))
+        case OutreachStarted():
+            workers = (event.holder, event.partner) if event.partner else (event.holder,)
+            return tuple((agency, Role.OUTREACH) for agency in workers)
     return ()
 
 

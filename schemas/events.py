@@ -17,10 +17,10 @@ from __future__ import annotations
 
 from datetime import date
 from enum import StrEnum
-from typing import Annotated, Any, ClassVar, Literal
+from typing import Annotated, Any, ClassVar, Literal, Self
 from uuid import UUID
 
-from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
+from pydantic import AwareDatetime, BaseModel, ConfigDict, Field, model_validator
 
 from schemas.topics import (
     INTAKE_EVENTS,
@@ -246,6 +246,11 @@ class ReferralAction(CaseEvent):
     agency: AgencyId = Field(description="The agency that acted")
     at: AwareDatetime
     by_staff: StaffSubject | None = _by_staff()
+    on_behalf_of: AgencyId | None = Field(
+        default=None,
+        description="The community place without a system of its own that the acting agency answered for (the"
+        " referral's to_agency; the directory's answered_by); absent when the referred agency acted itself",
+    )
 
 
 class ReferralAccepted(ReferralAction):
@@ -347,6 +352,94 @@ class ReferralEscalated(CaseEvent):
     escalated_at: AwareDatetime
 
 
+class OutreachMethod(StrEnum):
+    """How a contact was attempted (アウトリーチ): a code, never the words of what happened."""
+
+    VISIT = "visit"  # 訪問
+    PHONE = "phone"  # 電話
+    LETTER = "letter"  # 手紙・置き手紙
+    VIA_FAMILY = "via-family"  # 家族を通じて
+    VIA_SUPPORTER = "via-supporter"  # 民生委員など支援者を通じて
+    OTHER = "other"
+
+
+class OutreachResult(StrEnum):
+    """What an attempt came to, as a code."""
+
+    NO_ANSWER = "no-answer"  # 応答なし
+    LEFT_WORD = "left-word"  # 手紙・伝言を残した
+    DECLINED = "declined"  # 会うことを断られた
+    BRIEF_CONTACT = "brief-contact"  # 短い接触ができた
+
+
+class OutreachEnding(ReasonCode):
+    """How an outreach engagement ended: handed over to a plan, or closed for a reason."""
+
+    HANDED_OVER = "handed-over"
+    NO_LONGER_NEEDED = "no-longer-needed"
+    MOVED_AWAY = "moved-away"
+    OTHER = "other"
+
+
+class OutreachFacts(CaseEvent):
+    """What every event of an outreach engagement (アウトリーチ等を通じた継続的支援) says: which, held by whom."""
+
+    outreach_id: UUID
+    holder: AgencyId = Field(description="The agency that holds the engagement: バックアップふじさわ, 社協 or a CSW")
+    partner: AgencyId | None = Field(description="The agency that works it with the holder (the district CSW)")
+    by_staff: StaffSubject | None = _by_staff()
+
+
+class OutreachStarted(OutreachFacts):
+    """An outreach engagement began: from an outreach plan's role, or opened by its holder."""
+
+    TYPE = TYPE_PREFIX + "referral.outreach.started.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    plan_id: UUID | None = Field(description="The outreach plan (支援会議 ②) it came from; null when opened by hand")
+    started_at: AwareDatetime
+
+
+class OutreachContactAttempted(OutreachFacts):
+    """A contact was attempted: how, and what it came to, as codes (the worker's words stay in referral)."""
+
+    TYPE = TYPE_PREFIX + "referral.outreach.contact-attempted.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    method: OutreachMethod
+    result: OutreachResult
+    attempted_at: AwareDatetime
+    attempt: int = Field(ge=1, description="1 for the first attempt of the engagement, +1 for each after")
+
+
+class OutreachContactMade(OutreachFacts):
+    """The person was reached: the worker and the person met or talked."""
+
+    TYPE = TYPE_PREFIX + "referral.outreach.contact-made.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    made_at: AwareDatetime
+
+
+class OutreachConsentObtained(OutreachFacts):
+    """The person consented to support (recorded with intake as ConsentRecorded, which says to whom)."""
+
+    TYPE = TYPE_PREFIX + "referral.outreach.consent-obtained.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    obtained_at: AwareDatetime
+
+
+class OutreachEnded(OutreachFacts):
+    """The engagement ended: handed over to a plan (after consent), or closed with a reason."""
+
+    TYPE = TYPE_PREFIX + "referral.outreach.ended.v1"
+    TOPIC = REFERRAL_EVENTS
+
+    ending: OutreachEnding
+    ended_at: AwareDatetime
+
+
 class CaseLeadAssigned(CaseEvent):
     """主担当: the case has its lead agency."""
 
@@ -391,6 +484,55 @@ class MeetingKind(StrEnum):
     CONFIDENTIAL = "confidential"  # 支援会議 (社会福祉法第106条の6): members under the confidentiality duty only
 
 
+class MeetingPurpose(StrEnum):
+    """会議の目的: what a meeting is for, as the city defines the two kinds (seed, 重層的支援会議と支援会議).
+
+    Each kind has two purposes, ① and ②; `KIND_OF_PURPOSE` says which. The city reports its 実績 by both.
+    """
+
+    PLAN_CONFIRMATION = "plan-confirmation"  # 重層的支援会議 ①: 多機関協働の支援プランの確認, 役割分担
+    PARTICIPATION_PLAN = "participation-plan"  # 重層的支援会議 ②: 参加支援事業につなぐ事案のプラン決定
+    NO_CONSENT_CONFERENCE = "no-consent-conference"  # 支援会議 ①: 支援介入の同意が得られていない事案のカンファレンス
+    OUTREACH_PLAN = "outreach-plan"  # 支援会議 ②: アウトリーチ支援事業につなぐ事案のプランの検討
+
+    @property
+    def kind(self) -> MeetingKind:
+        return KIND_OF_PURPOSE[self]
+
+    @property
+    def japanese(self) -> str:
+        return PURPOSE_JA[self]
+
+    @classmethod
+    def first_of(cls, kind: MeetingKind) -> MeetingPurpose:
+        """The kind's purpose ①: what a meeting of that kind is for unless someone says otherwise."""
+        return cls.PLAN_CONFIRMATION if kind is MeetingKind.CONSENT_BASED else cls.NO_CONSENT_CONFERENCE
+
+
+KIND_OF_PURPOSE: dict[MeetingPurpose, MeetingKind] = {
+    MeetingPurpose.PLAN_CONFIRMATION: MeetingKind.CONSENT_BASED,
+    MeetingPurpose.PARTICIPATION_PLAN: MeetingKind.CONSENT_BASED,
+    MeetingPurpose.NO_CONSENT_CONFERENCE: MeetingKind.CONFIDENTIAL,
+    MeetingPurpose.OUTREACH_PLAN: MeetingKind.CONFIDENTIAL,
+}
+PURPOSE_JA: dict[MeetingPurpose, str] = {
+    MeetingPurpose.PLAN_CONFIRMATION: "①支援プランの確認",
+    MeetingPurpose.PARTICIPATION_PLAN: "②参加支援につなぐプランの決定",
+    MeetingPurpose.NO_CONSENT_CONFERENCE: "①同意が得られていない事案のカンファレンス",
+    MeetingPurpose.OUTREACH_PLAN: "②アウトリーチ支援につなぐプランの検討",
+}
+PLANNING_PURPOSES = frozenset(
+    {MeetingPurpose.PLAN_CONFIRMATION, MeetingPurpose.PARTICIPATION_PLAN, MeetingPurpose.OUTREACH_PLAN}
+)
+"""The purposes whose meeting decides a plan; a conference (支援会議 ①) shares information and decides none."""
+
+
+def purpose_of(kind: MeetingKind, purpose: MeetingPurpose | str | None) -> MeetingPurpose:
+    """A meeting's purpose as read from any record: records written before purposes existed carry none, and
+    were meetings of their kind's purpose ① (the only kind of plan or conference there was)."""
+    return MeetingPurpose(purpose) if purpose else MeetingPurpose.first_of(kind)
+
+
 class MeetingReason(ReasonCode):
     """会議の理由: why a meeting is needed. The first four come from referral's CoordinationRequested."""
 
@@ -399,6 +541,7 @@ class MeetingReason(ReasonCode):
     NO_AGENCY_ACCEPTED = "no-agency-accepted"
     ESCALATED = "escalated"
     ASKED = "asked"
+    PLAN_REVIEW = "plan-review"
 
 
 class MeetingCancelReason(ReasonCode):
@@ -431,6 +574,13 @@ _REASONS_JA: dict[type[ReasonCode], dict[str, str]] = {
         "no-agency-accepted": "受け入れる機関がない",
         "escalated": "エスカレーション",
         "asked": "機関からの依頼",
+        "plan-review": "支援プランの見直し",
+    },
+    OutreachEnding: {
+        "handed-over": "支援プランへの引継ぎ",
+        "no-longer-needed": "支援が不要になった",
+        "moved-away": "転居",
+        "other": "その他",
     },
     MeetingCancelReason: {
         "no-longer-needed": "開催が不要になった",
@@ -442,6 +592,15 @@ _REASONS_JA: dict[type[ReasonCode], dict[str, str]] = {
 }
 
 
+def _purpose() -> Any:
+    return Field(
+        default=None,
+        description="会議の目的, one of its kind's two (plan-confirmation or participation-plan for a consent-based"
+        " meeting, no-consent-conference or outreach-plan for a confidential one). The meetings service always"
+        " sets it; it is absent only in records written before purposes existed, which read as the kind's first",
+    )
+
+
 class MeetingFacts(CaseEvent):
     """What every meeting event says: which meeting, which kind, who, when."""
 
@@ -450,6 +609,13 @@ class MeetingFacts(CaseEvent):
     organizer: AgencyId
     participants: tuple[AgencyId, ...] = Field(min_length=1)
     by_staff: StaffSubject | None = _by_staff()
+    purpose: MeetingPurpose | None = _purpose()
+
+    @model_validator(mode="after")
+    def _purpose_of_its_kind(self) -> Self:
+        if self.purpose is not None and self.purpose.kind is not self.kind:
+            raise ValueError(f"purpose {self.purpose} is not a purpose of a {self.kind} meeting")
+        return self
 
 
 class MeetingRequested(MeetingFacts):
@@ -514,12 +680,17 @@ class PlanRole(BaseModel):
         "participation",
         "housing",
         "monitoring",
+        "outreach",
     ]
     domain: SupportDomain
 
 
 class SupportPlanConfirmed(CaseEvent):
-    """支援プラン: a 重層的支援会議 confirmed goals (kept by meetings), each agency's role, and the review date."""
+    """支援プラン: a meeting confirmed goals (kept by meetings), each agency's role, and the review date.
+
+    A 重層的支援会議 confirms a multi-agency plan or decides a 参加支援 plan, whose `participation` roles may name
+    a 参加支援 resource (a community place) that did not attend; a 支援会議 decides an outreach plan among its
+    members. Each role becomes a referral in referral's closed loop."""
 
     TYPE = TYPE_PREFIX + "meetings.support-plan.confirmed.v1"
     TOPIC = MEETINGS_EVENTS
@@ -533,6 +704,31 @@ class SupportPlanConfirmed(CaseEvent):
     review_on: date
     goal_count: int = Field(ge=1, description="How many goals; their text stays in the meetings service")
     by_staff: StaffSubject | None = _by_staff()
+    purpose: MeetingPurpose | None = Field(
+        default=None,
+        description="The purpose of the meeting that decided the plan; absent only in records written before"
+        " purposes existed (plans of a 重層的支援会議 ①)",
+    )
+
+
+class SupportPlanReviewOpened(CaseEvent):
+    """支援プランの見直し: a support plan's review date came (on the business calendar) and its review is open.
+    The organizer is told, and a review meeting is proposed to the plan meeting's participants when a lawful
+    one can be. The review closes when the case's next plan is confirmed; until then referral counts the case
+    at risk once the review is overdue."""
+
+    TYPE = TYPE_PREFIX + "meetings.support-plan.review-opened.v1"
+    TOPIC = MEETINGS_EVENTS
+
+    plan_id: UUID
+    meeting_id: UUID = Field(description="The meeting that decided the plan")
+    organizer: AgencyId = Field(description="The agency that confirmed the plan: its coordinator is told")
+    review_on: date
+    due_at: AwareDatetime = Field(description="8:30 in Tokyo on review_on, or on the next business day")
+    review_meeting_id: UUID | None = Field(
+        description="The review meeting proposed (its MeetingRequested has reason plan-review); null when no"
+        " lawful meeting could be proposed, and the organizer convenes one"
+    )
 
 
 class NotificationDelivered(CaseEvent):
@@ -614,12 +810,18 @@ EVENT_TYPES: dict[str, type[Event]] = {
         CaseLeadAssigned,
         CoordinationRequested,
         ReferralActionRejected,
+        OutreachStarted,
+        OutreachContactAttempted,
+        OutreachContactMade,
+        OutreachConsentObtained,
+        OutreachEnded,
         MeetingRequested,
         MeetingScheduled,
         MeetingRescheduled,
         MeetingCancelled,
         MeetingHeld,
         SupportPlanConfirmed,
+        SupportPlanReviewOpened,
         NotificationDelivered,
         NotificationFailed,
         NotificationAcknowledged,

@@ -146,8 +146,8 @@ class Agencies:
         if held.status_code != 200:
             return
         self.counters.meetings_held += 1
-        if meeting["kind"] != "consent-based":
-            return
+        if meeting.get("purpose", "plan-confirmation") != "plan-confirmation":
+            return  # a conference decides no plan; the day asks for no 参加支援 or outreach plans (yet)
         roles = [
             {"agency": agency, "responsibility": "monitoring", "domain": "elderly"}
             for agency in meeting["participants"]

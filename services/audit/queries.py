@@ -13,9 +13,13 @@ from schemas.events import (
     TYPE_PREFIX,
     DeclineReason,
     MeetingCancelReason,
+    MeetingHeld,
+    MeetingKind,
+    MeetingPurpose,
     MeetingReason,
     ReasonCode,
     ReferralCancelReason,
+    purpose_of,
 )
 
 COLUMNS = "seq, topic, event_id, event_type, case_id, causation_id, trace_id, occurred_at, recorded_at, data"
@@ -36,12 +40,18 @@ LABELS = {
     "referral.referral.escalated": ("エスカレーション", "referral escalated"),
     "referral.case.lead-assigned": ("主担当決定", "lead agency assigned"),
     "referral.coordination.requested": ("多機関協働の依頼", "coordination requested"),
+    "referral.outreach.started": ("アウトリーチ開始", "outreach started"),
+    "referral.outreach.contact-attempted": ("接触の試み", "contact attempted"),
+    "referral.outreach.contact-made": ("接触できた", "contact made"),
+    "referral.outreach.consent-obtained": ("支援の同意", "consent obtained"),
+    "referral.outreach.ended": ("アウトリーチ終了", "outreach ended"),
     "meetings.meeting.requested": ("会議の依頼", "meeting requested"),
     "meetings.meeting.scheduled": ("会議の日程確定", "meeting scheduled"),
     "meetings.meeting.rescheduled": ("会議の変更", "meeting rescheduled"),
     "meetings.meeting.cancelled": ("会議の中止", "meeting cancelled"),
     "meetings.meeting.held": ("会議の開催", "meeting held"),
     "meetings.support-plan.confirmed": ("支援プラン確定", "support plan confirmed"),
+    "meetings.support-plan.review-opened": ("支援プランの見直し時期", "support plan due for review"),
     "notify.notification.delivered": ("通知", "notification delivered"),
     "notify.notification.failed": ("通知失敗", "notification failed"),
     "notify.notification.acknowledged": ("通知の確認", "notification acknowledged"),
@@ -187,12 +197,21 @@ async def yearly(conn: Connection, fiscal_year: int, language: str = "ja") -> di
         end,
         [f"{TYPE_PREFIX}{short}.v1" for short in REASONS],
     )
+    held = await conn.fetch(
+        "SELECT data->>'kind' AS kind, data->>'purpose' AS purpose, count(*) AS n FROM ledger"
+        " WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type = $3 GROUP BY 1, 2",
+        start,
+        end,
+        MeetingHeld.TYPE,
+    )
     counts = {r["event_type"]: r["n"] for r in rows}
     by_reason = _by_reason(reasons)
     return {
         "fiscal_year": fiscal_year,
         "label": reiwa(fiscal_year),
         "counts": counts,
+        "meetings_held": meetings_held(held),
+        "purpose_labels": {p: p.japanese if language == "ja" else p.replace("-", " ") for p in MeetingPurpose},
         "reasons": by_reason,
         "labels": {event_type: label(event_type, language) for event_type in counts},
         "reason_labels": {
@@ -200,6 +219,22 @@ async def yearly(conn: Connection, fiscal_year: int, language: str = "ja") -> di
             for event_type, per_type in by_reason.items()
         },
     }
+
+
+def meetings_held(rows: list[Any]) -> dict[str, dict[str, int]]:
+    """Meetings held, per kind and per the kind's purpose ① and ②, as the city reports its 実績. A record from
+    before purposes existed counts under its kind's purpose ① (the only one there was)."""
+    counts: dict[str, dict[str, int]] = {
+        kind: {purpose: 0 for purpose in MeetingPurpose if purpose.kind is kind} for kind in MeetingKind
+    }
+    for row in rows:
+        if row["kind"] not in set(MeetingKind) or (row["purpose"] and row["purpose"] not in set(MeetingPurpose)):
+            continue  # not a record this version can read; the event counts above still include it
+        kind = MeetingKind(row["kind"])
+        purpose = purpose_of(kind, row["purpose"])
+        if purpose.kind is kind:
+            counts[kind][purpose] += row["n"]
+    return counts
 
 
 UNCODED = "uncoded"

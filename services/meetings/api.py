@@ -19,7 +19,7 @@ from backbone.db import Connection
 from backbone.http import problem
 from backbone.invitations import Invitation, render
 from backbone.service import Runtime
-from schemas.events import MeetingCancelReason, MeetingKind, MeetingReason, PlanRole
+from schemas.events import MeetingCancelReason, MeetingKind, MeetingPurpose, MeetingReason, PlanRole
 from schemas.submission import AgencyNote
 from services.meetings.agenda import AGENDA_LIMIT, AGENDA_MAX, agenda, plan_of
 from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
@@ -33,6 +33,11 @@ class MeetingRequest(BaseModel):
 
     case_id: UUID
     kind: MeetingKind
+    purpose: MeetingPurpose | None = Field(
+        default=None,
+        description="会議の目的, one of the kind's two: plan-confirmation (①) or participation-plan (② 参加支援) for"
+        " consent-based; no-consent-conference (①) or outreach-plan (② アウトリーチ) for confidential. Absent: ①",
+    )
     participants: tuple[str, ...] = Field(min_length=1, max_length=30)
     reason: MeetingReason = Field(default=MeetingReason.ASKED, description="Why, as a code: `asked` if absent")
     note: AgencyNote = ""
@@ -84,6 +89,7 @@ async def request_meeting(body: MeetingRequest, request: Request, runtime: Runti
                 case_id=body.case_id,
                 organizer=agency.id,
                 kind=body.kind,
+                purpose=body.purpose,
                 participants=body.participants,
                 reason=body.reason,
                 note=body.note,
@@ -274,15 +280,32 @@ async def invitation(meeting_id: UUID, request: Request, runtime: Runtime, agenc
     return Response(text, media_type="text/calendar; charset=utf-8")
 
 
-@router.get("/figures", summary="Meetings per fiscal year (April–March), by kind and outcome — the city's 実績")
+@router.get(
+    "/figures", summary="Meetings per fiscal year (April–March), by kind, purpose and outcome — the city's 実績"
+)
 async def figures(runtime: Runtime, _: CallingAgency, fiscal_year: Annotated[int, Query(ge=2019, le=2100)]) -> Any:
+    """`meetings` counts by kind and state; `purposes` by each kind's purpose ① and ② and state, as the city
+    reports them (令和5年度: 重層的支援会議 6件, mainly ②; 支援会議 9件)."""
     start, end = fiscal_year_bounds(fiscal_year)
     rows = await runtime.pool.fetch(
-        "SELECT kind, state, count(*) AS n FROM meetings WHERE starts_at >= $1 AND starts_at < $2 GROUP BY kind, state",
+        "SELECT kind, purpose, state, count(*) AS n FROM meetings WHERE starts_at >= $1 AND starts_at < $2"
+        " GROUP BY kind, purpose, state",
         start,
         end,
     )
     counts: dict[str, dict[str, int]] = {kind: {} for kind in MeetingKind}
+    purposes: dict[str, dict[str, dict[str, int]]] = {
+        kind: {purpose: {} for purpose in MeetingPurpose if purpose.kind is kind} for kind in MeetingKind
+    }
     for row in rows:
-        counts[row["kind"]][row["state"]] = row["n"]
-    return {"fiscal_year": fiscal_year, "label": reiwa(fiscal_year), "from": start, "until": end, "meetings": counts}
+        counts[row["kind"]][row["state"]] = counts[row["kind"]].get(row["state"], 0) + row["n"]
+        purposes[row["kind"]][row["purpose"]][row["state"]] = row["n"]
+    return {
+        "fiscal_year": fiscal_year,
+        "label": reiwa(fiscal_year),
+        "from": start,
+        "until": end,
+        "meetings": counts,
+        "purposes": purposes,
+        "purpose_labels": {purpose: purpose.japanese for purpose in MeetingPurpose},
+    }

@@ -13,6 +13,7 @@ from uuid import UUID, uuid4
 
 import asyncpg
 
+from backbone.calendar import business_morning
 from backbone.db import Connection
 from backbone.directory import Directory
 from backbone.outbox import Outbox
@@ -23,12 +24,14 @@ from schemas.events import (
     MeetingCancelReason,
     MeetingHeld,
     MeetingKind,
+    MeetingPurpose,
     MeetingReason,
     MeetingRequested,
     MeetingRescheduled,
     MeetingScheduled,
     PlanRole,
     SupportPlanConfirmed,
+    SupportPlanReviewOpened,
 )
 from schemas.vocabulary import District, Urgency
 from services.meetings import rules, scheduling
@@ -82,14 +85,22 @@ class Casebook:
         reason: MeetingReason,
         now: datetime,
         kind: MeetingKind | None = None,
+        purpose: MeetingPurpose | None = None,
         note: str = "",
         by_staff: str | None = None,
     ) -> MeetingRequested:
         """Propose a meeting at the first free time. The event says why as a code; `note`, the requesting
-        agency's own words, is kept with the meeting and never published."""
+        agency's own words, is kept with the meeting and never published. Without a kind, the backbone
+        proposes the lawful one; without a purpose, the meeting has its kind's purpose ①."""
         consents = await self.consents_in_force(conn, case_id, now)
         if kind is None:
             kind, participants = rules.lawful_proposal(participants, consents, self.directory)
+        purpose = purpose or MeetingPurpose.first_of(kind)
+        if purpose.kind is not kind:
+            raise MeetingRefusedError(
+                f"purpose {purpose} belongs to a {purpose.kind} meeting, not a {kind} one; choose one of"
+                f" {', '.join(p for p in MeetingPurpose if p.kind is kind)}"
+            )
         found = rules.problems(kind, participants, consents, self.directory)
         if found:
             raise MeetingRefusedError("; ".join(found))
@@ -99,11 +110,12 @@ class Casebook:
             raise MeetingRefusedError(str(error)) from None
         meeting_id = uuid4()
         await conn.execute(
-            "INSERT INTO meetings (meeting_id, case_id, kind, state, organizer, participants, starts_at, ends_at,"
-            " reason, request_note) VALUES ($1, $2, $3, 'requested', $4, $5, $6, $7, $8, $9)",
+            "INSERT INTO meetings (meeting_id, case_id, kind, purpose, state, organizer, participants, starts_at,"
+            " ends_at, reason, request_note) VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7, $8, $9, $10)",
             meeting_id,
             case_id,
             kind,
+            purpose,
             organizer,
             list(participants),
             start,
@@ -115,6 +127,7 @@ class Casebook:
             case_id=case_id,
             meeting_id=meeting_id,
             kind=kind,
+            purpose=purpose,
             organizer=organizer,
             participants=participants,
             proposed_start=start,
@@ -166,11 +179,7 @@ class Casebook:
         )
         model = MeetingScheduled if first else MeetingRescheduled
         event = model(
-            case_id=meeting["case_id"],
-            meeting_id=meeting["meeting_id"],
-            kind=kind,
-            organizer=meeting["organizer"],
-            participants=participants,
+            **_facts(meeting, participants=participants),
             starts_at=starts_at,
             ends_at=ends_at,
             sequence=sequence,
@@ -201,11 +210,7 @@ class Casebook:
             now,
         )
         event = MeetingCancelled(
-            case_id=meeting["case_id"],
-            meeting_id=meeting["meeting_id"],
-            kind=MeetingKind(meeting["kind"]),
-            organizer=meeting["organizer"],
-            participants=tuple(meeting["participants"]),
+            **_facts(meeting),
             reason=reason,
             sequence=sequence,
             by_staff=by_staff,
@@ -253,11 +258,7 @@ class Casebook:
             "UPDATE meetings SET state = 'held', updated_at = $2 WHERE meeting_id = $1", meeting["meeting_id"], now
         )
         event = MeetingHeld(
-            case_id=meeting["case_id"],
-            meeting_id=meeting["meeting_id"],
-            kind=MeetingKind(meeting["kind"]),
-            organizer=meeting["organizer"],
-            participants=tuple(meeting["participants"]),
+            **_facts(meeting),
             held_at=at,
             by_staff=by_staff,
         )
@@ -276,20 +277,20 @@ class Casebook:
         now: datetime,
         by_staff: str | None = None,
     ) -> SupportPlanConfirmed:
-        if meeting["kind"] != MeetingKind.CONSENT_BASED:
-            raise MeetingRefusedError("only a 重層的支援会議 (consent-based) confirms a support plan")
+        purpose = MeetingPurpose(meeting["purpose"])
         if meeting["state"] != "held":
             raise MeetingRefusedError("record the meeting as held before confirming its plan")
-        outsiders = sorted({role.agency for role in roles} - set(meeting["participants"]))
-        if outsiders:
-            raise MeetingRefusedError(f"plan roles for agencies not in the meeting: {', '.join(outsiders)}")
+        consents = await self.consents_in_force(conn, meeting["case_id"], now)
+        found = rules.plan_problems(purpose, tuple(meeting["participants"]), roles, consents, self.directory)
+        if found:
+            raise MeetingRefusedError("; ".join(found))
         if review_on <= now.date():
             raise MeetingRefusedError("the review date must be in the future")
         case = await conn.fetchrow("SELECT district, urgency FROM case_persons WHERE case_id = $1", meeting["case_id"])
         plan_id = uuid4()
         inserted = await conn.fetchval(
-            "INSERT INTO plans (plan_id, meeting_id, case_id, goals, roles, review_on, confirmed_by)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7) ON CONFLICT (meeting_id) DO NOTHING RETURNING true",
+            "INSERT INTO plans (plan_id, meeting_id, case_id, goals, roles, review_on, confirmed_by, review_due_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (meeting_id) DO NOTHING RETURNING true",
             plan_id,
             meeting["meeting_id"],
             meeting["case_id"],
@@ -297,6 +298,7 @@ class Casebook:
             json.dumps([role.model_dump() for role in roles]),
             review_on,
             by,
+            business_morning(review_on),
         )
         if not inserted:
             raise MeetingRefusedError("this meeting's plan is confirmed already")
@@ -311,33 +313,91 @@ class Casebook:
             review_on=review_on,
             goal_count=len(goals),
             by_staff=by_staff,
+            purpose=purpose,
+        )
+        await self.outbox.add(conn, event)
+        return event
+
+    async def plan_review_opened(
+        self, conn: Connection, plan: asyncpg.Record, now: datetime
+    ) -> SupportPlanReviewOpened:
+        """The plan's review date came: propose a review meeting (reason plan-review) to the plan meeting's
+        participants, of the kind the consent in force allows, and tell the organizer. `plan` is a row of plans
+        with its meeting's participants and purpose."""
+        participants = tuple(dict.fromkeys((plan["confirmed_by"], *plan["participants"])))
+        consents = await self.consents_in_force(conn, plan["case_id"], now)
+        kind, lawful = rules.lawful_proposal(participants, consents, self.directory)
+        try:
+            async with conn.transaction():  # a savepoint: a refused proposal leaves nothing behind
+                requested = await self.propose(
+                    conn,
+                    case_id=plan["case_id"],
+                    organizer=plan["confirmed_by"],
+                    participants=lawful,
+                    reason=MeetingReason.PLAN_REVIEW,
+                    now=now,
+                    kind=kind,
+                    purpose=rules.review_purpose(MeetingPurpose(plan["purpose"]), kind),
+                )
+            review_meeting_id: UUID | None = requested.meeting_id
+        except MeetingRefusedError:
+            review_meeting_id = None  # no lawful meeting now: the organizer, told below, convenes one by hand
+        await conn.execute(
+            "UPDATE plans SET review_fired_at = $2, review_meeting_id = $3 WHERE plan_id = $1",
+            plan["plan_id"],
+            now,
+            review_meeting_id,
+        )
+        event = SupportPlanReviewOpened(
+            case_id=plan["case_id"],
+            plan_id=plan["plan_id"],
+            meeting_id=plan["meeting_id"],
+            organizer=plan["confirmed_by"],
+            review_on=plan["review_on"],
+            due_at=plan["review_due_at"],
+            review_meeting_id=review_meeting_id,
         )
         await self.outbox.add(conn, event)
         return event
 
     async def consent_withdrawn(self, conn: Connection, person_id: UUID, now: datetime) -> None:
         """RULE (rules.after_withdrawal): future consent-based meetings are converted or cancelled."""
-        meetings = await conn.fetch(
-            "SELECT m.* FROM meetings m JOIN case_persons p USING (case_id) WHERE p.person_id = $1"
-            " AND m.kind = 'consent-based' AND m.state IN ('requested', 'scheduled') AND m.starts_at > $2 FOR UPDATE",
-            person_id,
-            now,
-        )
-        for meeting in meetings:
+        for meeting in await _coming(conn, person_id, MeetingKind.CONSENT_BASED, now):
             participants = tuple(meeting["participants"])
             remaining = await self.consents_in_force(conn, meeting["case_id"], now)
             decision = rules.after_withdrawal(MeetingKind.CONSENT_BASED, participants, remaining, self.directory)
             if decision is AfterWithdrawal.CANCEL:
                 await self.cancel(conn, meeting, MeetingCancelReason.CONSENT_WITHDRAWN, now)
             elif decision is AfterWithdrawal.CONVERT:
-                await conn.execute(
-                    "UPDATE meetings SET kind = 'confidential', flag = $2 WHERE meeting_id = $1",
-                    meeting["meeting_id"],
+                await self._change_kind(
+                    conn,
+                    meeting,
+                    rules.converted_purpose(MeetingPurpose(meeting["purpose"])),
                     "converted to 支援会議: consent withdrawn",
+                    now,
                 )
-                converted = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1", meeting["meeting_id"])
-                if converted is not None:
-                    await self._announce_change(conn, converted, now)
+
+    async def consent_recorded(self, conn: Connection, person_id: UUID, now: datetime) -> None:
+        """RULE (rules.upgraded): a future 支援会議 that the new consent covers becomes a 重層的支援会議."""
+        for meeting in await _coming(conn, person_id, MeetingKind.CONFIDENTIAL, now):
+            consents = await self.consents_in_force(conn, meeting["case_id"], now)
+            purpose = rules.upgraded(MeetingKind.CONFIDENTIAL, tuple(meeting["participants"]), consents, self.directory)
+            if purpose is not None:
+                await self._change_kind(conn, meeting, purpose, "moved to 重層的支援会議: consent recorded", now)
+
+    async def _change_kind(
+        self, conn: Connection, meeting: asyncpg.Record, purpose: MeetingPurpose, flag: str, now: datetime
+    ) -> None:
+        """The meeting becomes the other kind, with `purpose`; its participants are told (SEQUENCE + 1)."""
+        changed = await conn.fetchrow(
+            "UPDATE meetings SET kind = $2, purpose = $3, flag = $4 WHERE meeting_id = $1 RETURNING *",
+            meeting["meeting_id"],
+            purpose.kind,
+            purpose,
+            flag,
+        )
+        if changed is not None:
+            await self._announce_change(conn, changed, now)
 
     async def _announce_change(self, conn: Connection, meeting: asyncpg.Record, now: datetime) -> None:
         sequence = meeting["sequence"] + 1
@@ -350,16 +410,35 @@ class Casebook:
         await self.outbox.add(
             conn,
             MeetingRescheduled(
-                case_id=meeting["case_id"],
-                meeting_id=meeting["meeting_id"],
-                kind=MeetingKind(meeting["kind"]),
-                organizer=meeting["organizer"],
-                participants=tuple(meeting["participants"]),
+                **_facts(meeting),
                 starts_at=meeting["starts_at"],
                 ends_at=meeting["ends_at"],
                 sequence=sequence,
             ),
         )
+
+
+async def _coming(conn: Connection, person_id: UUID, kind: MeetingKind, now: datetime) -> list[asyncpg.Record]:
+    """The person's meetings of `kind` that have not taken place yet, locked for a change of kind."""
+    return await conn.fetch(
+        "SELECT m.* FROM meetings m JOIN case_persons p USING (case_id) WHERE p.person_id = $1"
+        " AND m.kind = $2 AND m.state IN ('requested', 'scheduled') AND m.starts_at > $3 FOR UPDATE OF m",
+        person_id,
+        kind,
+        now,
+    )
+
+
+def _facts(meeting: asyncpg.Record, *, participants: tuple[str, ...] | None = None) -> dict[str, Any]:
+    """What every event of this meeting says about it, from its row."""
+    return {
+        "case_id": meeting["case_id"],
+        "meeting_id": meeting["meeting_id"],
+        "kind": MeetingKind(meeting["kind"]),
+        "purpose": MeetingPurpose(meeting["purpose"]),
+        "organizer": meeting["organizer"],
+        "participants": participants if participants is not None else tuple(meeting["participants"]),
+    }
 
 
 def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
@@ -370,6 +449,7 @@ def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
             "meeting_id",
             "case_id",
             "kind",
+            "purpose",
             "state",
             "organizer",
             "participants",

@@ -3,7 +3,8 @@
 Ordering: intake's events of one person's case arrive in order (keyed by case); ConsentRecorded and
 ConsentWithdrawn may interleave with referral's CoordinationRequested from another topic. The rule is
 deterministic whatever the interleaving: a proposal uses the consent in force when it is made, a
-withdrawal re-checks every future consent-based meeting when it arrives, and scheduling re-checks the law.
+withdrawal re-checks every future consent-based meeting when it arrives, a new consent every future 支援会議
+(which it may move to a 重層的支援会議), and scheduling re-checks the law.
 """
 
 from __future__ import annotations
@@ -38,7 +39,7 @@ def on_consultation(conn_book: Casebook) -> Handler[ConsultationReceived]:
     return handle
 
 
-def on_consent_recorded(_: Casebook) -> Handler[ConsentRecorded]:
+def on_consent_recorded(book: Casebook) -> Handler[ConsentRecorded]:
     async def handle(conn: Connection, received: Received[ConsentRecorded]) -> None:
         event = received.event
         await conn.execute(
@@ -50,6 +51,7 @@ def on_consent_recorded(_: Casebook) -> Handler[ConsentRecorded]:
             list(event.purposes),
             event.valid_until,
         )
+        await book.consent_recorded(conn, event.person_id, datetime.now(UTC))
 
     return handle
 

@@ -8,6 +8,19 @@
 RULE (consent withdrawn): a consent-based meeting that has not taken place yet is converted to a 支援会議
 when every participant is a member agency (the case still needs its meeting, and the law allows it without
 consent), and cancelled otherwise. Either way nothing more is disclosed on the strength of that consent.
+
+RULE (consent recorded): a 支援会議 that has not taken place yet becomes a 重層的支援会議 (purpose ①, the
+plan's confirmation) when the new consent covers every participant: the person has agreed, so the case
+moves to the meeting that works with them. Nothing else changes; the participants are told.
+
+Plans (支援プラン), by the meeting's purpose:
+- 重層的支援会議 ① confirms roles among the agencies that attended;
+- 重層的支援会議 ② (参加支援) may also give a `participation` role to a 参加支援 resource (a community place)
+  that did not attend, as 社協 connects people to its places, when the person's consent covers it; the
+  plan names at least one such role;
+- 支援会議 ② decides an outreach plan among its members, with at least one `outreach` role held by
+  バックアップふじさわ, バックアップふじさわ社協 or a district CSW;
+- 支援会議 ① is a conference and decides no plan.
 """
 
 from __future__ import annotations
@@ -16,7 +29,15 @@ from dataclasses import dataclass
 from enum import StrEnum
 
 from backbone.directory import Directory
-from schemas.events import ConsentPurpose, ConsentScope, MeetingKind
+from schemas.events import (
+    PLANNING_PURPOSES,
+    ConsentPurpose,
+    ConsentScope,
+    MeetingKind,
+    MeetingPurpose,
+    PlanRole,
+)
+from schemas.vocabulary import AgencyType
 
 
 @dataclass(frozen=True)
@@ -89,3 +110,84 @@ def after_withdrawal(
     if kind is MeetingKind.CONFIDENTIAL or not not_covered_by_consent(participants, remaining, directory):
         return AfterWithdrawal.KEEP
     return AfterWithdrawal.CANCEL if non_members(participants, directory) else AfterWithdrawal.CONVERT
+
+
+def converted_purpose(purpose: MeetingPurpose) -> MeetingPurpose:
+    """A consent-based meeting converted to a 支援会議 (consent withdrawn) becomes a conference (①)."""
+    return purpose if purpose.kind is MeetingKind.CONFIDENTIAL else MeetingPurpose.NO_CONSENT_CONFERENCE
+
+
+def upgraded(
+    kind: MeetingKind, participants: tuple[str, ...], consents: list[Consent], directory: Directory
+) -> MeetingPurpose | None:
+    """RULE (consent recorded): the purpose a 支援会議 takes as a 重層的支援会議, or None when it stays."""
+    if kind is MeetingKind.CONSENT_BASED or not_covered_by_consent(participants, consents, directory):
+        return None
+    return MeetingPurpose.PLAN_CONFIRMATION
+
+
+def review_purpose(planned: MeetingPurpose, kind: MeetingKind) -> MeetingPurpose:
+    """A plan's review meeting keeps the purpose that decided the plan when it is of the lawful kind now (the
+    consent may have changed since), and takes that kind's ① otherwise."""
+    return planned if planned.kind is kind else MeetingPurpose.first_of(kind)
+
+
+OUTREACH_HOLDERS = "バックアップふじさわ, バックアップふじさわ社協 or a district CSW"
+
+
+def holds_outreach(agency_id: str, directory: Directory) -> bool:
+    """アウトリーチ等を通じた継続的支援 is held by the coordinators (バックアップふじさわ, 社協) with the CSW."""
+    entry = directory.agency(agency_id)
+    return entry is not None and (entry.coordinator or entry.type is AgencyType.DISTRICT_CSW)
+
+
+def is_participation_resource(agency_id: str, directory: Directory) -> bool:
+    entry = directory.agency(agency_id)
+    return entry is not None and entry.type is AgencyType.COMMUNITY_PLACE
+
+
+def plan_problems(
+    purpose: MeetingPurpose,
+    participants: tuple[str, ...],
+    roles: tuple[PlanRole, ...],
+    consents: list[Consent],
+    directory: Directory,
+) -> list[str]:
+    """Why a meeting of this purpose cannot decide a plan with these roles; empty when it can."""
+    if purpose not in PLANNING_PURPOSES:
+        return [
+            "a 支援会議 held as a conference (①) decides no plan: request a 支援会議 for an outreach plan (②),"
+            " or a 重層的支援会議 once the person consents"
+        ]
+    unknown = unknown_agencies(tuple(role.agency for role in roles), directory)
+    if unknown:
+        return [f"unknown agencies: {', '.join(unknown)}"]
+    absent = [role for role in roles if role.agency not in participants]
+    places = [
+        role
+        for role in absent
+        if purpose is MeetingPurpose.PARTICIPATION_PLAN
+        and role.responsibility == "participation"
+        and is_participation_resource(role.agency, directory)
+    ]
+    found = []
+    outsiders = sorted({role.agency for role in absent if role not in places})
+    if outsiders:
+        found.append(
+            f"plan roles for agencies not in the meeting: {', '.join(outsiders)} (only a 参加支援 plan's"
+            " participation roles may name a community place that did not attend)"
+        )
+    uncovered = not_covered_by_consent(tuple(role.agency for role in places), consents, directory)
+    if uncovered:
+        found.append(f"the person's consent (purpose case-meeting) does not cover: {', '.join(uncovered)}")
+    if purpose is MeetingPurpose.PARTICIPATION_PLAN and not any(
+        role.responsibility == "participation" and is_participation_resource(role.agency, directory) for role in roles
+    ):
+        found.append("a 参加支援 plan gives at least one participation role to a 参加支援 resource (a community place)")
+    if purpose is MeetingPurpose.OUTREACH_PLAN:
+        outreach = [role for role in roles if role.responsibility == "outreach"]
+        if not outreach:
+            found.append(f"an outreach plan has at least one outreach role, held by {OUTREACH_HOLDERS}")
+        elif not all(holds_outreach(role.agency, directory) for role in outreach):
+            found.append(f"outreach roles are held by {OUTREACH_HOLDERS}")
+    return found

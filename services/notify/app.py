@@ -19,6 +19,7 @@ from schemas.events import (
     ReferralEscalated,
     ReferralProposed,
     SupportPlanConfirmed,
+    SupportPlanReviewOpened,
 )
 from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_EVENTS
 from services.notify import acknowledgement, api, handlers
@@ -50,6 +51,7 @@ def build_app(settings: ServiceSettings, notify: NotifySettings | None = None) -
             MeetingRescheduled: notifying,
             MeetingCancelled: notifying,
             SupportPlanConfirmed: notifying,
+            SupportPlanReviewOpened: notifying,
             ConsentWithdrawn: notifying,
         },
     )

@@ -38,7 +38,8 @@ def notifying(notifier: Notifier) -> Handler[Any]:
             urgency = Urgency.URGENT  # an escalation is always urgent
         ics = _invitation(notifier, event) if isinstance(event, MeetingFacts) else None
         now = datetime.now(UTC)
-        for recipient in rules.recipients(event, case_agencies=holders, coordinator=COORDINATOR):
+        told = rules.recipients(event, case_agencies=holders, coordinator=COORDINATOR)
+        for recipient in rules.answered(told, notifier.directory):
             await notifier.plan(
                 conn,
                 cause=received.envelope,

@@ -13,6 +13,7 @@ SUBJECTS = {
         "meeting-changed": "【会議変更】ケース {case} の会議が変更されました",
         "meeting-cancelled": "【会議中止】ケース {case} の会議は中止です",
         "support-plan-confirmed": "【支援プラン】ケース {case} の支援プランが確定しました",
+        "support-plan-review-opened": "【プラン見直し】ケース {case} の支援プランが見直しの時期です",
         "consent-withdrawn": "【同意撤回】ケース {case} の本人同意が撤回されました",
     },
     "en": {
@@ -22,6 +23,7 @@ SUBJECTS = {
         "meeting-changed": "[Meeting changed] Case {case}",
         "meeting-cancelled": "[Meeting cancelled] Case {case}",
         "support-plan-confirmed": "[Support plan] Case {case}: confirmed",
+        "support-plan-review-opened": "[Plan review] Case {case}: the support plan is due for review",
         "consent-withdrawn": "[Consent withdrawn] Case {case}",
     },
 }
@@ -44,6 +46,7 @@ CATEGORIES = {
         "meeting-changed": "会議の変更",
         "meeting-cancelled": "会議の中止",
         "support-plan-confirmed": "支援プランの確定",
+        "support-plan-review-opened": "支援プランの見直し時期",
         "consent-withdrawn": "本人同意の撤回",
     },
     "en": {
@@ -53,6 +56,7 @@ CATEGORIES = {
         "meeting-changed": "a meeting changed",
         "meeting-cancelled": "a meeting cancelled",
         "support-plan-confirmed": "a support plan confirmed",
+        "support-plan-review-opened": "a support plan due for review",
         "consent-withdrawn": "consent withdrawn",
     },
 }

@@ -7,7 +7,11 @@
 | ReferralEscalated level 2 | the coordinator's primary on call | referral-escalated |
 | MeetingScheduled / Rescheduled / Cancelled | each participant's primary, with the .ics | meeting-… |
 | SupportPlanConfirmed | each agency with a role | support-plan-confirmed |
+| SupportPlanReviewOpened | the plan's organizer (its coordinator) | support-plan-review-opened |
 | ConsentWithdrawn | each agency holding the case | consent-withdrawn |
+
+A community place that another agency answers for (the directory's `answered_by`: バックアップふじさわ社協 for
+the 縁側) has no system and no on-call of its own: what it would be told goes to the answering agency.
 
 Urgent notifications go out at once, day and night; normal ones wait out the quiet hours (Tokyo).
 Unacknowledged ones climb: primary → secondary → supervisor → the coordinator.
@@ -19,6 +23,7 @@ from dataclasses import dataclass
 from datetime import datetime, time, timedelta
 
 from backbone.calendar import TOKYO
+from backbone.directory import Directory
 from schemas.events import (
     ConsentWithdrawn,
     Event,
@@ -28,6 +33,7 @@ from schemas.events import (
     ReferralEscalated,
     ReferralProposed,
     SupportPlanConfirmed,
+    SupportPlanReviewOpened,
 )
 from schemas.vocabulary import Urgency
 
@@ -60,9 +66,21 @@ def recipients(event: Event, *, case_agencies: frozenset[str], coordinator: str)
             Recipient(agency, "primary", "support-plan-confirmed")
             for agency in dict.fromkeys(role.agency for role in event.roles)
         ]
+    if isinstance(event, SupportPlanReviewOpened):
+        return [Recipient(event.organizer, "primary", "support-plan-review-opened")]
     if isinstance(event, ConsentWithdrawn):
         return [Recipient(agency, "primary", "consent-withdrawn") for agency in sorted(case_agencies)]
     return []
+
+
+def answered(recipients: list[Recipient], directory: Directory) -> list[Recipient]:
+    """Each recipient, or the agency that answers for it; told once even when it answers for several."""
+    told = []
+    for recipient in recipients:
+        entry = directory.agency(recipient.agency)
+        agency = entry.answered_by if entry is not None and entry.answered_by else recipient.agency
+        told.append(Recipient(agency, recipient.role, recipient.category))
+    return list(dict.fromkeys(told))
 
 
 def send_at(now: datetime, urgency: Urgency, quiet_start: time, quiet_end: time) -> datetime:

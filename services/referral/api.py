@@ -125,10 +125,11 @@ async def referral(referral_id: UUID, runtime: Runtime, agency: CallingAgency) -
     "/inbox",
     response_model=list[ReferralView],
     tags=["referrals"],
-    summary="Referrals addressed to your agency (by default those still waiting for your answer), urgent first, "
-    "then by deadline",
+    summary="Referrals addressed to your agency, and to the community places it answers for (by default those still "
+    "waiting for an answer), urgent first, then by deadline",
 )
 async def inbox(
+    request: Request,
     response: Response,
     runtime: Runtime,
     agency: CallingAgency,
@@ -142,8 +143,9 @@ async def inbox(
     since: Annotated[datetime | None, Query(description="Only those proposed after this time (new arrivals)")] = None,
 ) -> list[ReferralView]:
     states = [str(s) for s in (state or [State.PROPOSED])]
+    agencies = [agency.id, *sorted(_casework(request).directory.answered_for(agency.id))]
     async with runtime.pool.acquire() as conn:
-        rows, total = await reading.inbox(conn, agency.id, states, limit=limit, offset=offset, since=since)
+        rows, total = await reading.inbox(conn, agencies, states, limit=limit, offset=offset, since=since)
     response.headers["X-Total-Count"] = str(total)
     return _views(rows)
 
@@ -264,6 +266,8 @@ class DirectoryEntry(BaseModel):
     capacity: Capacity
     support_meeting_member: bool
     coordinator: bool
+    place: str | None = Field(default=None, description="A community place's kind: engawa-core, engawa-basic, …")
+    answered_by: str | None = Field(default=None, description="The agency that answers this place's referrals")
 
 
 @router.get(

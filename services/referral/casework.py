@@ -34,10 +34,24 @@ from schemas.events import (
     ReferralProposed,
     ReferralStarted,
 )
-from schemas.vocabulary import District, SupportDomain, Urgency
-from services.referral.lifecycle import Action, NotYourReferralError, State, may_act, transition
+from schemas.vocabulary import AgencyType, District, SupportDomain, Urgency
+from services.referral.lifecycle import (
+    BY_REFERRED_AGENCY,
+    Action,
+    NotYourReferralError,
+    State,
+    may_act,
+    transition,
+)
 from services.referral.policy import ReferralPolicy
-from services.referral.routing import Route, candidates, lead_coordinator, needs_coordination, participants
+from services.referral.routing import (
+    PARTICIPATION,
+    Route,
+    candidates,
+    lead_coordinator,
+    needs_coordination,
+    participants,
+)
 
 
 @dataclass(frozen=True)
@@ -80,13 +94,15 @@ class Casework:
     ) -> str | None:
         """Propose the best agency not yet tried; when none is left the case joins the coordination queue."""
         directory = await self.current_directory(conn)
-        tried = {
-            row["to_agency"]
-            for row in await conn.fetch(
-                "SELECT to_agency FROM referrals WHERE consultation_id = $1", need.consultation_id
-            )
-        }
-        route = next(iter(candidates(directory, need.district, need.domains, excluded=frozenset(tried))), None)
+        earlier = await conn.fetch(
+            "SELECT to_agency, routing_rule FROM referrals WHERE consultation_id = $1", need.consultation_id
+        )
+        tried = frozenset(row["to_agency"] for row in earlier)
+        participation = any(row["routing_rule"] == PARTICIPATION for row in earlier)
+        route = next(
+            iter(candidates(directory, need.district, need.domains, excluded=tried, participation=participation)),
+            None,
+        )
         return await self.propose_to(conn, need, route, attempt=attempt, caused_by=caused_by, now=now)
 
     async def propose_to(
@@ -179,17 +195,20 @@ class Casework:
             to_agency=row["to_agency"],
             from_agency=row["from_agency"],
             is_coordinator=coordinator,
+            answers_for_it=directory.answers_for(agency.id, row["to_agency"]),
         ):
             raise NotYourReferralError
         new_state = transition(State(row["state"]), action)
         if new_state is None:
             return row
+        answered_for = row["to_agency"] if agency.id != row["to_agency"] and action in BY_REFERRED_AGENCY else None
         common = {
             "case_id": row["case_id"],
             "referral_id": referral_id,
             "agency": agency.id,
             "at": now,
             "by_staff": agency.by_staff,
+            "on_behalf_of": answered_for,
         }
         event: ReferralAction
         decline_code: DeclineReason | None = None
@@ -223,7 +242,9 @@ class Casework:
         )
         envelope = await self.outbox.add(conn, event)
         if action is Action.ACCEPT:
-            await self._assign_lead(conn, row["case_id"], agency.id, referral_id, now=now)
+            place = directory.agency(row["to_agency"])
+            if place is None or place.type is not AgencyType.COMMUNITY_PLACE:  # a place takes part, never leads
+                await self._assign_lead(conn, row["case_id"], row["to_agency"], referral_id, now=now)
         if action is Action.DECLINE:
             await self.propose(conn, _need_of(row), attempt=row["attempt"] + 1, caused_by=envelope, now=now)
         return updated

@@ -43,7 +43,9 @@ TRANSITIONS: dict[Action, tuple[frozenset[State], State]] = {
 }
 OPEN = frozenset({State.PROPOSED, State.ACCEPTED, State.IN_PROGRESS})
 
-# Who may act: the referred agency answers and works the referral; the referring side or a coordinator cancels.
+# Who may act: the referred agency answers and works the referral (or, for a community place without a system
+# of its own, the coordinator agency that answers for it: the directory's `answered_by`); the referring side
+# or a coordinator cancels.
 BY_REFERRED_AGENCY = frozenset({Action.ACCEPT, Action.START, Action.COMPLETE, Action.DECLINE})
 
 
@@ -72,7 +74,15 @@ def transition(state: State, action: Action) -> State | None:
     return target
 
 
-def may_act(action: Action, *, agency: str, to_agency: str, from_agency: str, is_coordinator: bool) -> bool:
+def may_act(
+    action: Action,
+    *,
+    agency: str,
+    to_agency: str,
+    from_agency: str,
+    is_coordinator: bool,
+    answers_for_it: bool = False,
+) -> bool:
     if action in BY_REFERRED_AGENCY:
-        return agency == to_agency
+        return agency == to_agency or answers_for_it
     return agency == from_agency or is_coordinator

@@ -1,8 +1,11 @@
-"""A confirmed support plan (支援プラン) becomes referrals: each role, to its agency, in the same closed loop.
+"""A confirmed support plan (支援プラン) becomes referrals: each role, to its agency, in the same closed loop;
+and a plan that came back for review (見直し) stays open until the case's next plan is confirmed.
 
 Each role is its own need (its id derived from the plan and the role, so a redelivered plan proposes
-nothing twice). The named agency is proposed directly; if it declines, routing takes over for the role's
-support domain, as for any declined referral.
+nothing twice). An outreach plan's outreach role also opens an outreach engagement (engagements.py). The
+named agency is proposed directly; if it declines, routing takes over for the role's
+support domain, as for any declined referral. A participation role given to a 参加支援 resource (a community
+place) is routed as one: if the place declines, another place is proposed (routing.candidates).
 """
 
 from __future__ import annotations
@@ -13,15 +16,25 @@ from datetime import UTC, datetime
 from backbone.db import Connection
 from backbone.delivery import Handler
 from backbone.records import Received
-from schemas.events import SupportPlanConfirmed
+from schemas.events import MeetingPurpose, SupportPlanConfirmed, SupportPlanReviewOpened
+from schemas.vocabulary import AgencyType
 from services.referral.casework import Casework, Need
-from services.referral.routing import Route
+from services.referral.engagements import Engagements
+from services.referral.routing import PARTICIPATION, Route
 
 
-def on_plan_confirmed(casework: Casework) -> Handler[SupportPlanConfirmed]:
+def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[SupportPlanConfirmed]:
     async def handle(conn: Connection, received: Received[SupportPlanConfirmed]) -> None:
         plan = received.event
+        directory = casework.directory
         await conn.execute("INSERT INTO cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", plan.case_id)
+        # A new plan for the case is the review of any earlier one that came back.
+        await conn.execute(
+            "UPDATE plan_reviews SET reviewed_at = $3 WHERE case_id = $1 AND plan_id <> $2 AND reviewed_at IS NULL",
+            plan.case_id,
+            plan.plan_id,
+            received.envelope.time,
+        )
         for role in plan.roles:
             need = Need(
                 case_id=plan.case_id,
@@ -31,7 +44,27 @@ def on_plan_confirmed(casework: Casework) -> Handler[SupportPlanConfirmed]:
                 domains=(role.domain,),
                 urgency=plan.urgency,
             )
-            route = Route(role.agency, "support-plan", f"support plan {plan.plan_id}: {role.responsibility}")
+            place = directory.agency(role.agency)
+            rule = PARTICIPATION if place is not None and place.type is AgencyType.COMMUNITY_PLACE else "support-plan"
+            route = Route(role.agency, rule, f"support plan {plan.plan_id}: {role.responsibility}")
             await casework.propose_to(conn, need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC))
+        if plan.purpose is MeetingPurpose.OUTREACH_PLAN:  # its outreach role becomes a tracked engagement too
+            await engagements.from_plan(conn, plan, received.envelope)
+
+    return handle
+
+
+def on_plan_review_opened(casework: Casework) -> Handler[SupportPlanReviewOpened]:
+    async def handle(conn: Connection, received: Received[SupportPlanReviewOpened]) -> None:
+        review = received.event
+        await conn.execute(
+            "INSERT INTO plan_reviews (plan_id, case_id, review_on, due_at, overdue_at) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (plan_id) DO NOTHING",
+            review.plan_id,
+            review.case_id,
+            review.review_on,
+            review.due_at,
+            casework.policy.review_overdue_at(review.due_at),
+        )
 
     return handle

@@ -31,19 +31,23 @@ async def one(conn: Connection, referral_id: UUID) -> asyncpg.Record | None:
 
 async def inbox(
     conn: Connection,
-    agency_id: str,
+    agencies: list[str],
     states: list[str],
     *,
     limit: int | None = None,
     offset: int = 0,
     since: datetime | None = None,
 ) -> tuple[list[asyncpg.Record], int]:
-    """The agency's referrals in `states`, the order a person works them in (urgent first, then by deadline),
-    `limit` of them from `offset`, proposed after `since` if given; and how many there are in all."""
-    where = "r.to_agency = $1 AND r.state = ANY($2::text[]) AND ($3::timestamptz IS NULL OR r.created_at > $3)"
+    """The referrals to `agencies` (an agency, and the places it answers for) in `states`, the order a person works
+    them in (urgent first, then by deadline), `limit` of them from `offset`, proposed after `since` if given; and
+    how many there are in all."""
+    # One agency, the usual case, keeps the equality its index serves in the inbox's order.
+    to = "r.to_agency = $1" if len(agencies) == 1 else "r.to_agency = ANY($1::text[])"
+    where = f"{to} AND r.state = ANY($2::text[]) AND ($3::timestamptz IS NULL OR r.created_at > $3)"
+    chosen: str | list[str] = agencies[0] if len(agencies) == 1 else agencies
     rows = await conn.fetch(
         f"{_REFERRALS} WHERE {where} ORDER BY r.urgency <> 'urgent', r.respond_by, r.referral_id LIMIT $4 OFFSET $5",
-        agency_id,
+        chosen,
         states,
         since,
         limit,
@@ -52,7 +56,7 @@ async def inbox(
     reached_the_end = limit is None or len(rows) < limit
     if reached_the_end and (rows or not offset):  # the rows before and these are all there are: no count needed
         return rows, offset + len(rows)
-    total = await conn.fetchval(f"SELECT count(*) FROM referrals r WHERE {where}", agency_id, states, since)  # noqa: S608
+    total = await conn.fetchval(f"SELECT count(*) FROM referrals r WHERE {where}", chosen, states, since)  # noqa: S608
     return rows, int(total)
 
 
@@ -79,8 +83,11 @@ async def at_risk(conn: Connection, involvement: Involvement, agency_id: str) ->
 
 
 # No orphan case: every case without a lead either waits on a referral still inside its deadline, or
-# shows here with why: in the coordination queue, an overdue referral, or nothing open at all.
+# shows here with why: in the coordination queue, an overdue referral, or nothing open at all. A case whose
+# plan came back for review and has no new plan by the review's overdue time shows too, lead or not. A case
+# under outreach is not orphaned (it has its workers) unless no contact attempt was recorded for too long.
 AT_RISK = """
+SELECT * FROM (
 SELECT c.case_id,
        CASE WHEN c.queued_at IS NOT NULL THEN 'in the coordination queue: ' || c.queue_reason
             WHEN o.overdue_at IS NOT NULL THEN 'referral to ' || o.to_agency || ' overdue (escalation level '
@@ -91,7 +98,20 @@ FROM cases c
 LEFT JOIN LATERAL (SELECT to_agency, overdue_at, escalation_level FROM referrals r
                    WHERE r.case_id = c.case_id AND r.state = 'proposed' ORDER BY created_at DESC LIMIT 1) o ON true
 WHERE c.lead_agency IS NULL AND (c.queued_at IS NOT NULL OR o.to_agency IS NULL OR o.overdue_at IS NOT NULL)
+  AND NOT EXISTS (SELECT 1 FROM outreach w WHERE w.case_id = c.case_id AND w.state <> 'ended')
   AND ($1 OR EXISTS (SELECT 1 FROM case_involvement i WHERE i.case_id = c.case_id AND i.agency_id = $2))
+UNION ALL
+SELECT w.case_id, 'outreach: no contact attempt since ' || to_char(coalesce(w.last_attempt_at, w.started_at)
+       AT TIME ZONE 'Asia/Tokyo', 'YYYY-MM-DD') AS reason, coalesce(w.last_attempt_at, w.started_at) AS since
+FROM outreach w
+WHERE w.state <> 'ended' AND w.quiet_until <= now()
+  AND ($1 OR EXISTS (SELECT 1 FROM case_involvement i WHERE i.case_id = w.case_id AND i.agency_id = $2))
+UNION ALL
+SELECT p.case_id, 'support plan not reviewed: due on ' || p.review_on AS reason, p.due_at AS since
+FROM plan_reviews p
+WHERE p.reviewed_at IS NULL AND p.overdue_at <= now()
+  AND ($1 OR EXISTS (SELECT 1 FROM case_involvement i WHERE i.case_id = p.case_id AND i.agency_id = $2))
+) at_risk
 ORDER BY since
 """
 

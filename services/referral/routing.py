@@ -7,7 +7,11 @@
   (多機関協働) first: バックアップふじさわ社協, then バックアップふじさわ; the district CSW takes part.
 - Agencies with no capacity are skipped; waitlisted ones come after those with room, marked as such.
 - An agency that declined the case is never proposed again for it.
-- Entry points (地区福祉窓口), community places (参加支援) and the CSW are not referral targets.
+- Entry points (地区福祉窓口), community places (参加支援) and the CSW are not referral targets of a
+  consultation.
+- 参加支援 resources (community places) are destinations of a support plan's participation roles only. When
+  a place declines such a role, the next place serving the district and the domain is proposed (the
+  district's own before the city-wide ones), then multi-agency coordination, whose 社協 finds another.
 """
 
 from __future__ import annotations
@@ -18,6 +22,8 @@ from backbone.directory import AgencyEntry, Capacity, Directory
 from schemas.vocabulary import COORDINATION_THEMES, AgencyType, District, SupportDomain
 
 NOT_TARGETS = {AgencyType.DISTRICT_WELFARE_COUNTER, AgencyType.COMMUNITY_PLACE, AgencyType.DISTRICT_CSW}
+PARTICIPATION = "participation"
+"""The routing rule of a referral to a 参加支援 resource for a plan's participation role."""
 GENERAL_COUNTERS = {AgencyType.WELFARE_CONSULTATION_CENTRE, AgencyType.NORTHERN_WELFARE_OFFICE}
 # ASSUMPTION: the welfare council's team coordinates first, the city's own office second.
 COORDINATOR_ORDER = ("backup-fujisawa-shakyo", "backup-fujisawa")
@@ -41,10 +47,20 @@ def candidates(
     domains: tuple[SupportDomain, ...],
     *,
     excluded: frozenset[str] = frozenset(),
+    participation: bool = False,
 ) -> list[Route]:
-    """Every agency that could own the case, best first; empty when none is left."""
+    """Every agency that could own the case (or, with `participation`, take a plan's 参加支援 role), best
+    first; empty when none is left."""
     routes: list[Route] = []
-    if not needs_coordination(domains):
+    if participation:
+        places = [
+            a
+            for a in directory.agencies.values()
+            if a.type is AgencyType.COMMUNITY_PLACE and any(a.serves(district, domain) for domain in domains)
+        ]
+        places.sort(key=lambda a: a.city_wide)
+        routes += [_route(a, PARTICIPATION, f"参加支援 in {district}: {a.name}") for a in places]
+    elif not needs_coordination(domains):
         (domain,) = domains
         serving = [a for a in directory.agencies.values() if a.serves(district, domain) and a.type not in NOT_TARGETS]
         specialised = [a for a in serving if a.type not in GENERAL_COUNTERS]

@@ -13,8 +13,9 @@ from typing import Any
 from uuid import UUID
 
 import httpx
-from pydantic import BaseModel, ConfigDict
+from pydantic import BaseModel, ConfigDict, model_validator
 
+from schemas.events import MeetingKind, MeetingPurpose
 from services.workbench.apis import ServiceUnavailableError
 
 
@@ -45,6 +46,7 @@ class Meeting(BaseModel):
     meeting_id: UUID
     case_id: UUID
     kind: str
+    purpose: str  # a code of schemas.events.MeetingPurpose; kept as text, so a newer one is still shown
     state: str
     organizer: str
     participants: tuple[str, ...]
@@ -59,6 +61,14 @@ class Meeting(BaseModel):
     requested_at: datetime | None = None
     updated_at: datetime | None = None
     plan: ConfirmedPlan | None = None
+
+    @model_validator(mode="before")
+    @classmethod
+    def _purpose_of_an_older_service(cls, data: Any) -> Any:
+        """A meetings service older than purposes sends none: the meeting is of its kind's purpose ①."""
+        if isinstance(data, dict) and not data.get("purpose") and data.get("kind") in set(MeetingKind):
+            return {**data, "purpose": MeetingPurpose.first_of(MeetingKind(data["kind"]))}
+        return data
 
 
 @dataclass(frozen=True)

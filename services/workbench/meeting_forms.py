@@ -11,7 +11,7 @@ from datetime import date, datetime, time
 from typing import Any, get_args
 
 from backbone.calendar import TOKYO
-from schemas.events import PlanRole
+from schemas.events import PLANNING_PURPOSES, PlanRole
 from schemas.vocabulary import SupportDomain
 from services.workbench.meeting_apis import Meeting
 
@@ -26,7 +26,10 @@ Body = dict[str, Any]
 # meetings' refusals (services/meetings/casebook.py and rules.py) by a phrase of their detail, first match wins;
 # a refusal not listed here is shown with the general words (text.MEETINGS["refused.other"]).
 REFUSALS: tuple[tuple[str, str], ...] = (
-    ("only a 重層的支援会議", "refused.kind"),
+    ("decides no plan", "refused.conference"),
+    ("参加支援 plan gives", "refused.participation"),
+    ("belongs to a", "refused.purpose"),
+    ("outreach role", "refused.outreach"),
     ("must start in the future", "refused.future"),
     ("between 8:30 and 17:15", "refused.business-hours"),
     ("already has a meeting then", "refused.busy"),
@@ -90,14 +93,20 @@ def held_body(form: dict[str, str], now: datetime) -> tuple[Body, list[str]]:
     return {"at": _at(day, clock).isoformat()}, []
 
 
-def plan_body(form: dict[str, str], meeting: Meeting, today: date) -> tuple[Body, list[str]]:
-    """The goals (one a line), a role and its domain for each participant that has one, the review date."""
+def plan_body(
+    form: dict[str, str], meeting: Meeting, today: date, places: frozenset[str] = frozenset()
+) -> tuple[Body, list[str]]:
+    """The goals (one a line), a role and its domain for each participant that has one, the review date; for a
+    参加支援 plan, also the 参加支援 resource chosen as `place` (one of `places`) with its domain."""
     goals = [line.strip() for line in form.get("goals", "").splitlines() if line.strip()]
     roles = [
         {"agency": agency, "responsibility": form[f"role-{agency}"], "domain": form.get(f"domain-{agency}", "")}
         for agency in meeting.participants
         if form.get(f"role-{agency}") in RESPONSIBILITIES
     ]
+    place = form.get("place", "")
+    if place in places and place not in meeting.participants:
+        roles.append({"agency": place, "responsibility": "participation", "domain": form.get("place-domain", "")})
     review_on = _day(form.get("review_on", ""))
     problems = [
         name
@@ -120,5 +129,5 @@ def actions_for(
         return []
     if meeting.state in ("requested", "scheduled"):
         return ["schedule", "held"]
-    plan_due = meeting.state == "held" and meeting.kind == "consent-based" and meeting.plan is None
+    plan_due = meeting.state == "held" and meeting.purpose in PLANNING_PURPOSES and meeting.plan is None
     return ["plan"] if plan_due and meeting.organizer == agency_id else []

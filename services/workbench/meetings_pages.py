@@ -12,6 +12,9 @@ from fastapi import APIRouter, Request
 from fastapi.responses import RedirectResponse, Response
 
 from backbone.calendar import TOKYO
+from backbone.directory import AgencyEntry
+from schemas.events import MeetingPurpose
+from schemas.vocabulary import AgencyType
 from services.workbench import meeting_forms, text
 from services.workbench.apis import ServiceUnavailableError
 from services.workbench.meeting_apis import MeetingApis
@@ -93,7 +96,8 @@ async def act(
         elif action == "held":
             body, problems = meeting_forms.held_body(form, now)
         else:
-            body, problems = meeting_forms.plan_body(form, meeting, now.astimezone(TOKYO).date())
+            places = frozenset(place.id for place in _places(workbench))
+            body, problems = meeting_forms.plan_body(form, meeting, now.astimezone(TOKYO).date(), places)
         if problems:
             context = {"problems": problems, "form": form, "posted": action}
             return await _meeting(request, workbench, lang, session, meeting_id, status=422, **context)
@@ -143,10 +147,16 @@ async def _meeting(
         m=_words(lang),
         local=lambda moment, shape: moment.astimezone(TOKYO).strftime(shape),
         responsibilities=RESPONSIBILITIES,
+        places=_places(workbench) if meeting.purpose == MeetingPurpose.PARTICIPATION_PLAN else [],
         domains=list(text.DOMAINS),
         review_default=str(today + REVIEW_AFTER),
         **context,
     )
+
+
+def _places(workbench: Workbench) -> list[AgencyEntry]:
+    """The 参加支援 resources a 参加支援 plan may connect a person to (the directory's community places)."""
+    return [a for a in workbench.directory.agencies.values() if a.type is AgencyType.COMMUNITY_PLACE]
 
 
 def _words(lang: str) -> Any:

@@ -46,9 +46,10 @@ class InboxRow:
     referral: Referral
     left: TimeLeft
     from_name: str
+    for_place: str = ""  # the community place the agency answers for, when the referral is addressed to one
 
 
-def _rows(workbench: Workbench, referrals: list[Referral]) -> list[InboxRow]:
+def _rows(workbench: Workbench, referrals: list[Referral], agency_id: str | None) -> list[InboxRow]:
     """The rows in the order a person works them: urgent first, then by deadline (referral chose the page's
     referrals in this order; the rows of a page keep it)."""
     now = datetime.now(UTC)
@@ -58,6 +59,7 @@ def _rows(workbench: Workbench, referrals: list[Referral]) -> list[InboxRow]:
             r,
             time_left(urgent=r.urgency == "urgent", respond_by=r.respond_by, overdue_at=r.overdue_at, now=now),
             workbench.agency_name(r.from_agency),
+            workbench.agency_name(r.to_agency) if r.to_agency != agency_id else "",
         )
         for r in ordered
     ]
@@ -117,7 +119,8 @@ async def _inbox_page(workbench: Workbench, session: Session, request: Request) 
             for r in (await workbench.apis.inbox(token, limit=ARRIVALS_SHOWN, since=since))[0]
             if r.referral_id not in shown
         ]
-    return InboxPage(_rows(workbench, referrals), _rows(workbench, arrived), number, total, since)
+    mine = session.agency_id
+    return InboxPage(_rows(workbench, referrals, mine), _rows(workbench, arrived, mine), number, total, since)
 
 
 def _whole_number(given: str | None, *, default: int) -> int:
@@ -191,7 +194,10 @@ async def _referral(
         return not_found(request, workbench, lang, session)
     history = await history_of(workbench.apis, session.access_token, referral.case_id, lang)
     now = datetime.now(UTC)
-    mine = referral.to_agency == session.agency_id
+    # The referred agency answers; so does the coordinator agency that answers for a place (directory answered_by).
+    mine = referral.to_agency == session.agency_id or workbench.directory.answers_for(
+        session.agency_id or "", referral.to_agency
+    )
     return render(
         request,
         workbench,

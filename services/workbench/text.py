@@ -112,10 +112,15 @@ LABELS: dict[str, tuple[str, str]] = {
     "fiscal_year": ("年度（西暦）", "Fiscal year"),
     "count": ("件数", "Count"),
     "reasons": ("理由の内訳", "Reasons"),
+    "meetings_held": ("会議の開催実績（種類・目的別）", "Meetings held, by kind and purpose"),
+    "meeting_kind": ("会議", "Meeting"),
+    "purpose": ("目的", "Purpose"),
     "back_to_audit": ("監査のページに戻る", "Back to the auditors' pages"),
     "language": ("English", "日本語"),
     "error": ("できませんでした", "Not done"),
     "arrived": ("新着", "New"),
+    "for_place": ("代わりに回答する場", "Answering for"),
+    "answered_for": ("あなたの機関が代わりに回答します", "your agency answers for it"),
     "inbox_pages": ("受付箱のページ", "Inbox pages"),
     "previous_page": ("前の100件", "Previous 100"),
     "next_page": ("次の100件", "Next 100"),
@@ -475,6 +480,7 @@ AGENCY_PAGES: dict[str, tuple[str, str]] = {
     "category:meeting-changed": ("会議の変更", "a meeting changed"),
     "category:meeting-cancelled": ("会議の中止", "a meeting cancelled"),
     "category:support-plan-confirmed": ("支援プランの確定", "a support plan confirmed"),
+    "category:support-plan-review-opened": ("支援プランの見直し時期", "a support plan due for review"),
     "category:consent-withdrawn": ("本人同意の撤回", "consent withdrawn"),
     "role:primary": ("当番（主）あて", "to the primary on call"),
     "role:secondary": ("当番（副）あて", "to the secondary on call"),
@@ -583,6 +589,20 @@ MEETINGS: dict[str, tuple[str, str]] = {
     "goals": ("目標", "Goals"),
     "roles": ("役割分担", "Who does what"),
     "review_on": ("見直しの日", "Review on"),
+    "purpose": ("目的", "Purpose"),
+    "purpose.plan-confirmation": ("①支援プランの確認（役割分担）", "① Confirming a multi-agency plan"),
+    "purpose.participation-plan": ("②参加支援につなぐプランの決定", "② Deciding a participation plan"),
+    "purpose.no-consent-conference": (
+        "①同意が得られていない事案のカンファレンス",
+        "① Conference on a case without consent",
+    ),
+    "purpose.outreach-plan": ("②アウトリーチ支援につなぐプランの検討", "② Planning outreach"),
+    "place": ("参加支援の場（つなぎ先）", "The place to connect the person to"),
+    "place_hint": (
+        "参加していない場（地域の縁側など）も選べます。本人の同意の範囲に含まれている必要があります。",
+        "It need not have attended; the person's consent must cover it.",
+    ),
+    "place_field": ("参加支援の場", "Place"),
     "kind.consent-based": ("重層的支援会議", "Multi-agency support meeting (with consent)"),
     "kind.confidential": ("支援会議（社会福祉法第106条の6）", "Support meeting (confidential, Welfare Act 106-6)"),
     "state.requested": ("日程調整中（日時の提案あり）", "Time proposed"),
@@ -607,6 +627,7 @@ MEETINGS: dict[str, tuple[str, str]] = {
     "role.participation": ("参加支援", "Participation"),
     "role.housing": ("住まいの支援", "Housing"),
     "role.monitoring": ("見守り", "Monitoring"),
+    "role.outreach": ("アウトリーチ（継続的な訪問・接触）", "Outreach"),
     "coordinators": ("調整役の操作", "For coordinators"),
     "schedule_heading": ("日時の確定", "Fix the time"),
     "schedule_hint": (
@@ -686,14 +707,30 @@ MEETINGS: dict[str, tuple[str, str]] = {
         "A meeting can be recorded as held once it has started; if held earlier at short notice, enter when.",
     ),
     "refused.at": ("緊急開催の日時は、30日前から今までの間にしてください。", "Enter a time within the past 30 days."),
-    "refused.kind": (
-        "支援プランを確定できるのは、重層的支援会議だけです。",
-        "Only a multi-agency support meeting (with consent) confirms a support plan.",
+    "refused.conference": (
+        "カンファレンス（支援会議①）では支援プランを決めません。アウトリーチのプラン検討（支援会議②）を依頼するか、"
+        "本人の同意が得られたら重層的支援会議を開いてください。",
+        "A conference (support meeting ①) decides no plan: ask for an outreach-plan meeting (②), or hold a"
+        " multi-agency support meeting once the person consents.",
+    ),
+    "refused.participation": (
+        "参加支援のプランでは、参加支援の場（地域の縁側など）を少なくとも1か所、つなぎ先に選んでください。",
+        "A participation plan connects the person to at least one place (a community place such as a 縁側).",
+    ),
+    "refused.outreach": (
+        "アウトリーチのプランには「アウトリーチ」の役割が必要です。担えるのは、バックアップふじさわ、"
+        "バックアップふじさわ社協、地区のCSWです。",
+        "An outreach plan needs an outreach role, held by バックアップふじさわ, バックアップふじさわ社協 or the"
+        " district CSW.",
+    ),
+    "refused.purpose": (
+        "この会議の種類では、その目的は選べません。",
+        "That purpose does not belong to this kind of meeting.",
     ),
     "refused.not-held": ("先に、会議の開催を記録してください。", "Record the meeting as held first."),
     "refused.outsiders": (
-        "役割は、この会議に参加した機関にだけ割り当てられます。",
-        "Roles can go only to agencies that took part in the meeting.",
+        "役割は、この会議に参加した機関にだけ割り当てられます（参加支援のプランの、参加支援の場を除きます）。",
+        "Roles can go only to agencies that took part in the meeting (besides a participation plan's place).",
     ),
     "refused.review": ("見直しの日は、明日以降の日付にしてください。", "The review date must be after today."),
     "refused.confirmed": ("この会議の支援プランは、すでに確定しています。", "The plan is confirmed already."),

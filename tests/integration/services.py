@@ -56,6 +56,10 @@ class RunningServices:
         """A client of the service as the programme's coordinator (多機関協働), involved in every case."""
         return await self.as_agency(COORDINATOR.id, COORDINATOR.type, service)
 
+    async def as_auditor(self) -> httpx.AsyncClient:
+        """A client of audit as an auditor of its own (a new id each time, so earlier tokens stay valid)."""
+        return await self.as_agency(f"kansa-{uuid.uuid4().hex[:6]}", AgencyType.AUDITOR, service="audit")
+
     async def involved(self, service: ServiceName, case_id: str, agency_id: str) -> bool:
         """Whether the service has seen the agency become involved in the case (its own projection)."""
         runtime = self.runtime(service)

@@ -20,7 +20,7 @@ COORDINATORS = {"backup-fujisawa-shakyo": AgencyType.SELF_RELIANCE_COUNCIL, "bac
 
 
 async def auditor(services: RunningServices) -> Any:
-    return await services.as_agency(f"kansa-{uuid.uuid4().hex[:6]}", AgencyType.AUDITOR, service="audit")
+    return await services.as_auditor()
 
 
 async def test_a_referral_is_traced_through_decline_reroute_acceptance_meeting_and_notification(

@@ -70,6 +70,7 @@ class World:
     consent_id: str
     submission_id: str = ""  # an ingress submission's ce_id, readable by its submitter only
     action_id: str = ""  # an ingress action's ce_id, likewise
+    outreach_id: str = ""  # an outreach engagement of the Katase case, held by 社協 with the Katase CSW
     involved: dict[str, frozenset[str]] = field(default_factory=dict)  # case id -> involved agencies
 
 
@@ -127,6 +128,7 @@ PLAN = {
 }
 KUGENUMA_COUNTER = "chiku-fukushi-kugenuma"
 KATASE_COUNTER = "chiku-fukushi-katase"
+KATASE_CSW = "csw-katase"  # the Katase case's outreach partner
 SUBMITTER, SUBMISSION = KATASE_COUNTER, "the submission"  # whose ingress records: only the sender reads them
 ACTOR, ACTION = "ikiiki-endo", "the action"
 
@@ -140,6 +142,10 @@ def _referral(action: str, body: Any = None, *, by: str = "") -> Case:
             body=body,
         )
     )
+
+
+def _outreach(suffix: str, body: Any = None) -> Case:
+    return Case(lambda w: Call(f"/v1/outreach/{w.outreach_id}{suffix}", KATASE_CSW, w.katase_case, body=body))
 
 
 def _meeting(suffix: str, body: Any = None, method_actor: str = "organizer") -> Case:
@@ -205,6 +211,19 @@ RULES: dict[Operation, Rule] = {
         "cancel", {"reason": "duplicate"}, by=KATASE_COUNTER
     ),
     ("referral", "GET", "/v1/actions/{action_id}"): Case(lambda w: Call(f"/v1/actions/{w.action_id}", ACTOR, ACTION)),
+    ("referral", "POST", "/v1/outreach"): Case(
+        lambda w: Call("/v1/outreach", KATASE_CSW, w.katase_case, body={"case_id": w.katase_case})
+    ),
+    ("referral", "GET", "/v1/outreach"): Case(
+        lambda w: Call("/v1/outreach", KATASE_COUNTER, w.katase_case, {"case_id": w.katase_case})
+    ),
+    ("referral", "GET", "/v1/outreach/{outreach_id}"): _outreach(""),
+    ("referral", "POST", "/v1/outreach/{outreach_id}/attempts"): _outreach(
+        "/attempts", {"method": "visit", "result": "no-answer"}
+    ),
+    ("referral", "POST", "/v1/outreach/{outreach_id}/contact"): _outreach("/contact"),
+    ("referral", "POST", "/v1/outreach/{outreach_id}/consent"): _outreach("/consent"),
+    ("referral", "POST", "/v1/outreach/{outreach_id}/end"): _outreach("/end", {"ending": "handed-over"}),
     ("referral", "GET", "/v1/inbox"): Own(lambda w: Call("/v1/inbox", w.referral["to_agency"])),
     ("referral", "GET", "/v1/cases/at-risk"): Own(lambda w: Call("/v1/cases/at-risk", KATASE_COUNTER)),
     ("referral", "GET", "/v1/cases"): Own(lambda w: Call("/v1/cases", KATASE_COUNTER)),
@@ -364,7 +383,15 @@ async def build_world(services: RunningServices, clients: Clients, bootstrap: st
     await readable(services, "referral", await clients.token(ACTOR), f"/v1/actions/{ce_id(action)}")
     # audit learns who is involved from the case's records in its ledger: wait until it holds the case.
     await readable(services, "audit", await clients.token(KATASE_COUNTER), f"/v1/cases/{katase_case}/history")
-    katase = {KATASE_COUNTER, referral["to_agency"], notification["recipient_agency"], *COORDINATORS}
+    # Outreach on the Katase case: 社協 holds it with the district CSW, who becomes involved.
+    async with services.client("referral") as referral_api:
+        opened = await referral_api.post(
+            "/v1/outreach",
+            json={"case_id": katase_case},
+            headers={"Authorization": f"Bearer {await clients.token('backup-fujisawa-shakyo')}"},
+        )
+    assert opened.status_code == 201 and opened.json()["partner"] == KATASE_CSW, opened.text
+    katase = {KATASE_COUNTER, referral["to_agency"], notification["recipient_agency"], KATASE_CSW, *COORDINATORS}
     kugenuma = {KUGENUMA_COUNTER, "ikiiki-kugenuma", proposal["organizer"], *proposal["participants"], *COORDINATORS}
     return World(
         katase_case=katase_case,
@@ -378,6 +405,7 @@ async def build_world(services: RunningServices, clients: Clients, bootstrap: st
         consent_id=str(consent_id),
         submission_id=ce_id(submission),
         action_id=ce_id(action),
+        outreach_id=opened.json()["outreach_id"],
         involved={
             katase_case: frozenset(katase),
             kugenuma_case: frozenset(kugenuma),

@@ -7,65 +7,19 @@ import uuid
 from datetime import UTC, date, datetime, timedelta
 from typing import Any
 
-import httpx
 from icalendar import Calendar
 
 from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import eventually
+from tests.integration.meeting_steps import (
+    COORDINATOR,
+    COUNTER,
+    consent_based_proposal,
+    coordinator,
+    multi_agency_case,
+    proposed_meeting,
+)
 from tests.integration.services import RunningServices
-
-COUNTER = ("chiku-fukushi-kugenuma", AgencyType.DISTRICT_WELFARE_COUNTER)
-COORDINATOR = ("backup-fujisawa-shakyo", AgencyType.SELF_RELIANCE_COUNCIL)
-EVERYONE_FOR_MEETINGS = {
-    "scope": {"all_programme_agencies": True},
-    "purposes": ["support", "case-meeting"],
-    "method": "written",
-}
-
-
-async def multi_agency_case(services: RunningServices, *, consent: dict[str, Any] | None) -> dict[str, Any]:
-    body: dict[str, Any] = {
-        "receiving_agency": COUNTER[0],
-        "staff_id": "g-5",
-        "channel": "home-visit",
-        "district": "kugenuma",
-        "domains": ["elderly", "withdrawal"],
-        "personal": {"person": {"family_name": f"鵠沼{uuid.uuid4().hex[:5]}", "birth_date": "1944-02-02"}},
-    }
-    if consent:
-        body["consent"] = consent
-    async with await services.as_agency(*COUNTER) as intake:
-        answer = await intake.post("/v1/consultations", json=body)
-    assert answer.status_code == 201, answer.text
-    result: dict[str, Any] = answer.json()
-    return result
-
-
-async def proposed_meeting(services: RunningServices, case_id: str) -> dict[str, Any]:
-    pool = services.runtime("meetings").pool
-    await eventually(lambda: pool.fetchval("SELECT 1 FROM meetings WHERE case_id = $1", uuid.UUID(case_id)), within=30)
-    row = await pool.fetchrow("SELECT * FROM meetings WHERE case_id = $1", uuid.UUID(case_id))
-    return dict(row)
-
-
-async def consent_based_proposal(services: RunningServices) -> tuple[dict[str, Any], dict[str, Any]]:
-    """A case whose coordination meetings heard of after the person's consent, and its proposal.
-
-    The consent (intake's topic) and the coordination request (referral's topic) may reach meetings in
-    either order, and a proposal follows the consent in force when it is made (services/meetings/handlers.py):
-    a proposal made first is a 支援会議. The tests that need the consent-based one make a new case when the
-    other interleaving happened, a bounded number of times.
-    """
-    for _ in range(3):
-        case = await multi_agency_case(services, consent=EVERYONE_FOR_MEETINGS)
-        proposal = await proposed_meeting(services, case["case_id"])
-        if proposal["kind"] == "consent-based":
-            return case, proposal
-    raise AssertionError("three cases in a row were proposed before meetings heard of the consent")
-
-
-async def coordinator(services: RunningServices) -> httpx.AsyncClient:
-    return await services.as_agency(*COORDINATOR, service="meetings")
 
 
 async def test_a_multi_agency_case_gets_a_lawful_meeting_an_invitation_a_plan_and_its_referrals(

@@ -4,7 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, date, datetime, timedelta
 
-from backbone.calendar import TOKYO, business_deadline, is_business_day
+import pytest
+
+from backbone.calendar import TOKYO, business_deadline, business_morning, is_business_day
 from schemas.vocabulary import Urgency
 from services.referral.policy import ReferralPolicy
 
@@ -40,3 +42,21 @@ def test_urgent_referrals_run_on_the_clock_day_and_night() -> None:
     holiday_night = tokyo(2026, 5, 3, 2)
     assert policy.respond_by(holiday_night, Urgency.URGENT) - holiday_night == timedelta(hours=4)
     assert policy.respond_by(holiday_night, Urgency.NORMAL) == tokyo(2026, 5, 11, 17)
+
+
+@pytest.mark.parametrize(
+    ("review_on", "due"),
+    [
+        (date(2026, 6, 10), datetime(2026, 6, 10, 8, 30, tzinfo=TOKYO)),  # a Wednesday: that morning
+        (date(2026, 6, 13), datetime(2026, 6, 15, 8, 30, tzinfo=TOKYO)),  # a Saturday: Monday
+        (date(2026, 5, 4), datetime(2026, 5, 7, 8, 30, tzinfo=TOKYO)),  # みどりの日 in Golden Week: Thursday
+        (date(2026, 12, 29), datetime(2027, 1, 4, 8, 30, tzinfo=TOKYO)),  # the New Year closing: 4 January
+    ],
+)
+def test_a_plans_review_falls_due_when_the_offices_open_on_the_business_day(review_on: date, due: datetime) -> None:
+    assert business_morning(review_on) == due
+
+
+def test_a_review_not_done_is_overdue_after_ten_business_days_by_default() -> None:
+    due = business_morning(date(2026, 4, 28))  # Tuesday before Golden Week
+    assert ReferralPolicy().review_overdue_at(due) == tokyo(2026, 5, 18, 17)  # 30 Apr, 1 May, then 7 May on

@@ -42,6 +42,7 @@ NOT_INVOLVING = {
         "from_agency",
     ): "the referring agency took in the consultation, declined, or organised the plan",
     ("ReferralAction", "agency"): "only an involved agency may act on a referral",
+    ("ReferralAction", "on_behalf_of"): "the referred place, involved by ReferralProposed",
     ("ReferralOverdue", "to_agency"): "the referred agency, involved by ReferralProposed",
     ("ReferralEscalated", "to_agency"): "the referred agency or a coordinator, involved already",
     ("CoordinationRequested", "coordinator"): "a coordinator, involved in every case",
@@ -52,6 +53,9 @@ NOT_INVOLVING = {
     ("MeetingHeld", "participants"): "involved by the meeting's request or schedule",
     ("SupportPlanConfirmed", "organizer"): "involved by the meeting",
     ("SupportPlanConfirmed", "roles"): "each role becomes a referral (ReferralProposed)",
+    ("SupportPlanReviewOpened", "organizer"): "the plan's organizer, involved by its meeting",
+    ("OutreachFacts", "holder"): "involved by OutreachStarted",
+    ("OutreachFacts", "partner"): "involved by OutreachStarted",
     ("NotificationDelivered", "recipient_agency"): "notified because it is involved",
     ("NotificationFailed", "recipient_agency"): "notified because it is involved",
     ("NotificationAcknowledged", "recipient_agency"): "notified because it is involved",
@@ -63,6 +67,8 @@ NOT_INVOLVING = {
     ("ReferralActionRejected", "agency"): "a refused action gives the sender no part in the case",
 }
 INVOLVING_FIELDS = {
+    ("OutreachStarted", "holder"),
+    ("OutreachStarted", "partner"),
     ("ConsultationReceived", "receiving_agency"),
     ("ReferralProposed", "to_agency"),
     ("CaseLeadAssigned", "lead_agency"),

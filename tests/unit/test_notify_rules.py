@@ -5,10 +5,12 @@ from datetime import datetime, time
 import pytest
 from pydantic import ValidationError
 
+from backbone import directory
 from backbone.calendar import TOKYO
 from schemas.vocabulary import Urgency
 from services.notify import channels, rules
 from services.notify.rosters import Roster, on_call
+from services.notify.rules import Recipient, answered
 
 PEOPLE = [{"id": "day", "email": "day@x.invalid"}, {"id": "night", "email": "night@x.invalid"},
           {"id": "boss", "email": "boss@x.invalid", "language": "en"}]  # fmt: skip
@@ -84,3 +86,15 @@ def test_webhook_signatures_verify_and_refuse_tampering_and_replays() -> None:
     assert not channels.verify(b"other", body, header, now=1_800_000_100)
     assert not channels.verify(secret, body, header, now=1_800_000_000 + 301)  # older than five minutes
     assert not channels.verify(secret, body, "garbage")
+
+
+def test_a_place_without_a_system_is_answered_for_by_the_agency_the_directory_names() -> None:
+    told = [
+        Recipient("engawa-kugenuma-kikan", "primary", "meeting-cancelled"),
+        Recipient("engawa-kugenuma", "primary", "meeting-cancelled"),  # both answered by 社協: told once
+        Recipient("shuro-junbi", "primary", "meeting-cancelled"),  # answers for itself
+    ]
+    assert answered(told, directory.load()) == [
+        Recipient("backup-fujisawa-shakyo", "primary", "meeting-cancelled"),
+        Recipient("shuro-junbi", "primary", "meeting-cancelled"),
+    ]

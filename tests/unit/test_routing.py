@@ -81,3 +81,28 @@ def test_a_waitlisted_agency_comes_after_those_with_room_and_is_marked() -> None
     routes = candidates(waiting, District.ZENGYO, (SupportDomain.ELDERLY,))
     assert routes[0].agency != "ikiiki-zengyo"
     assert next(r for r in routes if r.agency == "ikiiki-zengyo").waitlisted
+
+
+def test_community_places_are_never_a_consultations_destination() -> None:
+    for district in District:
+        for domain in SupportDomain:
+            for route in candidates(DIRECTORY, district, (domain,)):
+                assert DIRECTORY.agencies[route.agency].type is not AgencyType.COMMUNITY_PLACE
+
+
+def test_a_declined_participation_role_goes_to_another_place_then_to_coordination() -> None:
+    """参加支援: the district's own place first, then the city-wide ones serving the domain, then 社協."""
+    routes = candidates(
+        DIRECTORY, District.KUGENUMA, (SupportDomain.WITHDRAWAL,), excluded=frozenset(), participation=True
+    )
+    places = [r.agency for r in routes if r.rule == "participation"]
+    assert set(places[:3]) == {"engawa-kugenuma-kikan", "engawa-kugenuma", "volunteer-kugenuma"}
+    assert all(DIRECTORY.agencies[a].type is AgencyType.COMMUNITY_PLACE for a in places)
+    assert "engawa-shonandai" not in places  # another district's 縁側
+    assert "noufuku" in places and "shuro-junbi" in places  # city-wide places serving withdrawal
+    assert routes[-1].rule == "coordination"
+    after = candidates(
+        DIRECTORY, District.KUGENUMA, (SupportDomain.WITHDRAWAL,), excluded=frozenset({"engawa-kugenuma"}),
+        participation=True,
+    )  # fmt: skip
+    assert after[0].agency != "engawa-kugenuma" and after[0].rule == "participation"

@@ -86,7 +86,9 @@ def test_meetings_refusals_are_worded_for_staff_and_every_word_exists_in_both_la
     assert refusal_of(422, "the meeting must be on one business day between 8:30 and 17:15 (Tokyo)") == (
         "refused.business-hours"
     )
-    assert refusal_of(422, "only a 重層的支援会議 (consent-based) confirms a support plan") == "refused.kind"
+    assert refusal_of(422, "a 支援会議 held as a conference (①) decides no plan: request ...") == "refused.conference"
+    assert refusal_of(422, "an outreach plan has at least one outreach role, held by ...") == "refused.outreach"
+    assert refusal_of(422, "purpose outreach-plan belongs to a confidential meeting, not a ...") == "refused.purpose"
     assert refusal_of(422, "the person's consent (purpose case-meeting) does not cover: x") == "refused.consent"
     assert refusal_of(422, "something new") == "refused.other"
     assert refusal_of(403, "Coordinators only") == "refused.403"

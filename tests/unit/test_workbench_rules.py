@@ -126,9 +126,12 @@ def test_the_pages_render_in_both_languages_and_escape_what_they_show() -> None:
     workbench = _workbench()
     request = Request({"type": "http", "method": "GET", "path": "/inbox", "query_string": b"lang=en", "headers": []})
     late = _referral()
-    rows = _rows(workbench, [_referral(urgency="normal", respond_by=datetime.now(TOKYO) + timedelta(days=9)), late])
+    nine_days = datetime.now(TOKYO) + timedelta(days=9)
+    rows = _rows(workbench, [_referral(urgency="normal", respond_by=nine_days), late], late.to_agency)
     assert rows[0].referral is late  # urgent first
-    arrived = _rows(workbench, [_referral(urgency="normal", respond_by=datetime.now(TOKYO) + timedelta(days=2))])
+    arrived = _rows(
+        workbench, [_referral(urgency="normal", respond_by=datetime.now(TOKYO) + timedelta(days=2))], late.to_agency
+    )
     page = InboxPage(rows, arrived, number=2, total=250, since=datetime.now(TOKYO))
     assert (page.first, page.last, page.pages) == (101, 102, 3)
     answer = render(request, workbench, "inbox_rows.html", "en", page=page)
