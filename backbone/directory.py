@@ -121,6 +121,20 @@ class Directory:
     def coordinators(self) -> list[AgencyEntry]:
         return [agency for agency in self.agencies.values() if agency.coordinator]
 
+    def places(self) -> list[AgencyEntry]:
+        """The 参加支援 / 地域づくり resources (community places), in the file's order."""
+        return [a for a in self.agencies.values() if a.type is AgencyType.COMMUNITY_PLACE]
+
+    def is_place(self, agency_id: str) -> bool:
+        entry = self.agency(agency_id)
+        return entry is not None and entry.type is AgencyType.COMMUNITY_PLACE
+
+    def holds_outreach(self, agency_id: str) -> bool:
+        """アウトリーチ等を通じた継続的支援 is held by the coordinators (バックアップふじさわ, 社協) and the district
+        CSWs: the outreach roles of a meeting's plan (meetings) and the engagements they become (referral)."""
+        entry = self.agency(agency_id)
+        return entry is not None and (entry.coordinator or entry.type is AgencyType.DISTRICT_CSW)
+
     def answered_for(self, agency_id: str) -> frozenset[str]:
         """The places this agency answers for (their `answered_by`): empty for most agencies."""
         return frozenset(a.id for a in self.agencies.values() if a.answered_by == agency_id)

@@ -37,7 +37,6 @@ from schemas.events import (
     MeetingPurpose,
     PlanRole,
 )
-from schemas.vocabulary import AgencyType
 
 
 @dataclass(frozen=True)
@@ -135,17 +134,6 @@ def review_purpose(planned: MeetingPurpose, kind: MeetingKind) -> MeetingPurpose
 OUTREACH_HOLDERS = "バックアップふじさわ, バックアップふじさわ社協 or a district CSW"
 
 
-def holds_outreach(agency_id: str, directory: Directory) -> bool:
-    """アウトリーチ等を通じた継続的支援 is held by the coordinators (バックアップふじさわ, 社協) with the CSW."""
-    entry = directory.agency(agency_id)
-    return entry is not None and (entry.coordinator or entry.type is AgencyType.DISTRICT_CSW)
-
-
-def is_participation_resource(agency_id: str, directory: Directory) -> bool:
-    entry = directory.agency(agency_id)
-    return entry is not None and entry.type is AgencyType.COMMUNITY_PLACE
-
-
 def plan_problems(
     purpose: MeetingPurpose,
     participants: tuple[str, ...],
@@ -168,7 +156,7 @@ def plan_problems(
         for role in absent
         if purpose is MeetingPurpose.PARTICIPATION_PLAN
         and role.responsibility == "participation"
-        and is_participation_resource(role.agency, directory)
+        and directory.is_place(role.agency)
     ]
     found = []
     outsiders = sorted({role.agency for role in absent if role not in places})
@@ -181,13 +169,13 @@ def plan_problems(
     if uncovered:
         found.append(f"the person's consent (purpose case-meeting) does not cover: {', '.join(uncovered)}")
     if purpose is MeetingPurpose.PARTICIPATION_PLAN and not any(
-        role.responsibility == "participation" and is_participation_resource(role.agency, directory) for role in roles
+        role.responsibility == "participation" and directory.is_place(role.agency) for role in roles
     ):
         found.append("a 参加支援 plan gives at least one participation role to a 参加支援 resource (a community place)")
     if purpose is MeetingPurpose.OUTREACH_PLAN:
         outreach = [role for role in roles if role.responsibility == "outreach"]
         if not outreach:
             found.append(f"an outreach plan has at least one outreach role, held by {OUTREACH_HOLDERS}")
-        elif not all(holds_outreach(role.agency, directory) for role in outreach):
+        elif not all(directory.holds_outreach(role.agency) for role in outreach):
             found.append(f"outreach roles are held by {OUTREACH_HOLDERS}")
     return found

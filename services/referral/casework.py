@@ -34,7 +34,7 @@ from schemas.events import (
     ReferralProposed,
     ReferralStarted,
 )
-from schemas.vocabulary import AgencyType, District, SupportDomain, Urgency
+from schemas.vocabulary import District, SupportDomain, Urgency
 from services.referral.lifecycle import (
     BY_REFERRED_AGENCY,
     Action,
@@ -241,10 +241,8 @@ class Casework:
             words if cancel_code else None,
         )
         envelope = await self.outbox.add(conn, event)
-        if action is Action.ACCEPT:
-            place = directory.agency(row["to_agency"])
-            if place is None or place.type is not AgencyType.COMMUNITY_PLACE:  # a place takes part, never leads
-                await self._assign_lead(conn, row["case_id"], row["to_agency"], referral_id, now=now)
+        if action is Action.ACCEPT and not directory.is_place(row["to_agency"]):  # a place takes part, never leads
+            await self._assign_lead(conn, row["case_id"], row["to_agency"], referral_id, now=now)
         if action is Action.DECLINE:
             await self.propose(conn, _need_of(row), attempt=row["attempt"] + 1, caused_by=envelope, now=now)
         return updated

@@ -71,8 +71,7 @@ def may_work(agency_id: str, *, holder: str, partner: str | None, directory: Dir
 
 def may_hold(agency_id: str, directory: Directory) -> bool:
     """Who holds outreach: the coordinators (バックアップふじさわ, バックアップふじさわ社協) and the district CSWs."""
-    entry = directory.agency(agency_id)
-    return entry is not None and (entry.coordinator or entry.type is AgencyType.DISTRICT_CSW)
+    return directory.holds_outreach(agency_id)
 
 
 def partner_of(holder: str, district: District, directory: Directory, *, coordinator: str) -> str | None:

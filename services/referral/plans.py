@@ -17,7 +17,6 @@ from backbone.db import Connection
 from backbone.delivery import Handler
 from backbone.records import Received
 from schemas.events import MeetingPurpose, SupportPlanConfirmed, SupportPlanReviewOpened
-from schemas.vocabulary import AgencyType
 from services.referral.casework import Casework, Need
 from services.referral.engagements import Engagements
 from services.referral.routing import PARTICIPATION, Route
@@ -26,7 +25,6 @@ from services.referral.routing import PARTICIPATION, Route
 def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[SupportPlanConfirmed]:
     async def handle(conn: Connection, received: Received[SupportPlanConfirmed]) -> None:
         plan = received.event
-        directory = casework.directory
         await conn.execute("INSERT INTO cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", plan.case_id)
         # A new plan for the case is the review of any earlier one that came back.
         await conn.execute(
@@ -44,8 +42,7 @@ def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[S
                 domains=(role.domain,),
                 urgency=plan.urgency,
             )
-            place = directory.agency(role.agency)
-            rule = PARTICIPATION if place is not None and place.type is AgencyType.COMMUNITY_PLACE else "support-plan"
+            rule = PARTICIPATION if casework.directory.is_place(role.agency) else "support-plan"
             route = Route(role.agency, rule, f"support plan {plan.plan_id}: {role.responsibility}")
             await casework.propose_to(conn, need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC))
         if plan.purpose is MeetingPurpose.OUTREACH_PLAN:  # its outreach role becomes a tracked engagement too

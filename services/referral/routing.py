@@ -53,11 +53,7 @@ def candidates(
     first; empty when none is left."""
     routes: list[Route] = []
     if participation:
-        places = [
-            a
-            for a in directory.agencies.values()
-            if a.type is AgencyType.COMMUNITY_PLACE and any(a.serves(district, domain) for domain in domains)
-        ]
+        places = [a for a in directory.places() if any(a.serves(district, domain) for domain in domains)]
         places.sort(key=lambda a: a.city_wide)
         routes += [_route(a, PARTICIPATION, f"参加支援 in {district}: {a.name}") for a in places]
     elif not needs_coordination(domains):

@@ -14,7 +14,6 @@ from fastapi.responses import RedirectResponse, Response
 from backbone.calendar import TOKYO
 from backbone.directory import AgencyEntry
 from schemas.events import MeetingPurpose
-from schemas.vocabulary import AgencyType
 from services.workbench import meeting_forms, text
 from services.workbench.apis import ServiceUnavailableError
 from services.workbench.meeting_apis import MeetingApis
@@ -156,7 +155,7 @@ async def _meeting(
 
 def _places(workbench: Workbench) -> list[AgencyEntry]:
     """The 参加支援 resources a 参加支援 plan may connect a person to (the directory's community places)."""
-    return [a for a in workbench.directory.agencies.values() if a.type is AgencyType.COMMUNITY_PLACE]
+    return workbench.directory.places()
 
 
 def _words(lang: str) -> Any:

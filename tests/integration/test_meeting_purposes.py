@@ -38,8 +38,7 @@ PLACE = ("engawa-kugenuma", AgencyType.COMMUNITY_PLACE)
 CSW = ("csw-kugenuma", AgencyType.DISTRICT_CSW)
 
 
-def services_directory() -> directory.Directory:
-    return directory.load()
+DIRECTORY = directory.load()
 
 
 async def test_a_participation_plan_connects_the_person_to_a_place_that_answers_and_closes_the_loop(
@@ -81,7 +80,7 @@ async def test_a_participation_plan_connects_the_person_to_a_place_that_answers_
     (second,) = [r for r in both if r["referral_id"] != first["referral_id"]]
     assert second["to_agency"] != PLACE[0]
     # The next place has no system of its own: バックアップふじさわ社協 answers for it (the directory's answered_by).
-    assert second["to_agency"] in services_directory().answered_for(COORDINATOR[0])
+    assert second["to_agency"] in DIRECTORY.answered_for(COORDINATOR[0])
     async with await services.as_agency(*COORDINATOR, service="referral") as shakyo:
         inbox = (await shakyo.get("/v1/inbox")).json()
         assert second["referral_id"] in {r["referral_id"] for r in inbox}
