@@ -30,7 +30,7 @@ from schemas.topics import (
     REFERRAL_EVENTS,
     TopicSpec,
 )
-from schemas.vocabulary import AgencyType, Channel, District, SupportDomain, Urgency
+from schemas.vocabulary import AgencyType, Channel, ConsultedBy, District, SupportDomain, Urgency
 
 TYPE_PREFIX = "jp.fujisawa.welfare."
 
@@ -131,7 +131,17 @@ class ConsultationReceived(CaseEvent):
         description="Keyed hash of the person's normalised identity; absent for anonymous consultations",
     )
     consent: ConsentScope = Field(default=ConsentScope(), description="The consent in force when it was received")
-    new_case: bool = Field(default=True, description="False when the consultation joined the person's open case")
+    new_case: bool = Field(
+        default=True, description="False when the consultation joined an open case: the person's, or their household's"
+    )
+    consulted_by: ConsultedBy = Field(
+        default=ConsultedBy.PERSON, description="相談者: who brought it (the person concerned, family, a supporter)"
+    )
+    household_id: UUID | None = Field(
+        default=None,
+        description="世帯: intake's opaque id of the person's household, when the consultation named one; the case"
+        " is then the household's, and routing and meetings see its members' needs together",
+    )
     received_at: AwareDatetime
     by_staff: StaffSubject | None = _by_staff()
 
@@ -237,6 +247,11 @@ class ReferralProposed(CaseEvent):
     reason: str = Field(default="", description="Why this agency, in words")
     attempt: int = Field(default=1, ge=1, description="1 for the first proposal; +1 after each decline")
     waitlisted: bool = Field(default=False, description="The agency has a waiting list (capacity: waitlist)")
+    person_id: UUID | None = Field(
+        default=None,
+        description="Whom the referral is about (intake's opaque id): the consultation's person, one of a household's"
+        " case; absent for a support plan's roles, which are about the case",
+    )
 
 
 class ReferralAction(CaseEvent):
@@ -464,7 +479,9 @@ class CoordinationRequested(CaseEvent):
     participants: tuple[AgencyId, ...] = Field(
         description="Proposed: the lead candidate, the district CSW, domain agencies"
     )
-    reason: Literal["multi-domain", "coordination-theme", "no-agency-accepted", "escalated"]
+    reason: Literal["multi-domain", "coordination-theme", "household", "no-agency-accepted", "escalated"] = Field(
+        description="household: the needs of a household's members together call for coordination (世帯の複合課題)"
+    )
     requested_at: AwareDatetime
 
 
@@ -534,10 +551,11 @@ def purpose_of(kind: MeetingKind, purpose: MeetingPurpose | str | None) -> Meeti
 
 
 class MeetingReason(ReasonCode):
-    """会議の理由: why a meeting is needed. The first four come from referral's CoordinationRequested."""
+    """会議の理由: why a meeting is needed. The first five come from referral's CoordinationRequested."""
 
     MULTI_DOMAIN = "multi-domain"
     COORDINATION_THEME = "coordination-theme"
+    HOUSEHOLD = "household"
     NO_AGENCY_ACCEPTED = "no-agency-accepted"
     ESCALATED = "escalated"
     ASKED = "asked"
@@ -571,6 +589,7 @@ _REASONS_JA: dict[type[ReasonCode], dict[str, str]] = {
     MeetingReason: {
         "multi-domain": "複数分野にまたがる",
         "coordination-theme": "多機関協働のテーマ",
+        "household": "世帯の複合課題",
         "no-agency-accepted": "受け入れる機関がない",
         "escalated": "エスカレーション",
         "asked": "機関からの依頼",

@@ -10,12 +10,13 @@ from __future__ import annotations
 import unicodedata
 from datetime import UTC, date, datetime, timedelta
 from typing import Annotated
+from uuid import UUID
 
 from pydantic import AfterValidator, AwareDatetime, BaseModel, ConfigDict, Field, field_validator
 
 from schemas import events
 from schemas.events import ConsentMethod, ConsentPurpose, ConsentScope
-from schemas.vocabulary import Channel, District, SupportDomain, Urgency
+from schemas.vocabulary import Channel, ConsultedBy, District, HouseholdRelation, SupportDomain, Urgency
 
 AGENCY_ID_PATTERN = events.AGENCY_ID_PATTERN
 """What an agency id looks like (the events carry agency ids, so the pattern is defined with them)."""
@@ -127,6 +128,23 @@ class ConsentGiven(BaseModel):
         return value
 
 
+class HouseholdLink(BaseModel):
+    """世帯: the household the person concerned belongs to. Without `household_id` the consultation starts a new
+    household, whose id comes back in the answer; with it, the person joins that household and its open case,
+    so that an 8050 parent and child are one case's concern. Consent stays each person's own."""
+
+    model_config = ConfigDict(frozen=True, extra="forbid")
+
+    household_id: UUID | None = Field(
+        default=None,
+        description="A household an earlier consultation started (its answer's household_id); your agency must be"
+        " involved in one of its cases. Absent: start a new household with this person",
+    )
+    relation: HouseholdRelation | None = Field(
+        default=None, description="続柄: the person's relation to the head of the household (世帯主)"
+    )
+
+
 class ConsultationFacts(BaseModel):
     """相談受付: what the rest of the backbone may know about a consultation."""
 
@@ -140,6 +158,15 @@ class ConsultationFacts(BaseModel):
     urgency: Urgency = Urgency.NORMAL
     received_at: AwareDatetime | None = Field(default=None, description="When the agency took it in; now if absent")
     consent: ConsentGiven | None = Field(default=None, description="A consent obtained while taking it in")
+    consulted_by: ConsultedBy = Field(
+        default=ConsultedBy.PERSON,
+        description="相談者: who brought the consultation, when it was not the person concerned (a family member, a"
+        " supporter). The identity, consent and case are still the person concerned's",
+    )
+    household: HouseholdLink | None = Field(
+        default=None,
+        description="世帯: start a household with this person, or join one an earlier consultation started",
+    )
 
     @field_validator("received_at")
     @classmethod

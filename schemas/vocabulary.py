@@ -79,6 +79,30 @@ class Channel(StrEnum):
     ONLINE = "online"  # オンライン・メール
 
 
+class ConsultedBy(StrEnum):
+    """相談者: who brought the consultation. The person concerned (本人) is often not the one who came: ひきこもり
+    cases reach the programme through the family or a supporter who tells the CSW."""
+
+    PERSON = "person"  # 本人
+    FAMILY = "family"  # 家族
+    SUPPORTER = "supporter"  # 支援関係者: 民生委員, a neighbour, another agency's worker
+    OTHER = "other"  # その他
+
+
+class HouseholdRelation(StrEnum):
+    """続柄: a household member's relation to the head of the household (世帯主), as the residents' register
+    records it. Kept by intake only; the bus carries the household's opaque id, never who is whose parent."""
+
+    HEAD = "head"  # 世帯主
+    SPOUSE = "spouse"  # 配偶者
+    CHILD = "child"  # 子
+    PARENT = "parent"  # 父母
+    SIBLING = "sibling"  # 兄弟姉妹
+    GRANDCHILD = "grandchild"  # 孫
+    OTHER_RELATIVE = "other-relative"  # その他の親族
+    OTHER = "other"  # 同居人など
+
+
 class Urgency(StrEnum):
     """緊急度. Urgent cases run on the clock around the clock; normal ones on business days."""
 

@@ -25,6 +25,7 @@ from services.intake.consultations import (
     receive,
 )
 from services.intake.context import Intake
+from services.intake.households import UNKNOWN_HOUSEHOLD, UnknownHouseholdError
 
 router = APIRouter(prefix="/v1")
 
@@ -62,7 +63,10 @@ def _not_disclosed() -> JSONResponse:
         403: {"description": "Submitted in another agency's name"},
         409: {"description": "The Idempotency-Key was used for a different submission"},
         413: {"description": "The body is larger than 64 KiB"},
-        422: {"description": "Invalid submission (RFC 9457 problem JSON); nothing stored"},
+        422: {
+            "description": "Invalid submission, or a household your agency is not involved in (RFC 9457 problem"
+            " JSON); nothing stored"
+        },
     },
 )
 async def submit_consultation(
@@ -77,7 +81,13 @@ async def submit_consultation(
     try:
         async with runtime.pool.acquire() as conn:
             accepted = await receive(
-                conn, intake, submission, submission.personal, agency=agency, idempotency_key=idempotency_key
+                conn,
+                intake,
+                submission,
+                submission.personal,
+                agency=agency,
+                involvement=runtime.involvement,
+                idempotency_key=idempotency_key,
             )
     except ForeignSubmissionError:
         return problem(
@@ -86,6 +96,8 @@ async def submit_consultation(
             f"You are authenticated as {agency.id}; set receiving_agency to "
             f"{agency.id!r}. An agency submits only in its own name.",
         )
+    except UnknownHouseholdError:
+        return problem(422, "Unknown household", UNKNOWN_HOUSEHOLD)
     except IdempotencyConflictError:
         return problem(
             409,

@@ -44,7 +44,9 @@ def build_app(settings: ServiceSettings, keys: IntakeKeys | None = None, limits:
     runtime.subscribe(
         [SUBMISSION_TOPIC.name, REFERRAL_EVENTS.name, MEETINGS_EVENTS.name],
         {},
-        records={SUBMISSION_TOPIC.name: (SealedSubmission, on_submission(intake, _credentials(runtime)))},
+        records={
+            SUBMISSION_TOPIC.name: (SealedSubmission, on_submission(intake, _credentials(runtime), runtime.involvement))
+        },
     )
     app = create_app(
         runtime,

@@ -10,10 +10,11 @@ from pydantic import BaseModel, Field
 
 from backbone.agencies import Agency
 from backbone.db import Connection
+from backbone.involvement import Involvement
 from backbone.telemetry import current_trace_id
 from schemas.events import ConsultationReceived
 from schemas.submission import ConsultationFacts, PersonalPart
-from services.intake import consents, persons
+from services.intake import consents, households, persons
 from services.intake.context import Intake
 from services.intake.crypto import keyed_hash
 
@@ -22,7 +23,12 @@ class ConsultationAccepted(BaseModel):
     consultation_id: UUID
     case_id: UUID
     person_id: UUID
-    new_case: bool = Field(description="False when the consultation joined the person's open case")
+    new_case: bool = Field(
+        description="False when the consultation joined an open case: the person's, or their household's"
+    )
+    household_id: UUID | None = Field(
+        default=None, description="世帯: the household it named or started; name it in the next member's consultation"
+    )
     event_id: UUID
     trace_id: str | None
     replayed: bool = Field(description="True when this answers a retry of an earlier submission")
@@ -43,6 +49,7 @@ async def receive(
     personal: PersonalPart,
     *,
     agency: Agency,
+    involvement: Involvement,
     idempotency_key: str | None,
 ) -> ConsultationAccepted:
     if facts.receiving_agency != agency.id:
@@ -59,13 +66,24 @@ async def receive(
             earlier = await _earlier(conn, agency.id, idempotency_key)
             if earlier is not None:
                 return _replay(earlier, fingerprint)
-        person = await persons.resolve(conn, intake.vault, intake.subject_key, personal.person)
+        household = await households.named(conn, facts.household, agency_id=agency.id, involvement=involvement)
+        person = await persons.resolve(
+            conn,
+            intake.vault,
+            intake.subject_key,
+            personal.person,
+            household_case=household.open_case if household else None,
+        )
+        if household is not None and facts.household is not None:
+            await households.join(conn, household, person.case_id, person.person_id, facts.household)
+        household_id = household.household_id if household else None
         consultation_id, event_id = uuid4(), uuid4()
         received_at = facts.received_at or datetime.now(UTC)
         await conn.execute(
             "INSERT INTO consultations (consultation_id, case_id, person_id, receiving_agency, staff_id, channel,"
-            " district, domains, urgency, received_at, summary_ct, event_id, trace_id, idempotency_key, request_hash)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15)",
+            " district, domains, urgency, received_at, summary_ct, event_id, trace_id, idempotency_key, request_hash,"
+            " consulted_by, household_id)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             consultation_id,
             person.case_id,
             person.person_id,
@@ -81,6 +99,8 @@ async def receive(
             current_trace_id(),
             idempotency_key,
             fingerprint,
+            facts.consulted_by,
+            household_id,
         )
         if facts.consent is not None:
             await consents.record(
@@ -103,6 +123,8 @@ async def receive(
             subject_ref=person.subject_ref,
             consent=await consents.scope_in_force(conn, person.person_id),
             new_case=person.new_case,
+            consulted_by=facts.consulted_by,
+            household_id=household_id,
             received_at=received_at,
             by_staff=agency.by_staff,
         )
@@ -112,6 +134,7 @@ async def receive(
         case_id=person.case_id,
         person_id=person.person_id,
         new_case=person.new_case,
+        household_id=household_id,
         event_id=event_id,
         trace_id=current_trace_id(),
         replayed=False,
@@ -120,7 +143,7 @@ async def receive(
 
 async def _earlier(conn: Connection, agency: str, key: str) -> dict[str, object] | None:
     row = await conn.fetchrow(
-        "SELECT c.consultation_id, c.case_id, c.person_id, c.event_id, c.trace_id, c.request_hash,"
+        "SELECT c.consultation_id, c.case_id, c.person_id, c.household_id, c.event_id, c.trace_id, c.request_hash,"
         " NOT EXISTS (SELECT 1 FROM consultations o WHERE o.case_id = c.case_id AND o.received_at < c.received_at)"
         " AS new_case FROM consultations c WHERE c.receiving_agency = $1 AND c.idempotency_key = $2",
         agency,

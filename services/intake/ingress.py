@@ -23,12 +23,14 @@ from pydantic import ValidationError
 from backbone.agencies import Agency, Credentials
 from backbone.db import Connection
 from backbone.delivery import RecordHandler
+from backbone.involvement import Involvement
 from backbone.records import validation_problems
 from schemas.events import SUBMISSION_TYPE, RejectionReason, SubmissionRejected
 from schemas.submission import PersonalPart, SealedSubmission
 from services.intake.consultations import ForeignSubmissionError, IdempotencyConflictError, receive
 from services.intake.context import Intake
 from services.intake.crypto import UndecryptableError
+from services.intake.households import UNKNOWN_HOUSEHOLD, UnknownHouseholdError
 
 M = TypeVar("M", SealedSubmission, PersonalPart)
 
@@ -44,7 +46,7 @@ class RefusedError(Exception):
         self.reasons = reasons
 
 
-def on_submission(intake: Intake, credentials: Credentials) -> RecordHandler:
+def on_submission(intake: Intake, credentials: Credentials, involvement: Involvement) -> RecordHandler:
     async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
         agency, submission_id = await credentials.signed_sender(conn, record)
         if dict(record.headers).get("ce_type") != SUBMISSION_TYPE.encode():
@@ -58,7 +60,13 @@ def on_submission(intake: Intake, credentials: Credentials) -> RecordHandler:
         try:
             facts, personal = _open(intake, record)
             await receive(
-                conn, intake, facts, personal, agency=agency, idempotency_key=ingress_idempotency_key(submission_id)
+                conn,
+                intake,
+                facts,
+                personal,
+                agency=agency,
+                involvement=involvement,
+                idempotency_key=ingress_idempotency_key(submission_id),
             )
         except RefusedError as refused:
             await _refuse(conn, intake, agency, submission_id, refused.reasons)
@@ -67,6 +75,9 @@ def on_submission(intake: Intake, credentials: Credentials) -> RecordHandler:
             await _refuse(conn, intake, agency, submission_id, (reason,))
         except IdempotencyConflictError:
             reason = RejectionReason(field="ce_id", message="was used before for a different submission")
+            await _refuse(conn, intake, agency, submission_id, (reason,))
+        except UnknownHouseholdError:
+            reason = RejectionReason(field="body.household.household_id", message=UNKNOWN_HOUSEHOLD)
             await _refuse(conn, intake, agency, submission_id, (reason,))
 
     return handle

@@ -1,9 +1,10 @@
 """Persons: identity encrypted under a per-person data key; the same person recognised by subject reference.
 
 POLICY (joining cases): a consultation whose subject reference matches a known person is about that
-person; it joins the person's open case (the latest one not closed) or opens a new case when none is
-open. The stored identity is the most recent one recorded. Anonymous consultations, and identities
-without a birth date, always make a new person. An erased person is never matched again.
+person; it joins the person's open case (the latest one not closed), else the open case of the household
+it names (`services/intake/households.py`), or opens a new case when there is none. The stored identity
+is the most recent one recorded. Anonymous consultations, and identities without a birth date, always make
+a new person. An erased person is never matched again.
 """
 
 from __future__ import annotations
@@ -28,8 +29,16 @@ class Person:
     data_key: bytes
 
 
-async def resolve(conn: Connection, vault: Vault, subject_key: bytes, identity: PersonIdentity | None) -> Person:
-    """The person a consultation is about, with the case it belongs to (call inside a transaction)."""
+async def resolve(
+    conn: Connection,
+    vault: Vault,
+    subject_key: bytes,
+    identity: PersonIdentity | None,
+    *,
+    household_case: UUID | None = None,
+) -> Person:
+    """The person a consultation is about, with the case it belongs to: the person's open case, else the
+    household's open case (`household_case`), else a new one (call inside a transaction)."""
     ref = subject_ref(subject_key, identity)
     person_id, new_person = uuid4(), True
     data_key, wrapped = vault.new_data_key()
@@ -54,7 +63,7 @@ async def resolve(conn: Connection, vault: Vault, subject_key: bytes, identity: 
             person_id,
             encrypt(data_key, identity.model_dump_json().encode(), f"person:{person_id}:identity"),
         )
-    case_id = None if new_person else await open_case(conn, person_id)
+    case_id = (None if new_person else await open_case(conn, person_id)) or household_case
     new_case = case_id is None
     if case_id is None:
         case_id = uuid4()
@@ -63,8 +72,10 @@ async def resolve(conn: Connection, vault: Vault, subject_key: bytes, identity: 
 
 
 async def open_case(conn: Connection, person_id: UUID) -> UUID | None:
+    """The person's latest open case: one opened for them, or a household's case a consultation of theirs joined."""
     case_id: UUID | None = await conn.fetchval(
-        "SELECT case_id FROM cases WHERE person_id = $1 AND closed_at IS NULL ORDER BY opened_at DESC LIMIT 1",
+        "SELECT case_id FROM cases WHERE closed_at IS NULL AND (person_id = $1"
+        " OR case_id IN (SELECT case_id FROM consultations WHERE person_id = $1)) ORDER BY opened_at DESC LIMIT 1",
         person_id,
     )
     return case_id

@@ -35,7 +35,7 @@ from schemas.events import (
 )
 from schemas.vocabulary import District, Urgency
 from services.meetings import rules, scheduling
-from services.meetings.rules import AfterWithdrawal, Consent
+from services.meetings.rules import AfterWithdrawal, CaseConsents, Consent
 
 
 class MeetingRefusedError(Exception):
@@ -47,17 +47,23 @@ class Casebook:
     directory: Directory
     outbox: Outbox
 
-    async def consents_in_force(self, conn: Connection, case_id: UUID, now: datetime) -> list[Consent]:
+    async def consents_in_force(self, conn: Connection, case_id: UUID, now: datetime) -> CaseConsents:
+        """Each person's consents in force, for every person the case concerns (one for most cases, a household's
+        members for some)."""
         rows = await conn.fetch(
-            "SELECT c.scope, c.purposes FROM consents c JOIN case_persons p USING (person_id) WHERE p.case_id = $1"
-            " AND c.withdrawn_at IS NULL AND (c.valid_until IS NULL OR c.valid_until > $2)",
+            "SELECT p.person_id, c.scope, c.purposes FROM case_members p LEFT JOIN consents c"
+            " ON c.person_id = p.person_id AND c.withdrawn_at IS NULL AND (c.valid_until IS NULL OR c.valid_until > $2)"
+            " WHERE p.case_id = $1 ORDER BY p.person_id",
             case_id,
             now,
         )
-        return [
-            Consent(ConsentScope.model_validate_json(r["scope"]), frozenset(map(ConsentPurpose, r["purposes"])))
-            for r in rows
-        ]
+        persons: dict[UUID, list[Consent]] = {}
+        for r in rows:
+            own = persons.setdefault(r["person_id"], [])
+            if r["scope"] is not None:
+                scope = ConsentScope.model_validate_json(r["scope"])
+                own.append(Consent(scope, frozenset(map(ConsentPurpose, r["purposes"]))))
+        return CaseConsents(tuple(tuple(own) for own in persons.values()))
 
     async def busy(
         self, conn: Connection, case_id: UUID, agencies: tuple[str, ...], *, besides: UUID | None = None
@@ -362,20 +368,27 @@ class Casebook:
 
     async def consent_withdrawn(self, conn: Connection, person_id: UUID, now: datetime) -> None:
         """RULE (rules.after_withdrawal): future consent-based meetings are converted or cancelled."""
+        await self._consent_narrowed(conn, person_id, now, "consent withdrawn", MeetingCancelReason.CONSENT_WITHDRAWN)
+
+    async def member_joined(self, conn: Connection, person_id: UUID, now: datetime) -> None:
+        """A household member joined the case: its future consent-based meetings now speak of them too, so their
+        own consent must cover every participant (RULE rules.after_withdrawal, as if consent had narrowed)."""
+        await self._consent_narrowed(
+            conn, person_id, now, "a household member joined the case without consent", MeetingCancelReason.OTHER
+        )
+
+    async def _consent_narrowed(
+        self, conn: Connection, person_id: UUID, now: datetime, why: str, cancel_reason: MeetingCancelReason
+    ) -> None:
         for meeting in await _coming(conn, person_id, MeetingKind.CONSENT_BASED, now):
             participants = tuple(meeting["participants"])
             remaining = await self.consents_in_force(conn, meeting["case_id"], now)
             decision = rules.after_withdrawal(MeetingKind.CONSENT_BASED, participants, remaining, self.directory)
             if decision is AfterWithdrawal.CANCEL:
-                await self.cancel(conn, meeting, MeetingCancelReason.CONSENT_WITHDRAWN, now)
+                await self.cancel(conn, meeting, cancel_reason, now)
             elif decision is AfterWithdrawal.CONVERT:
-                await self._change_kind(
-                    conn,
-                    meeting,
-                    rules.converted_purpose(MeetingPurpose(meeting["purpose"])),
-                    "converted to 支援会議: consent withdrawn",
-                    now,
-                )
+                purpose = rules.converted_purpose(MeetingPurpose(meeting["purpose"]))
+                await self._change_kind(conn, meeting, purpose, f"converted to 支援会議: {why}", now)
 
     async def consent_recorded(self, conn: Connection, person_id: UUID, now: datetime) -> None:
         """RULE (rules.upgraded): a future 支援会議 that the new consent covers becomes a 重層的支援会議."""
@@ -421,7 +434,7 @@ class Casebook:
 async def _coming(conn: Connection, person_id: UUID, kind: MeetingKind, now: datetime) -> list[asyncpg.Record]:
     """The person's meetings of `kind` that have not taken place yet, locked for a change of kind."""
     return await conn.fetch(
-        "SELECT m.* FROM meetings m JOIN case_persons p USING (case_id) WHERE p.person_id = $1"
+        "SELECT m.* FROM meetings m JOIN case_members p USING (case_id) WHERE p.person_id = $1"
         " AND m.kind = $2 AND m.state IN ('requested', 'scheduled') AND m.starts_at > $3 FOR UPDATE OF m",
         person_id,
         kind,

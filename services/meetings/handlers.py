@@ -35,6 +35,13 @@ def on_consultation(conn_book: Casebook) -> Handler[ConsultationReceived]:
             event.district,
             event.urgency,
         )
+        joined = await conn.fetchval(
+            "INSERT INTO case_members (case_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
+            event.case_id,
+            event.person_id,
+        )
+        if joined and not event.new_case:  # a household member: the case's meetings now speak of them too
+            await conn_book.member_joined(conn, event.person_id, datetime.now(UTC))
 
     return handle
 

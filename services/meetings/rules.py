@@ -1,7 +1,7 @@
 """The law's rules for case meetings, as pure functions.
 
 - 重層的支援会議 (consent-based): held only when the person's consent in force, for the purpose
-  `case-meeting`, covers every participating agency.
+  `case-meeting`, covers every participating agency; for a household's case, each person's own consent.
 - 支援会議 (confidential, 社会福祉法第106条の6): may be held without consent; every participant must be a
   registered member agency, bound by the statutory confidentiality duty; its records go to members only.
 
@@ -51,19 +51,39 @@ def unknown_agencies(participants: tuple[str, ...], directory: Directory) -> lis
     return [agency for agency in participants if directory.agency(agency) is None]
 
 
-def not_covered_by_consent(participants: tuple[str, ...], consents: list[Consent], directory: Directory) -> list[str]:
-    """The participants that no consent in force covers for a case meeting."""
-    meeting_consents = [c.scope for c in consents if ConsentPurpose.CASE_MEETING in c.purposes]
-    uncovered = []
-    for agency_id in participants:
-        entry = directory.agency(agency_id)
-        covered = entry is not None and any(
-            scope.all_programme_agencies or agency_id in scope.agencies or entry.type in scope.agency_types
-            for scope in meeting_consents
-        )
-        if not covered:
-            uncovered.append(agency_id)
-    return uncovered
+NOT_COVERED = "the consent of each person the case concerns (purpose case-meeting) does not cover: "
+
+
+@dataclass(frozen=True)
+class CaseConsents:
+    """The consents in force of each person the case concerns, one tuple per person. A case meeting speaks of
+    all of them (a household's case concerns several: 8050 is a parent and a child), and consent is each person's
+    own, so an agency is covered only when every person's consent covers it."""
+
+    persons: tuple[tuple[Consent, ...], ...]
+
+    @classmethod
+    def of_one(cls, *consents: Consent) -> CaseConsents:
+        """A case concerning one person, with these consents in force (none: the person has not consented)."""
+        return cls((consents,))
+
+
+def not_covered_by_consent(participants: tuple[str, ...], consents: CaseConsents, directory: Directory) -> list[str]:
+    """The participants that some person's consents in force do not cover for a case meeting (every participant
+    when the case concerns nobody the meetings service has heard of yet)."""
+    return [
+        agency_id
+        for agency_id in participants
+        if not consents.persons or not all(_covers(own, agency_id, directory) for own in consents.persons)
+    ]
+
+
+def _covers(consents: tuple[Consent, ...], agency_id: str, directory: Directory) -> bool:
+    entry = directory.agency(agency_id)
+    return entry is not None and any(
+        scope.all_programme_agencies or agency_id in scope.agencies or entry.type in scope.agency_types
+        for scope in (c.scope for c in consents if ConsentPurpose.CASE_MEETING in c.purposes)
+    )
 
 
 def non_members(participants: tuple[str, ...], directory: Directory) -> list[str]:
@@ -71,7 +91,7 @@ def non_members(participants: tuple[str, ...], directory: Directory) -> list[str
 
 
 def problems(
-    kind: MeetingKind, participants: tuple[str, ...], consents: list[Consent], directory: Directory
+    kind: MeetingKind, participants: tuple[str, ...], consents: CaseConsents, directory: Directory
 ) -> list[str]:
     """Why a meeting of this kind with these participants would be unlawful; empty when it is lawful."""
     unknown = unknown_agencies(participants, directory)
@@ -80,14 +100,14 @@ def problems(
     if kind is MeetingKind.CONSENT_BASED:
         uncovered = not_covered_by_consent(participants, consents, directory)
         if uncovered:
-            return [f"the person's consent (purpose case-meeting) does not cover: {', '.join(uncovered)}"]
+            return [NOT_COVERED + ", ".join(uncovered)]
         return []
     outsiders = non_members(participants, directory)
     return [f"not members of the 支援会議 (no confidentiality duty): {', '.join(outsiders)}"] if outsiders else []
 
 
 def lawful_proposal(
-    participants: tuple[str, ...], consents: list[Consent], directory: Directory
+    participants: tuple[str, ...], consents: CaseConsents, directory: Directory
 ) -> tuple[MeetingKind, tuple[str, ...]]:
     """For a meeting the backbone proposes: consent-based when consent covers everyone; otherwise a
     支援会議 of the member agencies among the participants."""
@@ -104,7 +124,7 @@ class AfterWithdrawal(StrEnum):
 
 
 def after_withdrawal(
-    kind: MeetingKind, participants: tuple[str, ...], remaining: list[Consent], directory: Directory
+    kind: MeetingKind, participants: tuple[str, ...], remaining: CaseConsents, directory: Directory
 ) -> AfterWithdrawal:
     if kind is MeetingKind.CONFIDENTIAL or not not_covered_by_consent(participants, remaining, directory):
         return AfterWithdrawal.KEEP
@@ -117,7 +137,7 @@ def converted_purpose(purpose: MeetingPurpose) -> MeetingPurpose:
 
 
 def upgraded(
-    kind: MeetingKind, participants: tuple[str, ...], consents: list[Consent], directory: Directory
+    kind: MeetingKind, participants: tuple[str, ...], consents: CaseConsents, directory: Directory
 ) -> MeetingPurpose | None:
     """RULE (consent recorded): the purpose a 支援会議 takes as a 重層的支援会議, or None when it stays."""
     if kind is MeetingKind.CONSENT_BASED or not_covered_by_consent(participants, consents, directory):
@@ -138,7 +158,7 @@ def plan_problems(
     purpose: MeetingPurpose,
     participants: tuple[str, ...],
     roles: tuple[PlanRole, ...],
-    consents: list[Consent],
+    consents: CaseConsents,
     directory: Directory,
 ) -> list[str]:
     """Why a meeting of this purpose cannot decide a plan with these roles; empty when it can."""
@@ -167,7 +187,7 @@ def plan_problems(
         )
     uncovered = not_covered_by_consent(tuple(role.agency for role in places), consents, directory)
     if uncovered:
-        found.append(f"the person's consent (purpose case-meeting) does not cover: {', '.join(uncovered)}")
+        found.append(NOT_COVERED + ", ".join(uncovered))
     if purpose is MeetingPurpose.PARTICIPATION_PLAN and not any(
         role.responsibility == "participation" and directory.is_place(role.agency) for role in roles
     ):

@@ -47,7 +47,8 @@ class ReferralView(BaseModel):
     trace_id: str | None
     person_id: UUID | None = Field(
         default=None,
-        description="Whose case it is (intake's opaque id): read the person with intake's "
+        description="Whom the referral is about (intake's opaque id; a household's case concerns several persons,"
+        " each with their own consent): read the person with intake's "
         "GET /v1/persons/{person_id} or the consultation with GET /v1/consultations/{consultation_id}, under "
         "consent. Null for a case opened before it was kept.",
     )

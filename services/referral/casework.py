@@ -7,7 +7,7 @@ lifecycle and policy.
 
 from __future__ import annotations
 
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
@@ -46,6 +46,7 @@ from services.referral.lifecycle import (
 from services.referral.policy import ReferralPolicy
 from services.referral.routing import (
     PARTICIPATION,
+    PLAN_RULES,
     Route,
     candidates,
     lead_coordinator,
@@ -64,6 +65,10 @@ class Need:
     district: District
     domains: tuple[SupportDomain, ...]
     urgency: Urgency
+    person_id: UUID | None = None
+    """Whom the referral is about (intake's opaque id); None for a plan's roles, which are about the case."""
+    household_id: UUID | None = None
+    """The household whose case the consultation joined: routing then sees the members' needs together."""
 
 
 @dataclass(frozen=True)
@@ -83,11 +88,33 @@ class Casework:
     async def open_case(self, conn: Connection, need: Need, *, caused_by: Envelope, now: datetime) -> None:
         """A consultation arrived: propose the first agency, and ask for coordination when the case needs it."""
         await conn.execute("INSERT INTO cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", need.case_id)
+        household = await self._household_needs(conn, need) if need.household_id else ()
         proposed = await self.propose(conn, need, attempt=1, caused_by=caused_by, now=now)
-        if proposed is not None and needs_coordination(need.domains):
-            directory = await self.current_directory(conn)
+        if proposed is None:
+            return
+        together = tuple(domain for domain in SupportDomain if domain in {*household, *need.domains})
+        if needs_coordination(need.domains):
             reason = "multi-domain" if len(need.domains) > 1 else "coordination-theme"
-            await self._request_coordination(conn, need, directory, lead=proposed, reason=reason, now=now)
+        elif household and not needs_coordination(household) and needs_coordination(together):
+            reason = "household"
+        else:
+            return
+        # Around the table sit the agencies of the whole household's needs, not only this member's (多機関協働).
+        directory = await self.current_directory(conn)
+        await self._request_coordination(
+            conn, replace(need, domains=together), directory, lead=proposed, reason=reason, now=now
+        )
+
+    async def _household_needs(self, conn: Connection, need: Need) -> tuple[SupportDomain, ...]:
+        """What the household's earlier consultations in this case were about (a plan's roles are not needs)."""
+        rows = await conn.fetch(
+            "SELECT DISTINCT unnest(domains) AS domain FROM referrals WHERE case_id = $1 AND attempt = 1"
+            " AND routing_rule <> ALL($2::text[]) AND consultation_id <> $3",
+            need.case_id,
+            list(PLAN_RULES),
+            need.consultation_id,
+        )
+        return tuple(SupportDomain(row["domain"]) for row in rows)
 
     async def propose(
         self, conn: Connection, need: Need, *, attempt: int, caused_by: Envelope, now: datetime
@@ -135,11 +162,12 @@ class Casework:
             reason=route.reason,
             attempt=attempt,
             waitlisted=route.waitlisted,
+            person_id=need.person_id,
         )
         await conn.execute(
             "INSERT INTO referrals (referral_id, case_id, consultation_id, from_agency, to_agency, district, domains,"
-            " urgency, routing_rule, respond_by, cause_event_id, event_id, trace_id, attempt, reason, waitlisted)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+            " urgency, routing_rule, respond_by, cause_event_id, event_id, trace_id, attempt, reason, waitlisted,"
+            " about_person) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
             referral_id,
             need.case_id,
             need.consultation_id,
@@ -156,6 +184,7 @@ class Casework:
             attempt,
             route.reason,
             route.waitlisted,
+            need.person_id,
         )
         await conn.execute(
             "INSERT INTO referral_timers (referral_id, kind, due_at) VALUES ($1, 'overdue', $2)",
@@ -298,6 +327,7 @@ def _need_of(row: asyncpg.Record) -> Need:
         district=District(row["district"]),
         domains=tuple(SupportDomain(d) for d in row["domains"]),
         urgency=Urgency(row["urgency"]),
+        person_id=row["about_person"],
     )
 
 

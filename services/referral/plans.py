@@ -19,7 +19,7 @@ from backbone.records import Received
 from schemas.events import MeetingPurpose, SupportPlanConfirmed, SupportPlanReviewOpened
 from services.referral.casework import Casework, Need
 from services.referral.engagements import Engagements
-from services.referral.routing import PARTICIPATION, Route
+from services.referral.routing import PARTICIPATION, SUPPORT_PLAN, Route
 
 
 def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[SupportPlanConfirmed]:
@@ -42,7 +42,7 @@ def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[S
                 domains=(role.domain,),
                 urgency=plan.urgency,
             )
-            rule = PARTICIPATION if casework.directory.is_place(role.agency) else "support-plan"
+            rule = PARTICIPATION if casework.directory.is_place(role.agency) else SUPPORT_PLAN
             route = Route(role.agency, rule, f"support plan {plan.plan_id}: {role.responsibility}")
             await casework.propose_to(conn, need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC))
         if plan.purpose is MeetingPurpose.OUTREACH_PLAN:  # its outreach role becomes a tracked engagement too

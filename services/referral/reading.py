@@ -16,9 +16,13 @@ import asyncpg
 from backbone.db import Connection
 from backbone.involvement import Involvement
 
-# Every referral view carries the case's person; a case opened before the person was kept shows NULL. Looked up
-# by the cases' key for each referral read: a join let the planner hash every case of the city for one inbox.
-_REFERRALS = "SELECT r.*, (SELECT c.person_id FROM cases c WHERE c.case_id = r.case_id) AS person_id FROM referrals r"
+# Every referral view carries the person it is about: the consultation's person (a household's case concerns
+# several), else the case's; a case opened before the person was kept shows NULL. Looked up by the cases' key for
+# each referral read: a join let the planner hash every case of the city for one inbox.
+_REFERRALS = (
+    "SELECT r.*, COALESCE(r.about_person, (SELECT c.person_id FROM cases c WHERE c.case_id = r.case_id))"
+    " AS person_id FROM referrals r"
+)
 
 
 async def of_case(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:

@@ -24,6 +24,10 @@ from schemas.vocabulary import COORDINATION_THEMES, AgencyType, District, Suppor
 NOT_TARGETS = {AgencyType.DISTRICT_WELFARE_COUNTER, AgencyType.COMMUNITY_PLACE, AgencyType.DISTRICT_CSW}
 PARTICIPATION = "participation"
 """The routing rule of a referral to a 参加支援 resource for a plan's participation role."""
+SUPPORT_PLAN = "support-plan"
+"""The routing rule of a referral for any other role of a support plan."""
+PLAN_RULES = frozenset({PARTICIPATION, SUPPORT_PLAN})
+"""The rules of referrals a plan made: roles the meeting gave, not needs a consultation brought."""
 GENERAL_COUNTERS = {AgencyType.WELFARE_CONSULTATION_CENTRE, AgencyType.NORTHERN_WELFARE_OFFICE}
 # ASSUMPTION: the welfare council's team coordinates first, the city's own office second.
 COORDINATOR_ORDER = ("backup-fujisawa-shakyo", "backup-fujisawa")

@@ -19,14 +19,14 @@ from schemas.events import (
 from schemas.vocabulary import AgencyType
 from services.audit.queries import meetings_held
 from services.meetings import rules
-from services.meetings.rules import Consent
+from services.meetings.rules import CaseConsents, Consent
 
 DIRECTORY = directory.load()
 MEMBERS = ("backup-fujisawa-shakyo", "csw-endo", "ikiiki-endo")
 MEETING = frozenset({ConsentPurpose.CASE_MEETING})
-EVERYONE = [Consent(ConsentScope(all_programme_agencies=True), MEETING)]
-NOT_PLACES = [Consent(ConsentScope(agency_types=(AgencyType.DISTRICT_CSW,)), MEETING)]
-NONE: list[Consent] = []
+EVERYONE = CaseConsents.of_one(Consent(ConsentScope(all_programme_agencies=True), MEETING))
+NOT_PLACES = CaseConsents.of_one(Consent(ConsentScope(agency_types=(AgencyType.DISTRICT_CSW,)), MEETING))
+NONE = CaseConsents.of_one()
 
 LEAD = PlanRole(agency="ikiiki-endo", responsibility="lead", domain="elderly")
 AT_A_PLACE = PlanRole(agency="engawa-kugenuma", responsibility="participation", domain="withdrawal")
@@ -70,7 +70,7 @@ def test_an_event_refuses_a_purpose_of_the_other_kind() -> None:
         (P.PLAN_CONFIRMATION, (LEAD, AT_A_PLACE), EVERYONE, "not in the meeting: engawa-kugenuma"),
         # ② 参加支援: a place that did not attend takes a participation role, if consent covers it.
         (P.PARTICIPATION_PLAN, (LEAD, AT_A_PLACE), EVERYONE, ""),
-        (P.PARTICIPATION_PLAN, (AT_A_PLACE,), NOT_PLACES, "consent (purpose case-meeting) does not cover"),
+        (P.PARTICIPATION_PLAN, (AT_A_PLACE,), NOT_PLACES, "(purpose case-meeting) does not cover"),
         (P.PARTICIPATION_PLAN, (LEAD,), EVERYONE, "at least one participation role"),
         (P.PARTICIPATION_PLAN, (VISITS_BY_A_PLACE,), EVERYONE, "not in the meeting: engawa-kugenuma"),
         # 支援会議 ①: a conference decides nothing.
@@ -84,7 +84,7 @@ def test_an_event_refuses_a_purpose_of_the_other_kind() -> None:
     ],
 )
 def test_which_plan_each_purpose_decides(
-    purpose: MeetingPurpose, roles: tuple[PlanRole, ...], consents: list[Consent], problem: str
+    purpose: MeetingPurpose, roles: tuple[PlanRole, ...], consents: CaseConsents, problem: str
 ) -> None:
     found = "; ".join(rules.plan_problems(purpose, MEMBERS, roles, consents, DIRECTORY))
     assert (problem in found and bool(found)) if problem else found == ""

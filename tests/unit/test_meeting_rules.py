@@ -14,18 +14,20 @@ from backbone.invitations import Invitation, render
 from schemas.events import ConsentPurpose, ConsentScope, MeetingKind
 from schemas.vocabulary import AgencyType
 from services.meetings import rules, scheduling
-from services.meetings.rules import AfterWithdrawal, Consent
+from services.meetings.rules import AfterWithdrawal, CaseConsents, Consent
 
 DIRECTORY = directory.load()
 MEMBERS = ("backup-fujisawa-shakyo", "csw-endo", "ikiiki-endo")
 WITH_A_PLACE = (*MEMBERS, "engawa-kugenuma")  # a community place: not a 支援会議 member
 MEETING = frozenset({ConsentPurpose.CASE_MEETING})
 
-EVERYONE = [Consent(ConsentScope(all_programme_agencies=True), MEETING)]
-PARTIAL = [Consent(ConsentScope(agencies=("backup-fujisawa-shakyo",),
-                                agency_types=(AgencyType.DISTRICT_CSW,)), MEETING)]  # fmt: skip
-WRONG_PURPOSE = [Consent(ConsentScope(all_programme_agencies=True), frozenset({ConsentPurpose.SUPPORT}))]
-NONE: list[Consent] = []
+EVERYONE = CaseConsents.of_one(Consent(ConsentScope(all_programme_agencies=True), MEETING))
+PARTIAL = CaseConsents.of_one(Consent(ConsentScope(agencies=("backup-fujisawa-shakyo",),
+                                agency_types=(AgencyType.DISTRICT_CSW,)), MEETING))  # fmt: skip
+WRONG_PURPOSE = CaseConsents.of_one(
+    Consent(ConsentScope(all_programme_agencies=True), frozenset({ConsentPurpose.SUPPORT}))
+)
+NONE = CaseConsents.of_one()
 
 
 @pytest.mark.parametrize(
@@ -43,7 +45,7 @@ NONE: list[Consent] = []
         (MeetingKind.CONFIDENTIAL, ("no-such-agency",), NONE, False, "unknown agencies: no-such-agency"),
     ],
 )
-def test_the_legal_rules(kind: MeetingKind, participants: tuple[str, ...], consents: list[Consent], lawful: bool,
+def test_the_legal_rules(kind: MeetingKind, participants: tuple[str, ...], consents: CaseConsents, lawful: bool,
                          names: str) -> None:  # fmt: skip
     found = rules.problems(kind, participants, consents, DIRECTORY)
     assert (not found) == lawful
@@ -56,7 +58,7 @@ def test_the_legal_rules(kind: MeetingKind, participants: tuple[str, ...], conse
      (MEMBERS, EVERYONE, AfterWithdrawal.KEEP), (MEMBERS, PARTIAL, AfterWithdrawal.CONVERT)],
 )  # fmt: skip
 def test_withdrawn_consent_converts_or_cancels_by_the_written_rule(
-    participants: tuple[str, ...], remaining: list[Consent], expected: AfterWithdrawal
+    participants: tuple[str, ...], remaining: CaseConsents, expected: AfterWithdrawal
 ) -> None:
     assert rules.after_withdrawal(MeetingKind.CONSENT_BASED, participants, remaining, DIRECTORY) is expected
     assert rules.after_withdrawal(MeetingKind.CONFIDENTIAL, participants, remaining, DIRECTORY) is AfterWithdrawal.KEEP
@@ -65,6 +67,19 @@ def test_withdrawn_consent_converts_or_cancels_by_the_written_rule(
 def test_a_proposal_without_consent_is_a_confidential_meeting_of_members_only() -> None:
     assert rules.lawful_proposal(WITH_A_PLACE, NONE, DIRECTORY) == (MeetingKind.CONFIDENTIAL, MEMBERS)
     assert rules.lawful_proposal(WITH_A_PLACE, EVERYONE, DIRECTORY) == (MeetingKind.CONSENT_BASED, WITH_A_PLACE)
+
+
+def test_a_households_case_meets_with_consent_only_when_each_person_consented() -> None:
+    """8050: the parent consented to every agency, the withdrawn child to none. The meeting speaks of both."""
+    parent = Consent(ConsentScope(all_programme_agencies=True), MEETING)
+    household = CaseConsents(((parent,), ()))
+    assert rules.not_covered_by_consent(MEMBERS, household, DIRECTORY) == list(MEMBERS)
+    assert rules.lawful_proposal(MEMBERS, household, DIRECTORY) == (MeetingKind.CONFIDENTIAL, MEMBERS)
+    child = Consent(ConsentScope(agency_types=(AgencyType.DISTRICT_CSW,)), MEETING)
+    both = CaseConsents(((parent,), (child,)))
+    assert rules.not_covered_by_consent(MEMBERS, both, DIRECTORY) == ["backup-fujisawa-shakyo", "ikiiki-endo"]
+    assert rules.problems(MeetingKind.CONSENT_BASED, ("csw-endo",), both, DIRECTORY) == []
+    assert rules.not_covered_by_consent(MEMBERS, CaseConsents(()), DIRECTORY) == list(MEMBERS)  # nobody known yet
 
 
 def test_fiscal_years_turn_on_the_first_of_april_in_tokyo() -> None:
