@@ -10,6 +10,8 @@ The fields (each an agency's own words beside a code):
 | a meeting request's `note` | the counter that took the consultation | meetings' `meetings` |
 | a meeting cancellation's `note` | its organizer | meetings' `meetings` |
 | a support plan's `goals` | the meeting's organizer | meetings' `plans` |
+| an outreach contact attempt's `note` | the engagement's holder | referral's `outreach_attempts` |
+| an outreach engagement's ending `note` | the engagement's holder | referral's `outreach` |
 
 They may be in those tables and in the answers to the agencies that may read them; never in a topic, a
 log, a span or an e-mail. Each needs a case of its own: `CASES_NEEDED` of the scan's canary cases, whose
@@ -33,13 +35,16 @@ from backbone.settings import ServiceName
 
 COUNTER = "chiku-fukushi-zengyo"  # took the canary consultations in
 CENTRE = "ikiiki-zengyo"  # the community support centre they are referred to
+OUTREACH_HOLDER = "backup-fujisawa-shakyo"  # a coordinator: it may open outreach on any case
 CASES_NEEDED = 4
 KEPT_IN: tuple[tuple[ServiceName, str], ...] = (
     ("referral", "referrals"),
     ("meetings", "meetings"),
     ("meetings", "plans"),
+    ("referral", "outreach_attempts"),
+    ("referral", "outreach"),
 )
-LABELS = ("辞退メモ", "取消メモ", "会議依頼メモ", "会議中止メモ", "支援目標")
+LABELS = ("辞退メモ", "取消メモ", "会議依頼メモ", "会議中止メモ", "支援目標", "接触メモ", "終了メモ")
 FIELDS = len(LABELS) + 1  # the second meeting's request note too
 
 
@@ -97,7 +102,23 @@ async def plant(
         )
     )
     answers.append(await _plan(http, f"{meetings}/v1/meetings/{convened}", counter, words["支援目標"]))
+    answers += await _outreach(http, referral, {"Authorization": f"Bearer {tokens[OUTREACH_HOLDER]}"}, cases[0], words)
     return sum(answer.is_success for answer in answers)
+
+
+async def _outreach(
+    http: httpx.AsyncClient, url: str, holder: dict[str, str], case: UUID, words: dict[str, str]
+) -> list[httpx.Response]:
+    """Open an outreach engagement on the case, record an attempt with a note, and end it with a note."""
+    opened = await http.post(f"{url}/v1/outreach", headers=holder, json={"case_id": str(case)})
+    if not opened.is_success:
+        return [opened, opened]
+    engagement = f"{url}/v1/outreach/{opened.json()['outreach_id']}"
+    attempt = {"method": "visit", "result": "no-answer", "note": words["接触メモ"]}
+    return [
+        await http.post(f"{engagement}/attempts", headers=holder, json=attempt),
+        await http.post(f"{engagement}/end", headers=holder, json={"ending": "other", "note": words["終了メモ"]}),
+    ]
 
 
 async def _referrals(http: httpx.AsyncClient, url: str, centre: dict[str, str], cases: list[UUID]) -> list[str]:

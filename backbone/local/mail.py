@@ -53,3 +53,12 @@ class LocalMail:
 
     def messages(self) -> list[mailbox.MaildirMessage]:
         return list(mailbox.Maildir(self.maildir, create=True))
+
+    def names(self) -> set[str]:
+        """The messages' keys (file names), listed without reading them: what is there now."""
+        return set(mailbox.Maildir(self.maildir, create=True).keys())
+
+    def arrived(self, besides: set[str]) -> list[mailbox.MaildirMessage]:
+        """The messages that are not among `besides`, read alone: a kept mailbox may hold a hundred thousand."""
+        box = mailbox.Maildir(self.maildir, create=True)
+        return [box[key] for key in set(box.keys()) - besides]

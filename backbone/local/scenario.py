@@ -44,6 +44,7 @@ CONSULTATION = {
 
 def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
     token = issue_agency_token(stack, AGENCY, AgencyType.DISTRICT_WELFARE_COUNTER)
+    earlier_mail = stack.mail.names()
     began = time.monotonic()
     with httpx.Client(timeout=10, headers={"Authorization": f"Bearer {token}"}) as http:
         print("\n相談受付 / consultation: submitting to intake …")
@@ -81,7 +82,7 @@ def follow_one_consultation(stack: LocalStack, *, within: float = 60.0) -> int:
         f"{referral['referral_id']} → {referral['to_agency']} (rule {referral['routing_rule']}, "
         f"respond by {_tokyo(referral['respond_by'])})",
     )
-    _show_mail(stack, notification, within)
+    _show_mail(stack, notification, within, earlier_mail)
     _show(
         "notification / 通知",
         f"{notification['notification_id']} → {notification['recipient_agency']} "
@@ -243,12 +244,13 @@ def follow_a_multi_agency_case(stack: LocalStack, *, within: float) -> bool:
     return len(roles) == len(PLAN["roles"])
 
 
-def _show_mail(stack: LocalStack, notification: dict[str, Any], within: float) -> None:
-    """The notification as it arrived by e-mail at the local mail catcher (a real SMTP server)."""
+def _show_mail(stack: LocalStack, notification: dict[str, Any], within: float, earlier: set[str]) -> None:
+    """The notification as it arrived by e-mail at the local mail catcher (a real SMTP server). Only mail that
+    arrived since the walkthrough began is read: a machine that keeps its data keeps every earlier message."""
     wanted = f"<{notification['notification_id']}@fujisawa-backbone>"
     deadline = time.monotonic() + within
     while time.monotonic() < deadline:
-        found = [m for m in stack.mail.messages() if m["Message-ID"] == wanted]
+        found = [m for m in stack.mail.arrived(earlier) if m["Message-ID"] == wanted]
         if found:
             _show(
                 "e-mail / メール", f"to {found[0]['To']} ({found[0]['X-Backbone-Category']}), in {stack.mail.maildir}"

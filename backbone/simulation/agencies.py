@@ -65,7 +65,6 @@ class Agencies:
     seed: int
     counters: Counters = field(default_factory=Counters)
     _seen: set[str] = field(default_factory=set)
-    _mails: set[str] = field(default_factory=set)
     _meetings: set[str] = field(default_factory=set)
     cases: set[str] = field(default_factory=set)
     """Today's cases. Staff answer only these: a machine that keeps its data holds earlier runs' and the
@@ -76,8 +75,18 @@ class Agencies:
         return int.from_bytes(digest[:8], "big") / 2**64
 
     def skip_earlier_mail(self) -> None:
-        """Mail already in the mailbox belongs to earlier runs: staff read only what comes today."""
-        self._mails |= set(mailbox.Maildir(self.maildir, create=True).keys())
+        """Mail already in the mailbox belongs to earlier runs: it is marked read once, so that staff read only
+        what comes today, and each round lists only the unread (a kept mailbox may hold a hundred thousand)."""
+        mailbox.Maildir(self.maildir, create=True)
+        for path in self._unread():
+            self._mark_read(path)
+
+    def _unread(self) -> list[Path]:
+        return sorted((self.maildir / "new").iterdir())
+
+    def _mark_read(self, path: Path) -> None:
+        """As a mail client does (Maildir): the message moves from new/ to cur/, flagged Seen."""
+        path.rename(self.maildir / "cur" / f"{path.name}:2,S")
 
     async def work(self, http: httpx.AsyncClient) -> None:
         """One round: every agency looks at its inbox; staff read their mail; coordinators hold meetings."""
@@ -110,12 +119,9 @@ class Agencies:
             self.counters.answered += 1
 
     async def _read_mail(self, http: httpx.AsyncClient) -> None:
-        box = mailbox.Maildir(self.maildir, create=True)
-        for key in box.keys():  # noqa: SIM118 - a Maildir iterates messages; its keys are the file names
-            if key in self._mails:
-                continue
-            self._mails.add(key)
-            message = box[key]
+        for path in self._unread():
+            message = mailbox.MaildirMessage(path.read_bytes())
+            self._mark_read(path)
             if str(message["X-Backbone-Case"]) not in self.cases:
                 continue
             found = ACK_LINK.search(body_text(message))

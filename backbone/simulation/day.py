@@ -52,7 +52,7 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
     agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed)
     agencies.skip_earlier_mail()
     consumer, _ = await watch.watch(stack.kafka.bootstrap_servers)
-    tally = watch.Tally()
+    tally = watch.Tally(cases=agencies.cases)
     print(f"\n藤沢の一日 / a day in Fujisawa: {consultations} consultations over {minutes:g} minutes (seed {seed})\n")
     began = time.monotonic()
     submitted = 0

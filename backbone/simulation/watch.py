@@ -25,6 +25,9 @@ class Tally:
     proposed_at: dict[str, datetime] = field(default_factory=dict)
     seconds_to_accept: list[float] = field(default_factory=list)
     multi_agency_case: str | None = None
+    cases: set[str] | None = None
+    """Today's cases, when given: only their events count. A machine that keeps its data holds earlier runs'
+    cases, whose referrals and notifications go on (overdue, escalated) while the day runs."""
 
     def count(self, kind: str) -> int:
         return self.events[kind]
@@ -40,6 +43,8 @@ class Tally:
         )
 
     def add(self, event_type: str, time: datetime, data: dict[str, object]) -> None:
+        if self.cases is not None and str(data.get("case_id")) not in self.cases:
+            return
         kind = ".".join(event_type.split(".")[-3:-1])
         self.events[kind] += 1
         if kind == "consultation.received":

@@ -89,8 +89,9 @@ def _engagements(request: Request) -> Engagements:
 async def open_outreach(body: OutreachOpened, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
     engagements = _engagements(request)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        if not await runtime.involvement.is_involved(conn, body.case_id, agency.id):
-            return not_involved()
+        known = await conn.fetchval("SELECT true FROM cases WHERE case_id = $1", body.case_id)
+        if not known or not await runtime.involvement.is_involved(conn, body.case_id, agency.id):
+            return not_involved()  # a coordinator is involved in every case, but not in one that does not exist
         district = await engagements.district_of(conn, body.case_id)
         partner = body.partner
         if partner is None and district is not None:
