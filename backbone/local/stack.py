@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import asyncio
 import os
+import shutil
 import sys
 import time
 from collections.abc import Callable, Mapping
@@ -140,6 +141,28 @@ class LocalStack:
         report(self.kafka.stop())
         report(self.postgres.stop())
         report(self.keycloak.stop())
+
+    def set_world_aside(self, report: Report) -> None:
+        """Stop everything but the identity provider and move the world's data aside: the topics, the databases,
+        the mailbox and audit's checkpoints. What starts next begins from an empty world, as on a fresh machine.
+
+        Why: the main job and the walkthrough compress deadlines to seconds. In a world that tests, benchmarks and
+        earlier days have filled, every referral they left unanswered falls due at once and escalates, and the
+        run drowns in their mail. The data set aside is kept beside where it was (`<name>.earlier`) until the next
+        time, so the last world can still be looked at or moved back; the one before it is deleted."""
+        self.down_services(report)
+        report(self.mail.stop())
+        report(self.kafka.stop())
+        report(self.postgres.stop())
+        for place in (self.kafka.data_dir, self.postgres.data_dir, self.mail.maildir, self.paths.home / "audit"):
+            if not place.exists():
+                continue
+            aside = place.with_name(f"{place.name}.earlier")
+            if aside.exists():
+                report(f"Deleting the world set aside last time: {aside} …")  # a kept mailbox takes minutes
+                shutil.rmtree(aside)
+            place.rename(aside)
+            report(f"Set aside: {place} → {aside.name}")
 
     def down_services(self, report: Report) -> None:
         if self.workbench_process.stop(timeout=20):

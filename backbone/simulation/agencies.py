@@ -5,6 +5,12 @@ ASSUMPTION (behaviour): an agency accepts about 4 referrals in 5, declines about
 (no capacity, outside the area, not eligible) and a few words for the next agency, and leaves the rest
 unanswered long enough to go overdue; on-call staff acknowledge most e-mails after a short delay. Every
 choice is drawn from the day's seed.
+
+ASSUMPTION (meetings, after the seed's p.16-17, which gives no shares): a coordinator who held a 重層的支援会議 ①
+asks, for SHARE_PARTICIPATION of the cases, for a second one (②) that connects the person to a 参加支援 place of
+the district; a place that accepts starts and completes (the person joined). After a 支援会議 ① without consent,
+SHARE_OUTREACH of the cases get a 支援会議 ② deciding an outreach plan held by the district CSW, who then
+records contact attempts (at most ATTEMPTS_A_DAY) until the person is reached, who then consents or not.
 """
 
 from __future__ import annotations
@@ -13,6 +19,7 @@ import asyncio
 import hashlib
 import mailbox
 import re
+from collections import Counter
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -45,6 +52,16 @@ async def acknowledge_as_staff(http: httpx.AsyncClient, link: str) -> bool:
     return pressed.status_code == 200
 
 
+SHARE_PARTICIPATION = 0.4
+SHARE_OUTREACH = 0.5
+REACHED = 0.3
+"""The chance that one contact attempt reaches the person."""
+ATTEMPTS_A_DAY = 5
+"""How many attempts the outreach worker makes on one case in the day."""
+NEXT_PURPOSE = {"plan-confirmation": "participation-plan", "no-consent-conference": "outreach-plan"}
+"""The meeting a coordinator may ask for after holding one of these purposes."""
+
+
 @dataclass
 class Counters:
     answered: int = 0
@@ -54,6 +71,8 @@ class Counters:
     acknowledged: int = 0
     meetings_held: int = 0
     plans: int = 0
+    places_completed: int = 0
+    outreach_attempts: int = 0
 
 
 @dataclass
@@ -63,9 +82,18 @@ class Agencies:
     urls: dict[str, str]
     maildir: Path
     seed: int
+    places: dict[str, list[str]] = field(default_factory=dict)
+    """The 参加支援 places of each district."""
+    district_of: dict[str, str] = field(default_factory=dict)
+    """Each of today's cases' district."""
+    households: dict[str, str | None] = field(default_factory=dict)
+    """The household each of today's consultations (by its workload key) started or joined."""
     counters: Counters = field(default_factory=Counters)
     _seen: set[str] = field(default_factory=set)
     _meetings: set[str] = field(default_factory=set)
+    _outreach: dict[str, str] = field(default_factory=dict)
+    """Today's cases under an outreach plan, and the agency holding it."""
+    _attempts: Counter[str] = field(default_factory=Counter)
     cases: set[str] = field(default_factory=set)
     """Today's cases. Staff answer only these: a machine that keeps its data holds earlier runs' and the
     fault suite's unanswered referrals, and answering all of them at once floods every inbox and mailbox."""
@@ -93,6 +121,7 @@ class Agencies:
         await asyncio.gather(*(self._answer_inbox(http, agency) for agency in self.tokens))
         await self._read_mail(http)
         await asyncio.gather(*(self._convene(http, agency) for agency in self.coordinators))
+        await asyncio.gather(*(self._reach_out(http, case, holder) for case, holder in list(self._outreach.items())))
 
     async def _answer_inbox(self, http: httpx.AsyncClient, agency: str) -> None:
         headers = {"Authorization": f"Bearer {self.tokens[agency]}"}
@@ -116,6 +145,10 @@ class Agencies:
             else:
                 await http.post(f"{url}/accept", headers=headers)
                 self.counters.accepted += 1
+                if referral["routing_rule"] == "participation":  # the person came to the place, and stays
+                    await http.post(f"{url}/start", headers=headers)
+                    done = await http.post(f"{url}/complete", headers=headers, json={"outcome": "resolved"})
+                    self.counters.places_completed += done.status_code == 200
             self.counters.answered += 1
 
     async def _read_mail(self, http: httpx.AsyncClient) -> None:
@@ -152,21 +185,67 @@ class Agencies:
         if held.status_code != 200:
             return
         self.counters.meetings_held += 1
-        if meeting.get("purpose", "plan-confirmation") != "plan-confirmation":
-            return  # a conference decides no plan; the day asks for no 参加支援 or outreach plans (yet)
-        roles = [
-            {"agency": agency, "responsibility": "monitoring", "domain": "elderly"}
-            for agency in meeting["participants"]
-            if agency != meeting["organizer"]
-        ][:2]
+        purpose = meeting.get("purpose") or "plan-confirmation"
+        roles = self._roles(purpose, meeting)
         if roles:
             plan = {
-                "goals": ["見守りを続ける"],
+                "goals": ["見守りを続ける" if purpose == "plan-confirmation" else "つながりを取り戻す"],
                 "roles": roles,
                 "review_on": (datetime.now(UTC) + timedelta(days=90)).date().isoformat(),
             }
             if (await http.post(f"{url}/plan", headers=headers, json=plan)).status_code == 201:
                 self.counters.plans += 1
+                if purpose == "outreach-plan":
+                    self._outreach[meeting["case_id"]] = roles[0]["agency"]
+        share = {"participation-plan": SHARE_PARTICIPATION, "outreach-plan": SHARE_OUTREACH}
+        following = NEXT_PURPOSE.get(purpose)
+        if following and self._draw(f"{following}:{meeting['case_id']}") < share[following]:
+            body = {
+                "case_id": meeting["case_id"],
+                "kind": meeting["kind"],
+                "purpose": following,
+                "participants": meeting["participants"],
+            }
+            await http.post(f"{self.urls['meetings']}/v1/meetings", headers=headers, json=body)
+
+    def _roles(self, purpose: str, meeting: dict[str, Any]) -> list[dict[str, str]]:
+        """The plan a meeting of this purpose decides (none for a conference)."""
+        others = [agency for agency in meeting["participants"] if agency != meeting["organizer"]]
+        if purpose == "plan-confirmation":
+            return [{"agency": agency, "responsibility": "monitoring", "domain": "elderly"} for agency in others][:2]
+        if purpose == "participation-plan":
+            place = next(iter(self.places.get(self.district_of.get(meeting["case_id"], ""), [])), None)
+            if place is None:
+                return []
+            return [{"agency": place, "responsibility": "participation", "domain": "withdrawal"}]
+        if purpose == "outreach-plan":
+            csw = next((agency for agency in meeting["participants"] if agency.startswith("csw-")), None)
+            holder = csw or meeting["organizer"]  # バックアップふじさわ(社協) holds it when no CSW sat
+            return [{"agency": holder, "responsibility": "outreach", "domain": "withdrawal"}]
+        return []
+
+    async def _reach_out(self, http: httpx.AsyncClient, case_id: str, holder: str) -> None:
+        """One round of the outreach worker: an attempt, and once reached, contact and consent (seeded)."""
+        headers = {"Authorization": f"Bearer {self.tokens[holder]}"}
+        url = f"{self.urls['referral']}/v1/outreach"
+        engagements = (await http.get(url, headers=headers, params={"case_id": case_id})).json()
+        for engagement in engagements if isinstance(engagements, list) else []:
+            if engagement["ended_at"] is not None or engagement["consent_at"] is not None:
+                self._outreach.pop(case_id, None)
+                continue
+            step = f"{url}/{engagement['outreach_id']}"
+            self._attempts[case_id] += 1
+            reached = self._draw(f"reached:{case_id}:{self._attempts[case_id]}") < REACHED
+            attempt = {"method": "visit", "result": "brief-contact" if reached else "no-answer"}
+            answer = await http.post(f"{step}/attempts", headers=headers, json=attempt)
+            self.counters.outreach_attempts += answer.is_success
+            if self._attempts[case_id] >= ATTEMPTS_A_DAY and not reached:
+                self._outreach.pop(case_id, None)  # tried enough for one day: the engagement goes on tomorrow
+            if reached:
+                await http.post(f"{step}/contact", headers=headers)
+                if self._draw(f"consents:{case_id}") < 0.5:
+                    await http.post(f"{step}/consent", headers=headers)
+                self._outreach.pop(case_id, None)
 
 
 def body_text(message: mailbox.MaildirMessage) -> str:

@@ -49,7 +49,8 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
     urls = {service: stack.base_url(service) for service in ("intake", "referral", "meetings", "notify")}
     # Every agency routable and reachable by e-mail, whatever earlier runs (tests, the fuzzer) registered.
     await restore_directory_defaults(lambda s: httpx.AsyncClient(base_url=urls[s], timeout=30), tokens)
-    agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed)
+    places = {str(d): [p.id for p in loaded.places() if d in p.districts] for d in loaded.districts}
+    agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed, places)
     agencies.skip_earlier_mail()
     consumer, _ = await watch.watch(stack.kafka.bootstrap_servers)
     tally = watch.Tally(cases=agencies.cases)
@@ -65,14 +66,7 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
             now = time.monotonic() - began
             while pending and pending[0].at <= now:
                 item = pending.pop(0)
-                answer = await http.post(
-                    f"{urls['intake']}/v1/consultations",
-                    json=item.body,
-                    headers={"Authorization": f"Bearer {tokens[item.agency]}", "Idempotency-Key": uuid.uuid4().hex},
-                )
-                submitted += answer.status_code in (200, 201)
-                if answer.status_code in (200, 201):
-                    agencies.cases.add(answer.json()["case_id"])
+                submitted += await _submit(http, f"{urls['intake']}/v1/consultations", tokens, item, agencies)
             await agencies.work(http)
             await watch.drain(consumer, tally)
             if live or now - last_line > 5:
@@ -101,3 +95,25 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
     print("\n" + "\n".join(demo_logins(passwords, DAY_GUIDE)))
     print("\n  ほかのデモ職員 / the other demo staff: backbone demo-login;  止める / stop: backbone down")
     return 0 if tally.count("consultation.received") == submitted == consultations else 1
+
+
+async def _submit(
+    http: httpx.AsyncClient, url: str, tokens: dict[str, str], item: workload.Consultation, agencies: Agencies
+) -> bool:
+    """Submit one consultation as its agency; today's cases and households are kept from the answer."""
+    body = item.body
+    started = agencies.households.get(item.household_of) if item.household_of else None
+    if started is not None:  # the household the parent's consultation started (else the child's starts one)
+        body = body | {"household": body["household"] | {"household_id": started}}
+    answer = await http.post(
+        url,
+        json=body,
+        headers={"Authorization": f"Bearer {tokens[item.agency]}", "Idempotency-Key": uuid.uuid4().hex},
+    )
+    if answer.status_code not in (200, 201):
+        return False
+    accepted = answer.json()
+    agencies.cases.add(accepted["case_id"])
+    agencies.district_of[accepted["case_id"]] = body["district"]
+    agencies.households[item.key] = accepted.get("household_id")
+    return True

@@ -14,7 +14,16 @@ import matplotlib.pyplot as plt
 
 from backbone.simulation.agencies import Counters
 from backbone.simulation.watch import Tally
-from schemas.events import DeclineReason
+from schemas.events import PURPOSE_JA, DeclineReason, MeetingKind, MeetingPurpose
+
+KIND_JA = {MeetingKind.CONSENT_BASED: "重層的支援会議", MeetingKind.CONFIDENTIAL: "支援会議"}
+OUTREACH_STEPS = {
+    "outreach.started": "started / 開始",
+    "outreach.contact-attempted": "contact attempts / 接触の試み",
+    "outreach.contact-made": "reached / 接触",
+    "outreach.consent-obtained": "consented / 同意",
+}
+PARTICIPATION_STEPS = {"proposed": "proposed / 提案", "accepted": "accepted / 受諾", "completed": "joined / 参加"}
 
 
 def table(tally: Tally, agencies: Counters, submitted: int) -> list[tuple[str, int]]:
@@ -33,7 +42,11 @@ def table(tally: Tally, agencies: Counters, submitted: int) -> list[tuple[str, i
         ("coordination requested / 多機関協働", e["coordination.requested"]),
         ("meetings requested / 会議の依頼", e["meeting.requested"]),
         ("meetings held / 会議の開催", e["meeting.held"]),
+        *((f"  {KIND_JA[p.kind]} {PURPOSE_JA[p]}", tally.held_for[p]) for p in MeetingPurpose),
         ("support plans / 支援プラン", e["support-plan.confirmed"]),
+        *((f"参加支援 places: {label}", tally.participation[step]) for step, label in PARTICIPATION_STEPS.items()),
+        *((f"outreach / アウトリーチ: {label}", e[step]) for step, label in OUTREACH_STEPS.items()),
+        ("household members joining a case / 世帯員の相談", tally.households_joined),
         ("notifications delivered / 通知", e["notification.delivered"]),
         ("notifications acknowledged / 通知の確認", e["notification.acknowledged"]),
         ("notifications escalated / 通知のエスカレーション", e["notification.escalated"]),
@@ -43,8 +56,9 @@ def table(tally: Tally, agencies: Counters, submitted: int) -> list[tuple[str, i
 
 
 def picture(tally: Tally, out: Path) -> tuple[Path, Path]:
-    """Consultations per district, referral outcomes and time to acceptance, as a PNG and an HTML page."""
-    figure, (districts, outcomes, times) = plt.subplots(1, 3, figsize=(15, 4.5))
+    """Consultations per district, referral outcomes, time to acceptance, meetings by kind and purpose, and the
+    参加支援 and outreach outcomes, as a PNG and an HTML page."""
+    figure, ((districts, outcomes, times), (meetings, places, outreach)) = plt.subplots(2, 3, figsize=(15, 9))
     names = sorted(tally.districts, key=tally.districts.__getitem__, reverse=True)
     districts.bar(names, [tally.districts[n] for n in names], color="#4a6fb5")
     districts.set_title("Consultations per district")
@@ -55,6 +69,19 @@ def picture(tally: Tally, out: Path) -> tuple[Path, Path]:
     times.hist(tally.seconds_to_accept or [0], bins=20, color="#7b5ea7")
     times.set_title("Time from proposal to acceptance")
     times.set_xlabel("seconds (the day is compressed)")
+    purposes = list(MeetingPurpose)
+    meetings.barh(
+        [str(p) for p in purposes],
+        [tally.held_for[p] for p in purposes],
+        color=["#4a6fb5" if p.kind is MeetingKind.CONSENT_BASED else "#8e5ea2" for p in purposes],
+    )
+    meetings.set_title("Meetings held, by purpose (blue: with consent)")
+    places.bar(list(PARTICIPATION_STEPS), [tally.participation[s] for s in PARTICIPATION_STEPS], color="#3c9a5f")
+    places.set_title("参加支援 places: referrals")
+    steps = list(OUTREACH_STEPS)
+    outreach.bar([s.split(".")[1] for s in steps], [tally.events[s] for s in steps], color="#d08a2e")
+    outreach.set_title("Outreach")
+    outreach.tick_params(axis="x", rotation=20)
     figure.suptitle("A day in Fujisawa through the backbone")
     figure.tight_layout()
     out.mkdir(parents=True, exist_ok=True)

@@ -22,6 +22,13 @@ class Tally:
     declined_for: Counter[str] = field(default_factory=Counter)
     """Declines by their reason code (the only reason on the bus)."""
     rerouted: int = 0
+    held_for: Counter[str] = field(default_factory=Counter)
+    """Meetings held, by purpose (the purpose says the kind: schemas.events.MeetingPurpose)."""
+    participation: Counter[str] = field(default_factory=Counter)
+    """Referrals to 参加支援 places, by what became of them (proposed, accepted, completed)."""
+    _to_places: set[str] = field(default_factory=set)
+    households_joined: int = 0
+    """Consultations about a household member that joined the household's case (8050: the child's)."""
     proposed_at: dict[str, datetime] = field(default_factory=dict)
     seconds_to_accept: list[float] = field(default_factory=list)
     multi_agency_case: str | None = None
@@ -49,12 +56,19 @@ class Tally:
         self.events[kind] += 1
         if kind == "consultation.received":
             self.districts[str(data["district"])] += 1
+            self.households_joined += bool(data.get("household_id")) and data.get("new_case") is False
         elif kind == "referral.proposed":
             self.proposed_at[str(data["referral_id"])] = time
             self.rerouted += int(str(data.get("attempt", 1)) != "1")
             if data.get("routing_rule") == "coordination" and self.multi_agency_case is None:
                 self.multi_agency_case = str(data["case_id"])
-        elif kind in {"referral.accepted", "referral.declined", "referral.overdue"}:
+            if data.get("routing_rule") == "participation":
+                self._to_places.add(str(data["referral_id"]))
+        elif kind == "meeting.held":
+            self.held_for[str(data.get("purpose") or "plan-confirmation")] += 1
+        if kind.startswith("referral.") and str(data.get("referral_id")) in self._to_places:
+            self.participation[kind.removeprefix("referral.")] += 1
+        if kind in {"referral.accepted", "referral.declined", "referral.overdue"}:
             self.outcomes[kind.split(".")[1]] += 1
             if kind == "referral.declined":
                 self.declined_for[str(data.get("reason", ""))] += 1

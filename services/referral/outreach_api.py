@@ -23,6 +23,7 @@ from schemas.events import AgencyId, OutreachEnding, OutreachMethod, OutreachRes
 from schemas.submission import AgencyNote
 from services.referral.engagements import Engagements, NotAWorkerError
 from services.referral.outreach import OutreachRefusedError, Step, partner_of
+from services.referral.routing import lead_coordinator
 
 router = APIRouter(prefix="/v1", tags=["outreach"])
 
@@ -95,7 +96,8 @@ async def open_outreach(body: OutreachOpened, request: Request, runtime: Runtime
         district = await engagements.district_of(conn, body.case_id)
         partner = body.partner
         if partner is None and district is not None:
-            coordinator = next(iter(a.id for a in engagements.directory.coordinators()))
+            # A CSW works beside 社協, the seed's pairing for ひきこもり (routing's lead coordinator).
+            coordinator = lead_coordinator(engagements.directory)
             partner = partner_of(agency.id, district, engagements.directory, coordinator=coordinator)
         if partner is not None and engagements.directory.agency(partner) is None:
             return problem(422, "Unknown partner", f"{partner} is not in the directory; name a directory id.")

@@ -5,7 +5,13 @@ from __future__ import annotations
 from collections import Counter
 
 from backbone import directory
-from backbone.simulation.workload import SHARE_URGENT, district_weights, generate
+from backbone.simulation.workload import (
+    SHARE_8050,
+    SHARE_URGENT,
+    SHARE_WITHDRAWAL_BY_FAMILY,
+    district_weights,
+    generate,
+)
 from schemas.submission import ConsultationSubmission
 
 DIRECTORY = directory.load()
@@ -30,3 +36,22 @@ def test_districts_follow_the_older_population_and_every_submission_is_valid() -
         ConsultationSubmission.model_validate(consultation.body)  # what intake will accept
         assert consultation.body["receiving_agency"] in DIRECTORY.agencies
     assert [c.at for c in day] == sorted(c.at for c in day) and day[-1].at < 600
+
+
+def test_8050_households_come_as_a_parent_then_the_child_and_withdrawal_comes_through_the_csw() -> None:
+    day = generate(DIRECTORY, seed=7, count=3000, day_seconds=600)
+    by_key = {c.key: c for c in day}
+    children = [c for c in day if c.household_of is not None]
+    assert abs(len(children) / len(day) - SHARE_8050 / (1 + SHARE_8050)) < 0.015
+    for child in children:
+        parent = by_key[child.household_of or ""]
+        assert parent.at <= child.at and parent.agency == child.agency  # the family tells the same centre
+        assert parent.body["household"] == {"relation": "head"} and "consent" in parent.body
+        assert child.body["household"] == {"relation": "child"} and "consent" not in child.body
+        assert child.body["consulted_by"] == "family" and "8050" in child.body["domains"]
+        born = int(parent.body["personal"]["person"]["birth_date"][:4])
+        assert int(child.body["personal"]["person"]["birth_date"][:4]) - born >= 22
+    alone = [c for c in day if c.household_of is None and "withdrawal" in c.body["domains"]]
+    by_csw = sum(c.agency.startswith("csw-") and c.body.get("consulted_by") == "family" for c in alone)
+    assert abs(by_csw / len(alone) - SHARE_WITHDRAWAL_BY_FAMILY) < 0.1
+    assert len({c.key for c in day}) == len(day)
