@@ -54,6 +54,10 @@ async def acknowledge_as_staff(http: httpx.AsyncClient, link: str) -> bool:
 
 SHARE_PARTICIPATION = 0.4
 SHARE_OUTREACH = 0.5
+ACKNOWLEDGED = 0.8
+"""The share of notification e-mails staff acknowledge."""
+CONSENTS = 0.5
+"""The chance that a person reached by outreach consents."""
 REACHED = 0.3
 """The chance that one contact attempt reaches the person."""
 ATTEMPTS_A_DAY = 5
@@ -88,6 +92,10 @@ class Agencies:
     """Each of today's cases' district."""
     households: dict[str, str | None] = field(default_factory=dict)
     """The household each of today's consultations (by its workload key) started or joined."""
+    names: dict[str, str] = field(default_factory=dict)
+    """Today's consultation and case ids by the workload's key: draws are keyed by these names, which are the
+    same in every run of the seed (the ids are new each run), so that the same seed gives the same day."""
+    _mail_seen: Counter[str] = field(default_factory=Counter)
     counters: Counters = field(default_factory=Counters)
     _seen: set[str] = field(default_factory=set)
     _meetings: set[str] = field(default_factory=set)
@@ -97,6 +105,17 @@ class Agencies:
     cases: set[str] = field(default_factory=set)
     """Today's cases. Staff answer only these: a machine that keeps its data holds earlier runs' and the
     fault suite's unanswered referrals, and answering all of them at once floods every inbox and mailbox."""
+
+    def _name(self, some_id: str) -> str:
+        return self.names.get(some_id, some_id)
+
+    def _referral_name(self, referral: dict[str, Any]) -> str:
+        """A referral named by what it is for: its consultation's (or, for a plan's role, its case's) workload key,
+        the agency, and the attempt."""
+        origin = self.names.get(referral["consultation_id"])
+        if origin is None:
+            origin = f"{self._name(referral['case_id'])}:{referral['routing_rule']}"
+        return f"{origin}:{referral['to_agency']}:{referral['attempt']}"
 
     def _draw(self, key: str) -> float:
         digest = hashlib.sha256(f"{self.seed}:{key}".encode()).digest()
@@ -131,7 +150,7 @@ class Agencies:
             if key in self._seen or referral["case_id"] not in self.cases:
                 continue
             self._seen.add(key)
-            draw = self._draw(key)
+            draw = self._draw(self._referral_name(referral))
             if draw < 0.06 and referral["attempt"] == 1 and agency not in self.coordinators:
                 self.counters.left_unanswered += 1
                 continue
@@ -158,7 +177,9 @@ class Agencies:
             if str(message["X-Backbone-Case"]) not in self.cases:
                 continue
             found = ACK_LINK.search(body_text(message))
-            if found and self._draw(str(message["Message-ID"])) < 0.8:
+            name = f"{self._name(str(message['X-Backbone-Case']))}:{message['X-Backbone-Category']}:{message['To']}"
+            self._mail_seen[name] += 1
+            if found and self._draw(f"{name}:{self._mail_seen[name]}") < ACKNOWLEDGED:
                 self.counters.acknowledged += await acknowledge_as_staff(http, f"{self.urls['notify']}{found.group(1)}")
 
     async def _convene(self, http: httpx.AsyncClient, coordinator: str) -> None:
@@ -199,7 +220,7 @@ class Agencies:
                     self._outreach[meeting["case_id"]] = roles[0]["agency"]
         share = {"participation-plan": SHARE_PARTICIPATION, "outreach-plan": SHARE_OUTREACH}
         following = NEXT_PURPOSE.get(purpose)
-        if following and self._draw(f"{following}:{meeting['case_id']}") < share[following]:
+        if following and self._draw(f"{following}:{self._name(meeting['case_id'])}") < share[following]:
             body = {
                 "case_id": meeting["case_id"],
                 "kind": meeting["kind"],
@@ -235,7 +256,7 @@ class Agencies:
                 continue
             step = f"{url}/{engagement['outreach_id']}"
             self._attempts[case_id] += 1
-            reached = self._draw(f"reached:{case_id}:{self._attempts[case_id]}") < REACHED
+            reached = self._draw(f"reached:{self._name(case_id)}:{self._attempts[case_id]}") < REACHED
             attempt = {"method": "visit", "result": "brief-contact" if reached else "no-answer"}
             answer = await http.post(f"{step}/attempts", headers=headers, json=attempt)
             self.counters.outreach_attempts += answer.is_success
@@ -243,7 +264,7 @@ class Agencies:
                 self._outreach.pop(case_id, None)  # tried enough for one day: the engagement goes on tomorrow
             if reached:
                 await http.post(f"{step}/contact", headers=headers)
-                if self._draw(f"consents:{case_id}") < 0.5:
+                if self._draw(f"consents:{self._name(case_id)}") < CONSENTS:
                     await http.post(f"{step}/consent", headers=headers)
                 self._outreach.pop(case_id, None)
 

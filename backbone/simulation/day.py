@@ -114,6 +114,8 @@ async def _submit(
         return False
     accepted = answer.json()
     agencies.cases.add(accepted["case_id"])
+    agencies.names[accepted["consultation_id"]] = item.key
+    agencies.names.setdefault(accepted["case_id"], item.key)  # a case is named by the consultation that opened it
     agencies.district_of[accepted["case_id"]] = body["district"]
     agencies.households[item.key] = accepted.get("household_id")
     return True
