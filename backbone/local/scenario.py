@@ -294,7 +294,9 @@ def _first(
     http: httpx.Client, url: str, case_id: str, deadline: float, wanted: Callable[[dict[str, Any]], bool]
 ) -> dict[str, Any] | None:
     while time.monotonic() < deadline:
-        rows: list[dict[str, Any]] = http.get(url, params={"case_id": case_id}).json()
+        answer = http.get(url, params={"case_id": case_id})
+        # 404 until the service has read the consultation and knows the agency is involved: keep asking.
+        rows: list[dict[str, Any]] = answer.json() if answer.status_code == 200 else []
         found = [row for row in rows if wanted(row)]
         if found:
             return found[0]

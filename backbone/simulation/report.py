@@ -77,7 +77,7 @@ def picture(tally: Tally, out: Path) -> tuple[Path, Path]:
     )
     meetings.set_title("Meetings held, by purpose (blue: with consent)")
     places.bar(list(PARTICIPATION_STEPS), [tally.participation[s] for s in PARTICIPATION_STEPS], color="#3c9a5f")
-    places.set_title("参加支援 places: referrals")
+    places.set_title("Participation support (sanka shien) places: referrals")  # no CJK font in matplotlib
     steps = list(OUTREACH_STEPS)
     outreach.bar([s.split(".")[1] for s in steps], [tally.events[s] for s in steps], color="#d08a2e")
     outreach.set_title("Outreach")
