@@ -82,6 +82,8 @@ class InboxPage:
     number: int
     total: int
     since: datetime
+    moved_up: int = 0
+    """Arrivals that belong on this page: shown on top, marked new, instead of in their place among the rows."""
 
     @property
     def listed(self) -> list[tuple[InboxRow, bool]]:
@@ -90,11 +92,11 @@ class InboxPage:
 
     @property
     def first(self) -> int:
-        return (self.number - 1) * INBOX_PAGE + 1 if self.rows else 0
+        return (self.number - 1) * INBOX_PAGE + 1 if self.rows or self.moved_up else 0
 
     @property
     def last(self) -> int:
-        return (self.number - 1) * INBOX_PAGE + len(self.rows)
+        return (self.number - 1) * INBOX_PAGE + len(self.rows) + self.moved_up
 
     @property
     def pages(self) -> int:
@@ -112,15 +114,16 @@ async def _inbox_page(workbench: Workbench, session: Session, request: Request) 
     token = session.access_token
     referrals, total = await workbench.apis.inbox(token, limit=INBOX_PAGE, offset=(number - 1) * INBOX_PAGE)
     arrived: list[Referral] = []
+    moved_up = 0
     if "since" in request.query_params:  # the live rows of an open page: what came in since it was opened
-        shown = {r.referral_id for r in referrals}
-        arrived = [
-            r
-            for r in (await workbench.apis.inbox(token, limit=ARRIVALS_SHOWN, since=since))[0]
-            if r.referral_id not in shown
-        ]
+        # On top and marked new, wherever its deadline would place it: on this page or another.
+        arrived = (await workbench.apis.inbox(token, limit=ARRIVALS_SHOWN, since=since))[0]
+        new = {r.referral_id for r in arrived}
+        moved_up = sum(r.referral_id in new for r in referrals)
+        referrals = [r for r in referrals if r.referral_id not in new]
     mine = session.agency_id
-    return InboxPage(_rows(workbench, referrals, mine), _rows(workbench, arrived, mine), number, total, since)
+    rows, arrivals = _rows(workbench, referrals, mine), _rows(workbench, arrived, mine)
+    return InboxPage(rows, arrivals, number, total, since, moved_up)
 
 
 def _whole_number(given: str | None, *, default: int) -> int:

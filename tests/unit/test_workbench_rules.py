@@ -134,6 +134,8 @@ def test_the_pages_render_in_both_languages_and_escape_what_they_show() -> None:
     )
     page = InboxPage(rows, arrived, number=2, total=250, since=datetime.now(TOKYO))
     assert (page.first, page.last, page.pages) == (101, 102, 3)
+    # An arrival whose deadline places it on this page moves to the top: it still counts among the page's rows.
+    assert InboxPage(rows[:1], arrived, number=1, total=2, since=datetime.now(TOKYO), moved_up=1).last == 2
     answer = render(request, workbench, "inbox_rows.html", "en", page=page)
     assert "wb_lang=en" in answer.headers["set-cookie"]  # the reader's choice is remembered
     english = answer.body.decode()
