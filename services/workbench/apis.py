@@ -102,6 +102,41 @@ class HistoryEntry(BaseModel):
     outcome: str | None = None
 
 
+class OutreachAttempt(BaseModel):
+    """One contact attempt of an outreach engagement: codes, and the worker's own words beside them."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    attempt: int
+    at: datetime
+    method: str
+    result: str
+    agency: str
+    note: str | None = None
+
+
+class Engagement(BaseModel):
+    """アウトリーチ: an outreach engagement as referral's API shows it to the agencies involved in its case."""
+
+    model_config = ConfigDict(extra="ignore", frozen=True)
+
+    outreach_id: UUID
+    case_id: UUID
+    holder: str
+    partner: str | None
+    plan_id: UUID | None = None
+    state: str
+    attempts: int
+    started_at: datetime
+    last_attempt_at: datetime | None
+    quiet_until: datetime
+    contact_at: datetime | None
+    consent_at: datetime | None
+    ended_at: datetime | None
+    ending: str | None
+    history: list[OutreachAttempt] = []
+
+
 class ServiceUnavailableError(Exception):
     """A service did not answer, or answered with a server error."""
 
@@ -167,9 +202,25 @@ class StaffApis:
         return None if found is None else [HistoryEntry.model_validate(item) for item in found]
 
     async def act(self, token: str, referral_id: UUID, action: str, body: dict[str, Any] | None) -> Answer:
-        url = f"{self.options.referral_url}/v1/referrals/{referral_id}/{action}"
+        return await self._post_to_referral(f"/v1/referrals/{referral_id}/{action}", token, body)
+
+    async def outreach_of_case(self, token: str, case_id: UUID) -> list[Engagement] | None:
+        """The case's outreach engagements; None when referral refuses the case."""
+        found = await self._read("referral", "/v1/outreach", token, {"case_id": str(case_id)})
+        return None if found is None else [Engagement.model_validate(item) for item in found]
+
+    async def outreach(self, token: str, outreach_id: UUID) -> Engagement | None:
+        """The engagement with its attempts; None when referral refuses it."""
+        found = await self._read("referral", f"/v1/outreach/{outreach_id}", token)
+        return None if found is None else Engagement.model_validate(found)
+
+    async def record_outreach(self, token: str, outreach_id: UUID, step: str, body: dict[str, Any] | None) -> Answer:
+        """`attempts`, `contact`, `consent` or `end`, as the staff member."""
+        return await self._post_to_referral(f"/v1/outreach/{outreach_id}/{step}", token, body)
+
+    async def _post_to_referral(self, path: str, token: str, body: dict[str, Any] | None) -> Answer:
         try:
-            answer = await self.http.post(url, json=body, headers=_bearer(token))
+            answer = await self.http.post(self._url("referral", path), json=body, headers=_bearer(token))
         except httpx.HTTPError as error:
             raise ServiceUnavailableError(f"referral did not answer: {type(error).__name__}") from None
         if answer.status_code >= 500:

@@ -27,6 +27,7 @@ from services.workbench import (
     consultation_form,
     meetings_pages,
     notifications_pages,
+    outreach_pages,
     pages,
 )
 from services.workbench.apis import StaffApis
@@ -135,6 +136,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
     app.include_router(audit_pages.router)
     app.include_router(consultation_form.router)
     app.include_router(meetings_pages.router)
+    app.include_router(outreach_pages.router)
     app.include_router(notifications_pages.router)
     app.include_router(agency_pages.router)
     app.include_router(health_router(readiness))

@@ -1,5 +1,5 @@
-"""The cases (ケース): my agency's cases, and each case with its referrals and its history as far as my agency is
-involved in it.
+"""The cases (ケース): my agency's cases, and each case with its referrals, its outreach and its history as far as my
+agency is involved in it.
 
 The list is referral's (`GET /v1/cases`: the cases the agency took in, was referred, leads or meets on); a case
 is referral's referrals of it and audit's history of it (`GET /v1/cases/{id}/history`), both asked with the
@@ -40,11 +40,20 @@ async def case(
         return to_sign_in(request)
     try:
         referrals = await workbench.apis.referrals_of_case(session.access_token, case_id)
+        outreach = await workbench.apis.outreach_of_case(session.access_token, case_id) if referrals is not None else []
     except ServiceUnavailableError as error:
         return unavailable(request, workbench, lang, session, error)
     if referrals is None:
         return not_found(request, workbench, lang, session)
     history = await history_of(workbench.apis, session.access_token, case_id, lang)
     return render(
-        request, workbench, "case.html", lang, session=session, case_id=case_id, referrals=referrals, history=history
+        request,
+        workbench,
+        "case.html",
+        lang,
+        session=session,
+        case_id=case_id,
+        referrals=referrals,
+        outreach=outreach or [],
+        history=history,
     )

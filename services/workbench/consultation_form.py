@@ -14,7 +14,7 @@ import logging
 import re
 import secrets
 from typing import Any, Literal
-from urllib.parse import parse_qs
+from urllib.parse import parse_qs, urlencode
 from uuid import UUID
 
 from fastapi import APIRouter, HTTPException, Request
@@ -76,8 +76,11 @@ async def submit_sheet(request: Request, workbench: WorkbenchState, lang: Langua
         return unavailable(request, workbench, lang, session, error)
     if sent.status in (200, 201):
         kind = "new" if sent.answer["new_case"] else "joined"
-        again = "?again=1" if sent.status == 200 else ""
-        result = f"/sheet/sent/{sent.answer['case_id']}/{sent.answer['consultation_id']}/{kind}{again}"
+        shown = {"again": "1"} if sent.status == 200 else {}
+        if sent.answer.get("household_id"):  # shown, so that the next member's sheet can name it
+            shown["household"] = str(sent.answer["household_id"])
+        query = f"?{urlencode(shown)}" if shown else ""
+        result = f"/sheet/sent/{sent.answer['case_id']}/{sent.answer['consultation_id']}/{kind}{query}"
         return RedirectResponse(result, status_code=303)
     if sent.status == 422:
         return _sheet(request, workbench, lang, session, form, problems=sheet.fields_of(sent.answer), status=422)
@@ -114,6 +117,7 @@ async def sheet_sent(
         return unavailable(request, workbench, lang, session, error)
     if referrals is None:
         return not_found(request, workbench, lang, session)
+    household = _household_shown(request.query_params.get("household"))
     return render(
         request,
         workbench,
@@ -124,9 +128,18 @@ async def sheet_sent(
         consultation_id=consultation_id,
         new_case=kind == "new",
         again=request.query_params.get("again") == "1",
+        household_id=household,
         referrals=[r for r in referrals if r.consultation_id == consultation_id],
-        here=request.url.path,
+        here=request.url.path + (f"?household={household}" if household else ""),
     )
+
+
+def _household_shown(value: str | None) -> UUID | None:
+    """The household the sheet named or started, as intake answered it (only ever an id: anything else is not shown)."""
+    try:
+        return UUID(value) if value else None
+    except ValueError:
+        return None
 
 
 def _sheet(

@@ -12,6 +12,7 @@ import unicodedata
 from dataclasses import dataclass, field
 from datetime import date
 from typing import Any
+from uuid import UUID
 
 from pydantic import ValidationError
 
@@ -145,7 +146,30 @@ def submission(form: SheetForm, *, agency_id: str, subject: str) -> tuple[dict[s
         body["consent"] = consent
     if scope_problem:
         problems.add("consent_scope")
+    if form.get("consulted_by", "person") != "person":
+        body["consulted_by"] = form.get("consulted_by")
+    household, household_problem = _household(form)
+    if household is not None:
+        body["household"] = household
+    if household_problem:
+        problems.add("household_id")
     return body, problems
+
+
+def _household(form: SheetForm) -> tuple[dict[str, Any] | None, bool]:
+    """世帯: none, a new household, or the one an earlier sheet's answer gave (its id must be one); True beside it
+    when the id to join is missing or is not an id."""
+    chosen = form.get("household", "none")
+    relation = {"relation": form.get("relation")} if form.get("relation") else {}
+    if chosen == "new":
+        return relation, False
+    if chosen != "join":
+        return None, False
+    try:
+        household_id = str(UUID(form.get("household_id")))
+    except ValueError:
+        return relation, True
+    return {"household_id": household_id, **relation}, False
 
 
 def _person(form: SheetForm) -> tuple[dict[str, Any], set[str]]:
@@ -198,6 +222,10 @@ FIELDS: tuple[tuple[str, str], ...] = (
     ("district", "district"),
     ("domains", "domains"),
     ("urgency", "urgency"),
+    ("household.household_id", "household_id"),
+    ("household.relation", "relation"),
+    ("household", "household"),
+    ("consulted_by", "consulted_by"),
     ("consent.purposes", "consent_purposes"),
     ("consent.method", "consent_method"),
     ("consent", "consent_scope"),
@@ -213,6 +241,8 @@ def form_field(path: str) -> str:
 
 def fields_of(problem: dict[str, Any]) -> set[str]:
     """The form's fields of intake's 422 problem (RFC 9457, `errors[].field`)."""
+    if problem.get("title") == "Unknown household":  # not one this agency is involved in: the id is wrong
+        return {"household_id"}
     errors = problem.get("errors")
     if not isinstance(errors, list) or not errors:
         return {"form"}

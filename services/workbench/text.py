@@ -226,6 +226,27 @@ def decline_reasons(lang: str) -> list[tuple[str, str]]:
 # つなぐシート (the consultation form): its labels, the vocabularies as staff write them, and each field's problem.
 SHEET: dict[str, tuple[str, str]] = {
     "title": ("つなぐシート", "Consultation sheet"),
+    "who_came": ("相談者と世帯", "Who came, and the household"),
+    "consulted_by": ("相談に来た人", "Who came"),
+    "by_person": ("ご本人", "The person"),
+    "by_family": ("家族", "Family"),
+    "by_supporter": ("支援関係者（民生委員・近所の方など）", "A supporter (民生委員, a neighbour)"),
+    "by_other": ("その他", "Someone else"),
+    "household": ("世帯", "Household"),
+    "household_none": ("世帯を登録しない", "No household"),
+    "household_new": ("新しい世帯として登録する（8050など、家族の相談が続くとき）", "Start a new household"),
+    "household_join": ("登録済みの世帯に加える", "Add to a household already started"),
+    "household_id": ("世帯番号", "Household number"),
+    "household_id_hint": (
+        "先に受け付けた世帯員のシートの結果に表示された番号です。同じケースになり、同意は一人ずつです。",
+        "Shown on an earlier member's sheet. The case is the household's; consent stays each person's own.",
+    ),
+    "relation": ("続柄（世帯主から見て）", "Relation to the head of the household"),
+    "household_of_sheet": ("世帯番号", "Household number"),
+    "household_next": (
+        "家族の相談を続けて受け付けるときは、この番号をシートの「世帯番号」に入れてください。",
+        "To take in another member's consultation, enter this number on their sheet.",
+    ),
     "intro": (
         "相談を受け付けて、関係機関につなぎます。ご本人の情報と相談の概要は暗号化して保存され、"
         "同意の範囲の機関だけが見られます。",
@@ -388,6 +409,15 @@ SHEET_PROBLEMS: dict[str, tuple[str, str]] = {
     ),
     "consent_purposes": ("同意を得た利用目的を1つ以上選んでください。", "Tick at least one purpose."),
     "consent_method": ("同意の取得方法を選んでください。", "Choose how consent was given."),
+    "household_id": (
+        "世帯番号を確かめてください。先に受け付けた世帯員のシートの結果に表示された番号で、あなたの機関が関わっている"
+        "世帯のものです。新しい世帯なら「新しい世帯として登録」を選んでください。",
+        "Check the household number: the one an earlier member's sheet showed, of a household your agency takes part"
+        " in. For a new household, choose Start a new household.",
+    ),
+    "relation": ("続柄を選び直してください。", "Choose the relation again."),
+    "household": ("世帯の扱いを選び直してください。", "Choose again what to do with the household."),
+    "consulted_by": ("相談者を選び直してください。", "Choose again who came."),
     "form": ("入力内容を確かめて、もう一度送信してください。", "Check the sheet and submit it again."),
 }
 
@@ -395,6 +425,17 @@ SHEET_SENT_BEFORE = (
     "このシートは別の内容ですでに送信されています。新しい相談として送る場合は、この画面のまま、もう一度送信してください。",
     "This sheet was sent before with other contents. To send it as a new consultation, submit it again.",
 )
+
+RELATIONS: dict[str, tuple[str, str]] = {
+    "head": ("世帯主", "Head of the household"),
+    "spouse": ("配偶者", "Spouse"),
+    "child": ("子", "Child"),
+    "parent": ("父母", "Parent"),
+    "sibling": ("兄弟姉妹", "Sibling"),
+    "grandchild": ("孫", "Grandchild"),
+    "other-relative": ("その他の親族", "Other relative"),
+    "other": ("同居人など", "Other"),
+}
 
 CASES: dict[str, tuple[str, str]] = {
     "intro": (
@@ -557,6 +598,103 @@ AGENCY_PAGES: dict[str, tuple[str, str]] = {
 
 # 会議 (the meetings pages): labels, the meetings' kinds, states and reasons, the plan's roles, each field's
 # problem, and meetings' refusals in the staff member's words (keys of services/workbench/meeting_forms.py).
+OUTREACH: dict[str, tuple[str, str]] = {
+    "heading": ("アウトリーチ（継続的な訪問・接触）", "Outreach"),
+    "section_intro": (
+        "同意のない方に、訪問や手紙で継続して接触を試みる取組です。担当機関と協力機関、調整役の機関が記録します。",
+        "Continued contact with a person who has not consented, by visits or letters, recorded by its workers.",
+    ),
+    "none": ("このケースのアウトリーチはありません。", "The case has no outreach."),
+    "open": ("開く", "Open"),
+    "case": ("ケース", "Case"),
+    "open_case": ("ケースを開く", "Open the case"),
+    "holder": ("担当機関", "Held by"),
+    "partner": ("協力機関", "With"),
+    "no_partner": ("なし", "No one"),
+    "state": ("状態", "State"),
+    "state.attempting": ("接触を試みている", "Attempting contact"),
+    "state.in-contact": ("接触できた", "In contact"),
+    "state.consented": ("同意を得た", "Consented"),
+    "state.ended": ("終了", "Ended"),
+    "from_plan": ("支援会議のプランから", "From a 支援会議's plan"),
+    "started": ("開始", "Started"),
+    "last_attempt": ("最後の接触の試み", "Last attempt"),
+    "quiet_until": (
+        "この日時までに次の試みがなければ「要注意」に載ります",
+        "At risk from this time unless a further attempt is recorded",
+    ),
+    "contact_at": ("接触できた日時", "Reached at"),
+    "consent_at": ("同意を得た日時", "Consented at"),
+    "ended_at": ("終了日時", "Ended at"),
+    "ending": ("終了の理由", "Ending"),
+    "ending.handed-over": ("支援プランへの引継ぎ", "Handed over to a plan"),
+    "ending.no-longer-needed": ("支援が不要になった", "No longer needed"),
+    "ending.moved-away": ("転居", "Moved away"),
+    "ending.other": ("その他", "Other"),
+    "attempts": ("接触の試み", "Contact attempts"),
+    "no_attempts": ("まだ記録がありません。", "None recorded yet."),
+    "at": ("日時", "When"),
+    "by": ("記録した機関", "Recorded by"),
+    "method": ("方法", "How"),
+    "method.visit": ("訪問", "Visit"),
+    "method.phone": ("電話", "Phone"),
+    "method.letter": ("手紙・置き手紙", "Letter"),
+    "method.via-family": ("家族を通じて", "Through the family"),
+    "method.via-supporter": ("民生委員など支援者を通じて", "Through a supporter"),
+    "method.other": ("その他", "Other"),
+    "result": ("結果", "Result"),
+    "result.no-answer": ("応答なし", "No answer"),
+    "result.left-word": ("手紙・伝言を残した", "Left word"),
+    "result.declined": ("会うことを断られた", "Declined to meet"),
+    "result.brief-contact": ("短い接触ができた", "Brief contact"),
+    "note": ("メモ（200字まで）", "Note (up to 200 characters)"),
+    "note_hint": (
+        "機関の間の連絡用です。バスには載りません。ご本人を特定する内容は書かないでください。",
+        "For the agencies of the case; never published. Do not write anything that identifies the person.",
+    ),
+    "workers": ("記録する", "Record"),
+    "attempts_heading": ("接触の試みを記録する", "Record a contact attempt"),
+    "attempts_button": ("この試みを記録する", "Record this attempt"),
+    "contact_heading": ("接触できた", "The person was reached"),
+    "contact_hint": (
+        "ご本人と会えた、または話せたときに記録します。",
+        "Record it when you met or talked with the person.",
+    ),
+    "contact_button": ("接触できたことを記録する", "Record the contact"),
+    "consent_heading": ("同意を得た", "The person consented"),
+    "consent_hint": (
+        "同意の範囲（どの機関に伝えてよいか）は、つなぐシートまたは機関のシステムから本人同意として記録してください。",
+        "Record the consent itself (whom it covers) on the consultation sheet or from your agency's system.",
+    ),
+    "consent_button": ("同意を得たことを記録する", "Record the consent"),
+    "end_heading": ("終了する", "End it"),
+    "end_hint": (
+        "支援プランへの引継ぎは同意を得た後にできます。",
+        "Handing over to a plan needs the person's consent first.",
+    ),
+    "end_button": ("終了を記録する", "Record the ending"),
+    "done.attempts": ("接触の試みを記録しました。", "The attempt is recorded."),
+    "done.contact": ("接触できたことを記録しました。", "The contact is recorded."),
+    "done.consent": ("同意を得たことを記録しました。", "The consent is recorded."),
+    "done.end": ("終了を記録しました。", "The ending is recorded."),
+    "problem.method": ("方法を選んでください。", "Choose how."),
+    "problem.result": ("結果を選んでください。", "Choose the result."),
+    "problem.ending": ("終了の理由を選んでください。", "Choose why it ends."),
+    "problem.note": ("メモは200字までです。", "The note is limited to 200 characters."),
+    "refused.403": (
+        "この取組の担当機関・協力機関・調整役の機関だけが記録できます。",
+        "Only its holder, its partner or a coordinator agency records on it.",
+    ),
+    "refused.409": (
+        "今の状態ではこの記録はできません（例：接触の前の同意）。状態を確かめてください。",
+        "Not possible in its present state (for example, a consent before the contact). Check its state.",
+    ),
+    "refused.422": (
+        "入力に誤りがあります。内容を確かめて、もう一度送ってください。",
+        "Something in the form is not valid. Check it and send it again.",
+    ),
+}
+
 MEETINGS: dict[str, tuple[str, str]] = {
     "intro": (
         "あなたの機関が主催する、または参加する会議です。これからの会議が先、その後に終わった会議を新しい順に示します。",

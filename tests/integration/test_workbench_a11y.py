@@ -31,6 +31,7 @@ from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.test_workbench_consultation import fill_sheet
 from tests.integration.test_workbench_meetings import COORDINATOR_STAFF, a_meeting_of_backup_fujisawa
+from tests.integration.test_workbench_outreach import an_engagement_of_shakyo
 from tests.integration.workbench_browser import (
     CENTRE_STAFF,
     CHROMIUM,
@@ -121,6 +122,7 @@ async def test_every_page_has_no_serious_or_critical_accessibility_violation(
     secrets = LocalSecrets.load_or_create(stack.paths.secrets)
     case_id, referral_id = await refer_an_elderly_person_of_katase(services, f"一郎{uuid.uuid4().hex[:4]}")
     _, meeting_id = await a_meeting_of_backup_fujisawa(services)
+    outreach_id = await an_engagement_of_shakyo(services, case_id)  # on the case referred to the centre
     visits = [
         Visit("/", None, "/"),
         Visit("/auth/callback", None, "/auth/callback?state=stale&code=stale", 400),
@@ -145,6 +147,9 @@ async def test_every_page_has_no_serious_or_critical_accessibility_violation(
         Visit("/meetings/{meeting_id}", COORDINATOR_STAFF, f"/meetings/{meeting_id}"),  # with the forms
         Visit("/meetings/{meeting_id}", CENTRE_STAFF, f"/meetings/{meeting_id}"),  # a participant: no forms
         Visit("/meetings/{meeting_id}", COORDINATOR_STAFF, f"/meetings/{uuid.uuid4()}", 404),
+        Visit("/outreach/{outreach_id}", COORDINATOR_STAFF, f"/outreach/{outreach_id}"),  # with the forms
+        Visit("/outreach/{outreach_id}", CENTRE_STAFF, f"/outreach/{outreach_id}"),  # involved: no forms
+        Visit("/outreach/{outreach_id}", COORDINATOR_STAFF, f"/outreach/{uuid.uuid4()}", 404),
     ]
     routes = get_routes(stack)
     unchecked = routes - {visit.route for visit in visits} - {SHEET_SENT} - NOT_PAGES.keys()

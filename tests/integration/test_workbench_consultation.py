@@ -195,3 +195,47 @@ async def test_a_sheet_with_problems_shows_each_beside_its_field_stores_nothing_
         assert "tick at least one" in (await counter.text_content("#consent_scope-problem") or "")
         assert await consultations(services, agency=COUNTER) == before + 1
         await browser.close()
+
+
+async def test_an_8050_household_is_taken_in_on_two_sheets_as_one_case(
+    services: RunningServices, stack: LocalStack, keycloak: LocalKeycloak, workbench: str
+) -> None:
+    """The mother's sheet starts a household and shows its number; the son's sheet, brought by the family, names
+    it and joins her case. A number the counter's agency has no part in is refused beside the field."""
+    secrets = LocalSecrets.load_or_create(stack.paths.secrets)
+    async with async_playwright() as playwright:
+        browser = await playwright.chromium.launch(executable_path=CHROMIUM, args=FLAGS)
+        counter = await sign_in(browser, workbench, COUNTER_STAFF, secrets.demo_staff_passwords[COUNTER_STAFF])
+        await fill_sheet(counter, workbench, given_name=f"花子{uuid.uuid4().hex[:4]}")
+        await counter.check("input[name=household][value=new]")
+        await counter.select_option("#relation", "head")
+        await counter.click("#submit")
+        await counter.wait_for_url(f"{workbench}/sheet/sent/**")
+        household = await counter.text_content("#household-id") or ""
+        mother_case = await counter.text_content("#case-id")
+        assert uuid.UUID(household) and await counter.get_attribute("#case-kind", "data-new") == "1"
+
+        async def sons_sheet(number: str) -> None:
+            await fill_sheet(counter, workbench, given_name=f"一郎{uuid.uuid4().hex[:4]}")
+            await counter.fill("#birth_year", "48")  # 昭和48年: in his fifties
+            await counter.uncheck("input[name=domain][value=elderly]")
+            await counter.check("input[name=domain][value=withdrawal]")
+            await counter.check("input[name=consent_scope][value=none]")
+            await counter.check("input[name=consulted_by][value=family]")
+            await counter.check("input[name=household][value=join]")
+            await counter.fill("#household_id", number)
+            await counter.select_option("#relation", "child")
+            await counter.click("#submit")
+
+        before = await consultations(services, agency=COUNTER)
+        await sons_sheet(str(uuid.uuid4()))  # not a household this counter takes part in
+        await counter.wait_for_selector("#household_id-problem")
+        assert await counter.get_attribute("#household_id", "aria-invalid") == "true"
+        assert await consultations(services, agency=COUNTER) == before
+
+        await sons_sheet(household)
+        await counter.wait_for_url(f"{workbench}/sheet/sent/**")
+        assert await counter.text_content("#case-id") == mother_case
+        assert await counter.get_attribute("#case-kind", "data-new") == "0"
+        assert await counter.text_content("#household-id") == household
+        await browser.close()

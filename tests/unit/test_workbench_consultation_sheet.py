@@ -146,6 +146,26 @@ def test_the_forms_own_problems_and_intakes_are_found_together() -> None:
     assert also_wrong(body) == {"district", "domains", "given_name_kana"}
 
 
+def test_a_family_members_sheet_names_the_household_by_the_number_an_earlier_sheet_showed() -> None:
+    household = "0b7c6a3e-6a55-4b3f-9d8e-3f1e2a9b7c10"
+    body, problems = submission(
+        _sheet(consulted_by="family", household="join", household_id=f" {household} ", relation="child"),
+        agency_id="ikiiki-katase",
+        subject="s",
+    )
+    assert problems == set()
+    parsed = ConsultationSubmission.model_validate(body)
+    assert str(parsed.consulted_by) == "family" and parsed.household is not None
+    assert (str(parsed.household.household_id), str(parsed.household.relation)) == (household, "child")
+    started, _ = submission(_sheet(household="new", relation="head"), agency_id="a-1", subject="s")
+    assert started["household"] == {"relation": "head"} and "consulted_by" not in started
+    assert "household" not in submission(_sheet(), agency_id="a-1", subject="s")[0]  # none: the default
+    _, problems = submission(_sheet(household="join", household_id="世帯1"), agency_id="a-1", subject="s")
+    assert problems == {"household_id"}
+    unknown = {"title": "Unknown household", "detail": "No household with this id that your agency is involved in."}
+    assert fields_of(unknown) == {"household_id"}
+
+
 def test_intakes_problem_paths_land_beside_the_forms_fields() -> None:
     assert form_field("body.personal.person.family_name_kana") == "family_name_kana"
     assert form_field("body.personal.person.family_name") == "family_name"
