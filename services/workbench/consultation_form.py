@@ -8,6 +8,7 @@ to the result's own page (a GET), so reloading it sends nothing again.
 
 from __future__ import annotations
 
+import asyncio
 import hmac
 import json
 import logging
@@ -23,7 +24,7 @@ from fastapi.responses import RedirectResponse, Response
 from schemas.vocabulary import COORDINATION_THEMES, AgencyType, Channel, District, SupportDomain
 from services.workbench import consultation_sheet as sheet
 from services.workbench import text
-from services.workbench.apis import ServiceUnavailableError
+from services.workbench.apis import Referral, ServiceUnavailableError
 from services.workbench.sessions import Session
 from services.workbench.web import (
     Language,
@@ -43,6 +44,8 @@ router = APIRouter(include_in_schema=False)
 SHEET_FORM_BYTES = 64 * 1024
 """A summary of 4,000 characters of Japanese is about 36 KB once URL-encoded."""
 _SHEET_KEY = re.compile(r"^[A-Za-z0-9_-]{32,64}$")
+SENT_PATIENCE = 12
+"""How many times (a quarter of a second apart) the result page asks referral for a case it does not know yet."""
 
 
 def idempotency_key(session: Session, sheet_key: str) -> str:
@@ -112,7 +115,7 @@ async def sheet_sent(
     if session is None:
         return to_sign_in(request)
     try:
-        referrals = await workbench.apis.referrals_of_case(session.access_token, case_id)
+        referrals = await _referrals_once_known(workbench, session, case_id)
     except ServiceUnavailableError as error:
         return unavailable(request, workbench, lang, session, error)
     if referrals is None:
@@ -132,6 +135,18 @@ async def sheet_sent(
         referrals=[r for r in referrals if r.consultation_id == consultation_id],
         here=request.url.path + (f"?household={household}" if household else ""),
     )
+
+
+async def _referrals_once_known(workbench: Workbench, session: Session, case_id: UUID) -> list[Referral] | None:
+    """The case's referrals. The browser arrives here moments after intake's answer, and referral learns that the
+    agency took the consultation in when it reads intake's event: until then it answers as for a case the agency
+    has no part in. So it is asked again for a few seconds (bounded) before the page says there is nothing."""
+    for _ in range(SENT_PATIENCE):
+        referrals = await workbench.apis.referrals_of_case(session.access_token, case_id)
+        if referrals is not None:
+            return referrals
+        await asyncio.sleep(0.25)
+    return None
 
 
 def _household_shown(value: str | None) -> UUID | None:
