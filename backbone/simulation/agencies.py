@@ -75,8 +75,6 @@ class Counters:
     acknowledged: int = 0
     meetings_held: int = 0
     plans: int = 0
-    places_completed: int = 0
-    outreach_attempts: int = 0
 
 
 @dataclass
@@ -166,8 +164,7 @@ class Agencies:
                 self.counters.accepted += 1
                 if referral["routing_rule"] == "participation":  # the person came to the place, and stays
                     await http.post(f"{url}/start", headers=headers)
-                    done = await http.post(f"{url}/complete", headers=headers, json={"outcome": "resolved"})
-                    self.counters.places_completed += done.status_code == 200
+                    await http.post(f"{url}/complete", headers=headers, json={"outcome": "resolved"})
             self.counters.answered += 1
 
     async def _read_mail(self, http: httpx.AsyncClient) -> None:
@@ -258,8 +255,7 @@ class Agencies:
             self._attempts[case_id] += 1
             reached = self._draw(f"reached:{self._name(case_id)}:{self._attempts[case_id]}") < REACHED
             attempt = {"method": "visit", "result": "brief-contact" if reached else "no-answer"}
-            answer = await http.post(f"{step}/attempts", headers=headers, json=attempt)
-            self.counters.outreach_attempts += answer.is_success
+            await http.post(f"{step}/attempts", headers=headers, json=attempt)
             if self._attempts[case_id] >= ATTEMPTS_A_DAY and not reached:
                 self._outreach.pop(case_id, None)  # tried enough for one day: the engagement goes on tomorrow
             if reached:

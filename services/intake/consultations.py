@@ -74,8 +74,8 @@ async def receive(
             personal.person,
             household_case=household.open_case if household else None,
         )
-        if household is not None and facts.household is not None:
-            await households.join(conn, household, person.case_id, person.person_id, facts.household)
+        if household is not None:
+            await households.join(conn, household, person.case_id, person.person_id)
         household_id = household.household_id if household else None
         consultation_id, event_id = uuid4(), uuid4()
         received_at = facts.received_at or datetime.now(UTC)

@@ -32,6 +32,8 @@ class Household:
     household_id: UUID
     open_case: UUID | None
     """The household's latest case still open: where a member's consultation goes."""
+    relation: str | None = None
+    """The person's 続柄, as the consultation gave it."""
 
 
 async def named(
@@ -43,16 +45,17 @@ async def named(
     if link.household_id is None:
         household_id = uuid4()
         await conn.execute("INSERT INTO households (household_id, created_by) VALUES ($1, $2)", household_id, agency_id)
-        return Household(household_id, None)
+        return Household(household_id, None, link.relation)
     cases = await conn.fetch(
         "SELECT case_id, closed_at FROM cases WHERE household_id = $1 ORDER BY opened_at DESC", link.household_id
     )
     if not await involvement.cases_of(conn, agency_id, (row["case_id"] for row in cases)):
         raise UnknownHouseholdError
-    return Household(link.household_id, next((r["case_id"] for r in cases if r["closed_at"] is None), None))
+    open_case = next((r["case_id"] for r in cases if r["closed_at"] is None), None)
+    return Household(link.household_id, open_case, link.relation)
 
 
-async def join(conn: Connection, household: Household, case_id: UUID, person_id: UUID, link: HouseholdLink) -> None:
+async def join(conn: Connection, household: Household, case_id: UUID, person_id: UUID) -> None:
     """Make the person a member, and the case the household's when it belonged to none."""
     await conn.execute(
         "INSERT INTO household_members (household_id, person_id, relation) VALUES ($1, $2, $3)"
@@ -60,7 +63,7 @@ async def join(conn: Connection, household: Household, case_id: UUID, person_id:
         " SET relation = COALESCE(EXCLUDED.relation, household_members.relation)",
         household.household_id,
         person_id,
-        link.relation,
+        household.relation,
     )
     await conn.execute(
         "UPDATE cases SET household_id = $2 WHERE case_id = $1 AND household_id IS NULL",
