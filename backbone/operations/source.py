@@ -13,16 +13,18 @@ import importlib
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Any, Protocol, get_args
+from typing import TYPE_CHECKING, Any, Protocol, get_args
 
 from fastapi import FastAPI
 from pydantic import ValidationError
 
-from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.operations.errors import OperatorError
 from backbone.settings import ServiceName, ServiceSettings
 from services.audit.settings import AuditSettings
 from services.intake.keys import IntakeKeys
+
+if TYPE_CHECKING:  # the local stack is a development tool: imported only where there is one (not in the image)
+    from backbone.local.stack import LocalStack
 
 SERVICES: tuple[ServiceName, ...] = get_args(ServiceName)
 Report = Callable[[str], None]
@@ -103,6 +105,8 @@ class LocalSource:
         return self.stack.settings_for(service)
 
     def agency_facing(self) -> tuple[ServiceName, ...]:
+        from backbone.local.stack import AGENCY_FACING  # noqa: PLC0415
+
         return AGENCY_FACING
 
     def audit_settings(self) -> AuditSettings:
@@ -117,10 +121,20 @@ class LocalSource:
         return _build_app(self.settings_for(service), extra)
 
 
-def choose(environment: Mapping[str, str], local: Callable[[], LocalStack] = LocalStack.default) -> SettingsSource:
+def choose(environment: Mapping[str, str], local: Callable[[], LocalStack] | None = None) -> SettingsSource:
     """The container's own settings when `BACKBONE_SERVICE` is set, the local stack otherwise."""
     name = environment.get("BACKBONE_SERVICE", "").strip()
     if not name:
+        if local is None:
+            try:
+                from backbone.local.stack import LocalStack  # noqa: PLC0415
+            except ImportError:
+                raise OperatorError(
+                    "BACKBONE_SERVICE is not set, and this installation has no local stack to act on: run the command"
+                    " in a service's container, where BACKBONE_SERVICE and its BACKBONE_* settings are set",
+                    exit_code=2,
+                ) from None
+            local = LocalStack.default
         return LocalSource(local())
     for service in SERVICES:
         if service == name:
