@@ -15,9 +15,9 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 
 from backbone.db import migrate
-from backbone.local.replication import PartitionState, leaders
 from backbone.outbox import Outbox, OutboxRelay
 from backbone.settings import DeliverySettings
+from devtools.local.replication import PartitionState, leaders
 from tests.integration.kit import FAST_DELIVERY, consultation
 
 TRACER = trace.get_tracer("tests")

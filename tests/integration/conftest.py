@@ -15,12 +15,12 @@ from aiokafka import AIOKafkaProducer
 from backbone import directory
 from backbone.db import create_pool, migrate
 from backbone.kafka import create_producer
-from backbone.local.keycloak import LocalKeycloak
-from backbone.local.operators import restore_directory_defaults
-from backbone.local.paths import LocalPaths
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
 from backbone.settings import DatabaseSettings, KafkaSettings
+from devtools.local.keycloak import LocalKeycloak
+from devtools.local.operators import restore_directory_defaults
+from devtools.local.paths import LocalPaths
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration.receivers import SmtpCatcher, WebhookReceiver
 from tests.integration.services import RunningServices, running
 

@@ -14,9 +14,9 @@ from fastapi import FastAPI
 
 from backbone import directory
 from backbone.agencies import new_token
-from backbone.local.stack import AGENCY_FACING, LocalStack
 from backbone.service import ServiceRuntime
 from backbone.settings import ServiceName
+from devtools.local.stack import AGENCY_FACING, LocalStack
 from schemas.vocabulary import AgencyType
 from services.audit.settings import AuditSettings
 from services.intake.keys import IntakeKeys

@@ -13,8 +13,8 @@ import pytest
 from playwright.async_api import async_playwright
 
 from backbone import directory
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices

@@ -19,11 +19,11 @@ from aiokafka import AIOKafkaProducer
 
 from backbone.delivery import Subscription
 from backbone.kafka import create_producer, place_group_at_end
-from backbone.local.cluster import LocalKafkaCluster
-from backbone.local.paths import LocalPaths
-from backbone.local.postgres import LocalPostgres, LocalSecrets
-from backbone.local.replication import ensure_replicated_topics, leaders, partition_states, under_replicated
 from backbone.settings import KafkaSettings
+from devtools.local.cluster import LocalKafkaCluster
+from devtools.local.paths import LocalPaths
+from devtools.local.postgres import LocalPostgres, LocalSecrets
+from devtools.local.replication import ensure_replicated_topics, leaders, partition_states, under_replicated
 from schemas.events import ConsultationReceived
 from schemas.topics import ALL_TOPICS, INTAKE_EVENTS, dead_letter_topic
 from tests.integration.cluster_kit import TRACER, busiest_leader, delivery, own_schema, relaying, write_events

@@ -1,4 +1,4 @@
-"""The local identity provider (Keycloak, started through backbone.local.keycloak): staff sign in through its
+"""The local identity provider (Keycloak, started through devtools.local.keycloak): staff sign in through its
 real login form with the authorization code flow and PKCE, and the access token carries what the services
 decide by. Needs neither Kafka nor PostgreSQL."""
 
@@ -18,8 +18,8 @@ from urllib.parse import parse_qs, urlsplit
 import httpx
 import pytest
 
-from backbone.local.keycloak import LocalKeycloak
-from backbone.local.realm import AUDIENCE, DEMO_STAFF, WORKBENCH_CALLBACK, WORKBENCH_CLIENT, DemoStaff
+from devtools.local.keycloak import LocalKeycloak
+from devtools.local.realm import AUDIENCE, DEMO_STAFF, WORKBENCH_CALLBACK, WORKBENCH_CLIENT, DemoStaff
 
 
 @dataclass

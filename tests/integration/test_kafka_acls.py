@@ -28,9 +28,9 @@ from aiokafka.structs import RecordMetadata
 from pydantic import SecretStr
 
 from backbone.kafka import client_options, create_broker, create_producer
-from backbone.local.scram import ScramUsers
-from backbone.local.secure_kafka import SecureKafka
 from backbone.settings import KafkaSettings
+from devtools.local.scram import ScramUsers
+from devtools.local.secure_kafka import SecureKafka
 from schemas.topics import (
     ALL_TOPICS,
     INTAKE_EVENTS,

@@ -9,7 +9,7 @@ from email.header import decode_header, make_header
 from typing import Any
 from urllib.parse import urljoin
 
-from backbone.simulation.agencies import ACK_FORM
+from devtools.simulation.agencies import ACK_FORM
 from schemas.vocabulary import AgencyType
 from services.notify import channels
 from tests.integration.kafka_tools import eventually

@@ -21,15 +21,15 @@ from backbone.agencies import new_token
 from backbone.db import Connection
 from backbone.delivery import Subscription
 from backbone.kafka import place_group_at_end
-from backbone.local.stack import LocalStack
-from backbone.operations.deadletters import list_dead_letters, redrive
-from backbone.operations.errors import OperatorError
-from backbone.operations.offsets import Move, rewind
-from backbone.operations.replay import replay
-from backbone.operations.window import Window
 from backbone.outbox import Outbox, publish_row
 from backbone.records import Received
 from backbone.settings import DatabaseSettings, KafkaSettings, ServiceName, ServiceSettings
+from console.deadletters import list_dead_letters, redrive
+from console.errors import OperatorError
+from console.offsets import Move, rewind
+from console.replay import replay
+from console.window import Window
+from devtools.local.stack import LocalStack
 from schemas.events import ConsultationReceived
 from schemas.topics import INTAKE_EVENTS, INTAKE_SUBMISSIONS, dead_letter_topic
 from schemas.vocabulary import AgencyType
@@ -323,7 +323,7 @@ async def backbone(words: list[str], environment: dict[str, str], *, stdin: str 
     process = await asyncio.create_subprocess_exec(
         sys.executable,
         "-m",
-        "backbone.cli",
+        "console.main",
         *words,
         env=environment,
         stdin=asyncio.subprocess.PIPE,

@@ -8,7 +8,7 @@ from typing import Any
 
 import httpx
 
-from backbone.local.keycloak import LocalKeycloak
+from devtools.local.keycloak import LocalKeycloak
 from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices

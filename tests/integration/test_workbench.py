@@ -18,10 +18,10 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from backbone.local.keycloak import LocalKeycloak
-from backbone.local.postgres import LocalSecrets
-from backbone.local.realm import WORKBENCH_URL
-from backbone.local.stack import LocalStack
+from devtools.local.keycloak import LocalKeycloak
+from devtools.local.postgres import LocalSecrets
+from devtools.local.realm import WORKBENCH_URL
+from devtools.local.stack import LocalStack
 from tests.integration.services import RunningServices
 from tests.integration.workbench_browser import (
     CENTRE_STAFF,

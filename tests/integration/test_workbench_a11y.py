@@ -21,9 +21,9 @@ from playwright.async_api import Page, async_playwright
 from starlette.routing import BaseRoute
 
 from backbone import directory
-from backbone.local.postgres import LocalSecrets
-from backbone.local.realm import WORKBENCH_URL
-from backbone.local.stack import LocalStack
+from devtools.local.postgres import LocalSecrets
+from devtools.local.realm import WORKBENCH_URL
+from devtools.local.stack import LocalStack
 from schemas.vocabulary import District, SupportDomain
 from services.referral.routing import candidates
 from services.workbench.app import build_app

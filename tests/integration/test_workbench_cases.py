@@ -12,8 +12,8 @@ from collections.abc import AsyncIterator
 import pytest
 from playwright.async_api import Page, async_playwright
 
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.test_workbench import UNINVOLVED_STAFF

@@ -12,9 +12,9 @@ import uuid
 
 from playwright.async_api import Browser, Page, async_playwright
 
-from backbone.local.keycloak import LocalKeycloak
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.keycloak import LocalKeycloak
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration import test_workbench
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices

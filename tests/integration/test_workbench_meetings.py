@@ -22,8 +22,8 @@ from playwright.async_api import async_playwright
 
 from backbone import directory
 from backbone.calendar import TOKYO
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.workbench_browser import (

@@ -11,9 +11,9 @@ import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
 
-from backbone.bench.workbench import signed_in_browser
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.bench.workbench import signed_in_browser
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.workbench_browser import CENTRE_STAFF, running_workbench

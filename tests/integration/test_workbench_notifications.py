@@ -19,9 +19,9 @@ import pytest
 from playwright.async_api import async_playwright
 
 from backbone import directory
-from backbone.local.keycloak import LocalKeycloak
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.keycloak import LocalKeycloak
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.test_notify import deliveries

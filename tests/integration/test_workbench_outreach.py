@@ -15,8 +15,8 @@ from typing import Any
 
 from playwright.async_api import async_playwright
 
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from schemas.vocabulary import AgencyType
 from tests.integration import test_workbench
 from tests.integration.kafka_tools import eventually

@@ -26,8 +26,8 @@ import httpx
 import pytest
 from playwright.async_api import async_playwright
 
-from backbone.local.postgres import LocalSecrets
-from backbone.local.stack import LocalStack
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
 from tests.integration.workbench_browser import (

@@ -12,8 +12,8 @@ import asyncpg
 import pytest
 
 from backbone.db import create_pool, migrate
-from backbone.local.stack import LocalStack
 from backbone.staff import StaffMember
+from devtools.local.stack import LocalStack
 from services.workbench.oidc import Tokens
 from services.workbench.sessions import Sessions, TokenSeal, _hash
 

@@ -13,10 +13,10 @@ import uvicorn
 from fastapi import FastAPI
 from playwright.async_api import Browser, Page
 
-from backbone.local.keycloak import ADMIN_USERNAME, LocalKeycloak
-from backbone.local.postgres import LocalSecrets
-from backbone.local.realm import REALM
-from backbone.local.stack import WORKBENCH_PORT, LocalStack
+from devtools.local.keycloak import ADMIN_USERNAME, LocalKeycloak
+from devtools.local.postgres import LocalSecrets
+from devtools.local.realm import REALM
+from devtools.local.stack import WORKBENCH_PORT, LocalStack
 from schemas.vocabulary import AgencyType
 from services.workbench.app import build_app
 from tests.integration.kafka_tools import eventually

@@ -10,15 +10,16 @@ import os
 import subprocess
 import sys
 
-TOOLS = ("backbone.local", "backbone.bench", "backbone.faults", "backbone.simulation")
+TOOLS = "devtools"
 DEVELOPMENT_COMMANDS = {"up", "run", "walkthrough", "down", "bench", "faults", "fuzz", "test", "docs", "cluster"}
 
-# Where the development tools are not installed: importing one fails, as it will in the image once they are left out.
+# Where the development tools are not installed, importing them fails, as in the image (deploy-check builds its
+# installation for real; this is the quick check).
 WITHOUT_TOOLS = f"""
 import importlib.abc, sys
 class NotInstalled(importlib.abc.MetaPathFinder):
     def find_spec(self, name, path=None, target=None):
-        if name.startswith({TOOLS!r}):
+        if name.split('.')[0] == {TOOLS!r}:
             raise ModuleNotFoundError(f"No module named {{name!r}}", name=name)
         return None
 sys.meta_path.insert(0, NotInstalled())
@@ -26,11 +27,11 @@ sys.meta_path.insert(0, NotInstalled())
 
 LISTED = """
 import argparse, json, sys
-from backbone import cli
+from console import main as cli
 tools = cli.development_tools()
 parser = cli._parser(tools)
 (commands,) = [a for a in parser._actions if isinstance(a, argparse._SubParsersAction)]
-loaded = sorted(m for m in sys.modules if m.startswith({tools!r}))
+loaded = sorted(m for m in sys.modules if m.split('.')[0] == {tools!r})
 print(json.dumps({{"commands": sorted(commands.choices), "loaded": loaded}}))
 """
 
@@ -66,7 +67,7 @@ def test_on_a_developers_machine_the_tools_are_offered_too() -> None:
 
 
 def test_an_operators_command_outside_a_container_and_without_a_local_stack_says_where_to_run_it() -> None:
-    code = WITHOUT_TOOLS + "from backbone.cli import main\nraise SystemExit(main(['dlq', 'list', 'referral']))"
+    code = WITHOUT_TOOLS + "from console.main import main\nraise SystemExit(main(['dlq', 'list', 'referral']))"
     env = {k: v for k, v in os.environ.items() if k != "BACKBONE_SERVICE"}
     answer = subprocess.run(
         [sys.executable, "-c", code], env=env, capture_output=True, text=True, timeout=120, check=False

@@ -2,14 +2,13 @@ from __future__ import annotations
 
 import pytest
 
-from backbone import asyncapi
 from backbone.settings import DatabaseSettings, ServiceSettings
-from schemas import jsonschema_gen
+from devtools.documents import asyncapi, json_schemas
 from schemas.events import EVENT_TYPES, TYPE_PREFIX
 
 
 def test_committed_json_schemas_match_the_models() -> None:
-    assert jsonschema_gen.stale() == [], "run `backbone schemas` and commit schemas/jsonschema/"
+    assert json_schemas.stale() == [], "run `backbone schemas` and commit schemas/jsonschema/"
 
 
 IRREGULAR_PAST = {
@@ -40,6 +39,6 @@ def test_the_committed_asyncapi_document_matches_the_code() -> None:
 
 
 def test_the_committed_openapi_documents_and_event_catalog_match_the_code() -> None:
-    from backbone import catalog  # noqa: PLC0415 - builds every service's app
+    from devtools.documents import catalog  # noqa: PLC0415 - builds every service's app
 
     assert catalog.stale() == [], "run `backbone docs` and commit docs/"

@@ -10,8 +10,8 @@ from pathlib import Path
 
 import httpx
 
-from backbone.simulation.agencies import Agencies
-from backbone.simulation.watch import Tally
+from devtools.simulation.agencies import Agencies
+from devtools.simulation.watch import Tally
 
 
 def a_message(case_id: str) -> EmailMessage:

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 from datetime import UTC, datetime
 
-from backbone.simulation.agencies import Counters
-from backbone.simulation.report import table
-from backbone.simulation.watch import Tally
+from devtools.simulation.agencies import Counters
+from devtools.simulation.report import table
+from devtools.simulation.watch import Tally
 
 PREFIX = "jp.fujisawa.welfare."
 

@@ -14,9 +14,9 @@ from aiokafka.structs import ConsumerRecord
 from backbone.deadletter import NotADeadLetterError, dead_letter_headers, describe, original_record
 from backbone.inbox import Position
 from backbone.kafka import encode_headers
-from backbone.operations import views
-from backbone.operations.deadletters import Listed
 from backbone.records import PoisonReason
+from console import views
+from console.deadletters import Listed
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived
 

@@ -4,9 +4,9 @@ from __future__ import annotations
 
 import pytest
 
-from backbone.faults.checker import Verdict
-from backbone.faults.run import Outcome, Plan, markdown
-from backbone.faults.workload import Submitted, Workload
+from devtools.faults.checker import Verdict
+from devtools.faults.run import Outcome, Plan, markdown
+from devtools.faults.workload import Submitted, Workload
 
 
 def clean() -> Verdict:

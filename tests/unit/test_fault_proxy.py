@@ -6,7 +6,7 @@ import asyncio
 
 import pytest
 
-from backbone.faults.proxy import TcpProxy
+from devtools.faults.proxy import TcpProxy
 
 
 async def echo(reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 import subprocess
 from pathlib import Path
 
-from backbone.local.keycloak import MINIMUM_JAVA, java_home
+from devtools.local.keycloak import MINIMUM_JAVA, java_home
 
 
 def _jdk(root: Path, name: str, version: str) -> Path:

@@ -5,8 +5,8 @@ from __future__ import annotations
 import base64
 from email.message import EmailMessage
 
-from backbone.faults import leaks, needles
-from backbone.faults.needles import ACK_TOKENS, AGENCY_TOKENS
+from devtools.faults import leaks, needles
+from devtools.faults.needles import ACK_TOKENS, AGENCY_TOKENS
 
 OWN, OTHER = "a" * 32, "b" * 32
 NOTIFICATIONS = {OWN: "0b6f3c1e-6a57-5d33-9d0b-1f7c9e2a4b10", OTHER: "5e0a4d2c-1b3f-5a6e-8c7d-9f0e1a2b3c4d"}

@@ -18,7 +18,6 @@ from opentelemetry import trace
 from prometheus_client import CONTENT_TYPE_LATEST
 from prometheus_client.parser import text_string_to_metric_families
 
-from backbone.asyncapi import placeholder_app
 from backbone.db import Connection
 from backbone.delivery import Subscription
 from backbone.kafka import encode_headers
@@ -26,6 +25,7 @@ from backbone.lag import lag_by_partition, partition_lag
 from backbone.metrics import ServiceMetrics, keep_refreshed
 from backbone.records import PoisonReason, PoisonRecordError
 from backbone.settings import DeliverySettings
+from devtools.documents.asyncapi import placeholder_app
 from schemas.envelope import Envelope
 from schemas.events import ConsentWithdrawn, ConsultationReceived, Event
 from services.notify.metrics import NotificationMetrics

@@ -18,8 +18,8 @@ from opentelemetry.sdk.trace.export import SimpleSpanProcessor
 from opentelemetry.sdk.trace.export.in_memory_span_exporter import InMemorySpanExporter
 from opentelemetry.trace import SpanKind
 
-from backbone.asyncapi import placeholder_app
 from backbone.http import access_log_config
+from devtools.documents.asyncapi import placeholder_app
 
 SECRET = "0f1e2d3c4b5a69788796a5b4c3d2e1f0"
 

@@ -8,13 +8,13 @@ from datetime import UTC, datetime, timedelta, timezone
 import pytest
 from aiokafka import TopicPartition
 
-from backbone.cli import main
-from backbone.local.stack import AGENCY_FACING, LocalStack
-from backbone.operations.credentials import token_from
-from backbone.operations.errors import OperatorError
-from backbone.operations.offsets import Move, rewind_moves
-from backbone.operations.source import ContainerSource, LocalSource, choose
-from backbone.operations.window import Window, moment
+from console.credentials import token_from
+from console.errors import OperatorError
+from console.main import main
+from console.offsets import Move, rewind_moves
+from console.source import ContainerSource, LocalSource, choose
+from console.window import Window, moment
+from devtools.local.stack import AGENCY_FACING, LocalStack
 
 
 def no_local_stack() -> LocalStack:

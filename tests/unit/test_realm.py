@@ -8,7 +8,7 @@ from typing import Any
 import pytest
 
 from backbone import directory
-from backbone.local.realm import AUDIENCE, DEMO_STAFF, REALM, STAFF_ROLES, WORKBENCH_CALLBACK, realm
+from devtools.local.realm import AUDIENCE, DEMO_STAFF, REALM, STAFF_ROLES, WORKBENCH_CALLBACK, realm
 
 PASSWORDS = {member.username: f"pw-{member.username}-Zq81x" for member in DEMO_STAFF}
 

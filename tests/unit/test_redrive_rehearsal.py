@@ -16,13 +16,13 @@ import pytest
 from aiokafka.structs import ConsumerRecord
 from opentelemetry import trace
 
-from backbone.asyncapi import placeholder_app
 from backbone.db import Connection
 from backbone.delivery import Rehearsal, Subscription
 from backbone.kafka import encode_headers
 from backbone.records import PoisonReason, PoisonRecordError, Received
 from backbone.service import ServiceRuntime
 from backbone.settings import DeliverySettings
+from devtools.documents.asyncapi import placeholder_app
 from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived
 

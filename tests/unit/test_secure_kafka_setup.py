@@ -8,8 +8,8 @@ from pathlib import Path
 import pytest
 
 from backbone.acl import Acl, read_principal_acls
-from backbone.local.kafka_acls import bindings
-from backbone.local.scram import ScramUsers
+from devtools.local.kafka_acls import bindings
+from devtools.local.scram import ScramUsers
 
 
 def test_every_acl_of_the_model_becomes_kafka_bindings() -> None:

@@ -5,7 +5,7 @@ from __future__ import annotations
 from collections import Counter
 
 from backbone import directory
-from backbone.simulation.workload import (
+from devtools.simulation.workload import (
     SHARE_8050,
     SHARE_URGENT,
     SHARE_WITHDRAWAL_BY_FAMILY,

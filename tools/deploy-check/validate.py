@@ -3,6 +3,7 @@
     validate.py k8s RENDERED.yaml --crds DIR --keda SCHEMA.json --kube-version 1.33
     validate.py observability
     validate.py compose-env compose.yaml .env.example
+    validate.py image WORKDIR
 
 k8s: every document that kustomize rendered is checked against its schema, strictly (an unknown field
 is an error, as `kubectl apply --validate=strict` would make it):
@@ -22,6 +23,12 @@ export, and every panel title is in Japanese and English.
 
 compose-env: every ${VARIABLE} that compose.yaml needs is listed in .env.example, and .env.example
 holds no value for anything secret.
+
+image: deploy/Dockerfile's build stage done without Docker: the files its COPY lines name are staged in
+WORKDIR and installed into a fresh virtual environment exactly as the Dockerfile installs them. In it, no
+development tool (devtools/) and no package of pyproject's `dev` extra is installed; every service's app and
+the command line import without them; and `backbone --help` offers `serve` and the operators' commands, and
+none of the development tools' commands.
 """
 
 from __future__ import annotations
@@ -29,8 +36,13 @@ from __future__ import annotations
 import argparse
 import copy
 import json
+import os
 import re
+import shutil
+import subprocess
 import sys
+import tomllib
+import venv
 from collections.abc import Iterator
 from pathlib import Path
 from typing import Any
@@ -353,6 +365,92 @@ def check_compose_env(compose: Path, example: Path) -> int:
     return findings.report("Compose environment (.env.example)", len(needed))
 
 
+# --------------------------------------------------------------------------------------------------
+# The image's installation
+# --------------------------------------------------------------------------------------------------
+
+# The development tools' commands (devtools/commands.py); the image must offer none of them.
+DEVELOPMENT_COMMANDS = {"up", "run", "walkthrough", "down", "status", "bench", "faults", "fuzz", "leak-scan", "test"}
+OPERATOR_COMMANDS = {"serve", "agency-token", "erase-person", "trace", "dlq", "outbox"}
+
+
+def build_stage_sources(dockerfile: Path) -> list[str]:
+    """The paths the build stage's COPY lines take from the build context (not those copied from a stage)."""
+    sources: list[str] = []
+    stage = ""
+    for line in dockerfile.read_text().splitlines():
+        words = line.split()
+        if words[:1] == ["FROM"]:
+            stage = words[-1] if len(words) >= 3 and words[-2].upper() == "AS" else ""
+        elif words[:1] == ["COPY"] and stage == "build" and not any(w.startswith("--from") for w in words):
+            sources += words[1:-1]
+    return sources
+
+
+def check_image(workdir: Path) -> int:
+    findings = Findings()
+    dockerfile = REPO / "deploy" / "Dockerfile"
+    shutil.rmtree(workdir, ignore_errors=True)
+    source, environment = workdir / "src", workdir / "venv"
+    source.mkdir(parents=True)
+    for name in build_stage_sources(dockerfile):
+        if (REPO / name).is_dir():
+            shutil.copytree(REPO / name, source / name, ignore=shutil.ignore_patterns("__pycache__"))
+        else:
+            shutil.copy2(REPO / name, source / name)
+    venv.create(environment, with_pip=True)
+    python, backbone = environment / "bin" / "python", environment / "bin" / "backbone"
+    install_env = {
+        **os.environ,
+        "PIP_CONSTRAINT": str(source / "requirements.lock"),
+        "PIP_DISABLE_PIP_VERSION_CHECK": "1",
+    }
+    subprocess.run([python, "-m", "pip", "install", "--quiet", str(source)], env=install_env, check=True)
+
+    installed = {
+        package["name"].lower().replace("_", "-")
+        for package in json.loads(
+            subprocess.run(
+                [python, "-m", "pip", "list", "--format=json"], capture_output=True, text=True, check=True
+            ).stdout
+        )
+    }
+    extras = tomllib.loads((REPO / "pyproject.toml").read_text())["project"]["optional-dependencies"]["dev"]
+    development = {re.split(r"[<>=!~\[; ]", requirement)[0].lower().replace("_", "-") for requirement in extras}
+    for name in sorted(installed & development):
+        findings.add("image", f"the development package {name} is installed")
+
+    # Every service's app and the command line, imported in the image: nothing of the tools may be needed.
+    probe = (
+        "import importlib, json, sys\n"
+        "for name in ('intake', 'referral', 'meetings', 'notify', 'audit', 'workbench'):\n"
+        "    importlib.import_module(f'services.{name}.app')\n"
+        "import console.main\n"
+        "tools = console.main.development_tools()\n"
+        "print(json.dumps({'tools': tools is not None, "
+        "'loaded': sorted(m for m in sys.modules if m.split('.')[0] == 'devtools')}))\n"
+    )
+    env = {k: v for k, v in os.environ.items() if not k.startswith(("BACKBONE_", "PYTHON"))}
+    answer = subprocess.run([python, "-c", probe], capture_output=True, text=True, env=env, cwd=workdir, check=False)
+    if answer.returncode != 0:
+        findings.add("image", f"importing the services failed:\n{answer.stderr}")
+    else:
+        found = json.loads(answer.stdout.splitlines()[-1])
+        if found["tools"] or found["loaded"]:
+            findings.add("image", f"the development tools are importable: {found}")
+
+    listed = subprocess.run([backbone, "--help"], capture_output=True, text=True, env=env, cwd=workdir, check=False)
+    offered = set(re.findall(r"^    ([a-z][a-z-]+)\s", listed.stdout, re.MULTILINE))
+    if listed.returncode != 0:
+        findings.add("backbone --help", f"exit {listed.returncode}: {listed.stderr}")
+    for name in sorted(OPERATOR_COMMANDS - offered):
+        findings.add("backbone --help", f"does not offer {name}")
+    for name in sorted(DEVELOPMENT_COMMANDS & offered):
+        findings.add("backbone --help", f"offers the development tools' command {name}")
+    print(f"  installed: {len(installed)} packages; backbone offers: {', '.join(sorted(offered))}")
+    return findings.report("The image's installation", len(installed) + len(offered))
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     commands = parser.add_subparsers(dest="command", required=True)
@@ -365,11 +463,15 @@ def main() -> int:
     env = commands.add_parser("compose-env")
     env.add_argument("compose", type=Path)
     env.add_argument("example", type=Path)
+    image = commands.add_parser("image")
+    image.add_argument("workdir", type=Path)
     args = parser.parse_args()
     if args.command == "k8s":
         return check_k8s(args.rendered, args.crds, args.keda, args.kube_version)
     if args.command == "observability":
         return check_observability()
+    if args.command == "image":
+        return check_image(args.workdir)
     return check_compose_env(args.compose, args.example)
 
 

@@ -1,0 +1,138 @@
+"""The whole pipeline, as an agency and its on-call staff see it: a consultation submitted over intake's
+HTTP API until notify has delivered the notification it causes (an e-mail, accepted by the SMTP server).
+
+- P1: sustained throughput — `count` consultations from `clients` concurrent clients, each submitting its
+  next one as soon as the last was answered; the clock runs from the first submission to the last delivery.
+- L1: latency at a fixed arrival rate (open loop: a consultation leaves on schedule whatever happened to
+  the earlier ones), submission → delivered, with the first 10% of samples discarded.
+
+Each consultation is urgent (urgent notifications go out at once, day and night; normal ones would wait
+out the quiet hours) and names one support domain in one district, so it becomes exactly one referral
+and one notification to that agency's primary on call. Before measuring, every agency's on-call roster
+is set to the directory's default (`devtools.local.operators.use_directory_defaults`). The delivery time
+is the dispatcher's record of when the SMTP server accepted the message (notify's
+`deliveries.delivered_at`); both clocks are this machine's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import itertools
+import time
+import uuid
+from datetime import UTC, datetime
+
+import asyncpg
+import httpx
+
+from devtools.bench.measure import open_loop, percentiles
+from schemas.vocabulary import District
+
+SETTLE_TIMEOUT_SECONDS = 300.0
+_DISTRICTS = [district.value for district in District]
+
+
+class PipelineStalledError(RuntimeError):
+    """Notifications stopped arriving before every submitted consultation was delivered."""
+
+
+def _submission(agency: str, n: int) -> dict[str, object]:
+    return {
+        "receiving_agency": agency,
+        "staff_id": "bench",
+        "channel": "phone",
+        "district": _DISTRICTS[n % len(_DISTRICTS)],
+        "domains": ["elderly"],
+        "urgency": "urgent",
+    }
+
+
+class Pipeline:
+    """Submits consultations and waits for their notifications; shared by P1, L1 and O1."""
+
+    def __init__(self, intake_url: str, token: str, notify_dsn: str) -> None:
+        self.intake_url = intake_url
+        self.token = token
+        self.agency = token.split(".", 1)[0]
+        self.notify_dsn = notify_dsn
+        self._serial = itertools.count()
+
+    def client(self, connections: int) -> httpx.AsyncClient:
+        return httpx.AsyncClient(
+            base_url=self.intake_url,
+            headers={"Authorization": f"Bearer {self.token}"},
+            timeout=30,
+            limits=httpx.Limits(max_connections=connections),
+        )
+
+    async def submit(self, http: httpx.AsyncClient) -> tuple[uuid.UUID, datetime]:
+        """One consultation; its case id and when it was submitted."""
+        submitted = datetime.now(UTC)
+        answer = await http.post("/v1/consultations", json=_submission(self.agency, next(self._serial)))
+        if answer.status_code != 201:
+            raise RuntimeError(f"intake answered {answer.status_code}: {answer.text[:300]}")
+        return uuid.UUID(answer.json()["case_id"]), submitted
+
+    async def delivered(self, cases: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
+        """When each case's referral notification was delivered; waits while deliveries keep arriving."""
+        conn = await asyncpg.connect(self.notify_dsn)
+        try:
+            seen: dict[uuid.UUID, datetime] = {}
+            last_progress = time.monotonic()
+            while len(seen) < len(cases):
+                rows = await conn.fetch(
+                    "SELECT case_id, delivered_at FROM deliveries WHERE case_id = ANY($1::uuid[])"
+                    " AND category = 'referral-proposed' AND state = 'delivered'",
+                    [case for case in cases if case not in seen],
+                )
+                if rows:
+                    last_progress = time.monotonic()
+                seen |= {row["case_id"]: row["delivered_at"] for row in rows}
+                if time.monotonic() - last_progress > SETTLE_TIMEOUT_SECONDS:
+                    raise PipelineStalledError(
+                        f"{len(cases) - len(seen)} of {len(cases)} notifications were not delivered within"
+                        f" {SETTLE_TIMEOUT_SECONDS:.0f}s of the last one; see the services' logs in"
+                        " $BACKBONE_HOME/logs"
+                    )
+                await asyncio.sleep(0.05)
+            return seen
+        finally:
+            await conn.close()
+
+    async def throughput(self, count: int, clients: int = 32) -> float:
+        """P1: consultations per second, first submission → last notification delivered."""
+        cases: list[uuid.UUID] = []
+        async with self.client(clients) as http:
+            remaining = iter(range(count))
+
+            async def one_client() -> None:
+                for _ in remaining:
+                    case, _submitted = await self.submit(http)
+                    cases.append(case)
+
+            began = datetime.now(UTC)
+            await asyncio.gather(*(one_client() for _ in range(clients)))
+        last = max((await self.delivered(cases)).values())
+        return count / (last - began).total_seconds()
+
+    async def latency(self, rate: float, seconds: float) -> dict[str, float]:
+        """L1: submission → delivered at `rate` consultations/s, open loop; percentiles in ms."""
+        submitted: dict[uuid.UUID, datetime] = {}
+        errors = 0
+        async with self.client(500) as http:
+
+            async def one() -> None:
+                nonlocal errors
+                try:
+                    case, at = await self.submit(http)
+                except (httpx.HTTPError, RuntimeError):
+                    errors += 1
+                    return
+                submitted[case] = at
+
+            await open_loop(rate, int(rate * seconds), lambda _n: one())
+        delivered = await self.delivered(list(submitted))
+        in_order = sorted(submitted, key=submitted.__getitem__)
+        warm = in_order[len(in_order) // 10 :]  # the first 10% meet cold caches and connections
+        samples = [(delivered[case] - submitted[case]).total_seconds() * 1000 for case in warm]
+        return percentiles(samples) | {"consultations": float(len(submitted)), "errors": float(errors)}

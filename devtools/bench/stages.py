@@ -1,0 +1,234 @@
+"""The backbone's own figures, measured beside the baselines.
+
+- P2: the relay + consume stage alone — outbox rows already committed → published by the kit's relay →
+  consumed by the kit's subscription (ack after commit) → an inbox row and an effect row committed.
+- Q1: the audit trace query (a case's timeline) on a ledger of many events.
+- L3: intake's POST latency at a fixed arrival rate (open loop: requests leave on schedule whatever the
+  answers do).
+"""
+
+from __future__ import annotations
+
+import asyncio
+import hashlib
+import json
+import random
+import time
+import uuid
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+from aiokafka.structs import ConsumerRecord
+from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
+from opentelemetry import trace
+
+from backbone import inbox
+from backbone.db import Connection, migrate
+from backbone.delivery import Subscription
+from backbone.kafka import create_broker, create_producer, decode_headers, ensure_topics, place_group_at_end
+from backbone.outbox import OutboxRelay
+from backbone.settings import DeliverySettings, KafkaSettings
+from devtools.bench.measure import Stopwatch, open_loop, percentiles
+from schemas.envelope import Envelope
+from schemas.topics import TopicSpec, dead_letter_topic
+from services.audit import ledger, queries
+
+BENCH_TOPIC = TopicSpec("bench.events.v1", 6, "benchmark traffic only")
+AUDIT_MIGRATION = Path(__file__).resolve().parents[2] / "services" / "audit" / "migrations" / "001_ledger.sql"
+
+
+async def ensure_bench_topic(bootstrap: str) -> None:
+    await ensure_topics(bootstrap, [BENCH_TOPIC])
+
+
+async def _schema_pool(dsn: str, schema: str, size: int = 8) -> asyncpg.Pool:
+    admin = await asyncpg.connect(dsn)
+    await admin.execute(f"CREATE SCHEMA IF NOT EXISTS {schema}")
+    await admin.close()
+    pool = await asyncpg.create_pool(dsn, min_size=1, max_size=size, server_settings={"search_path": schema})
+    assert pool is not None
+    return pool
+
+
+async def relay_and_consume(dsn: str, bootstrap: str, count: int) -> float:
+    """Events per second from committed outbox rows to committed effects downstream."""
+    consumer = f"bench_{uuid.uuid4().hex[:8]}"
+    pool = await _schema_pool(dsn, consumer)
+    await migrate(pool, "bench", Path("/nonexistent"))  # the kit's outbox and inbox, in this schema
+    await pool.execute("CREATE TABLE effects (event_id uuid PRIMARY KEY)")
+    await ensure_topics(bootstrap, [BENCH_TOPIC, dead_letter_topic(consumer)])
+    now = datetime.now(UTC)
+    rows = []
+    for _ in range(count):
+        envelope = Envelope(
+            id=uuid.uuid4(),
+            source="/bench",
+            type="jp.fujisawa.welfare.bench.happened.v1",
+            time=now,
+            correlationid=str(uuid.uuid4()),
+        )
+        rows.append(
+            (
+                envelope.id,
+                BENCH_TOPIC.name,
+                envelope.correlationid,
+                json.dumps(envelope.to_headers()),
+                b'{"bench": true, "padding": "' + b"x" * 400 + b'"}',
+            )
+        )
+    await pool.copy_records_to_table(
+        "outbox", records=rows, columns=["event_id", "topic", "record_key", "headers", "payload"]
+    )
+
+    async def apply(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
+        envelope = Envelope.from_headers(decode_headers(record.headers))
+        if await inbox.claim(
+            conn,
+            consumer=consumer,
+            envelope=envelope,
+            position=inbox.Position(record.topic, record.partition, record.offset),
+        ):
+            await conn.execute("INSERT INTO effects VALUES ($1)", envelope.id)
+
+    settings = KafkaSettings(bootstrap_servers=bootstrap)
+    producer = create_producer(settings, client_id=consumer)
+    await producer.start()
+    tracer = trace.get_tracer("bench")
+    subscription = Subscription(
+        consumer, [BENCH_TOPIC.name], pool=pool, producer=producer, settings=DeliverySettings(), tracer=tracer
+    )
+    subscription.on_records(BENCH_TOPIC.name, apply)
+    await place_group_at_end(bootstrap, consumer, [BENCH_TOPIC.name])  # earlier runs' traffic is not ours
+    broker = create_broker(settings, client_id=consumer)
+    subscription.register(broker, batch_size=500)
+    await broker.start()
+    await asyncio.sleep(2)  # the group settles before the clock starts
+    relay = OutboxRelay(pool, producer, DeliverySettings(relay_batch=2000), tracer)
+    try:
+        with Stopwatch() as watch:
+            task = asyncio.create_task(relay.run())
+            while await pool.fetchval("SELECT count(*) FROM effects") < count:  # noqa: ASYNC110 - polls the database
+                await asyncio.sleep(0.05)
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
+        return count / watch.seconds
+    finally:
+        await broker.stop()
+        await producer.stop()
+        await pool.execute(f"DROP SCHEMA {consumer} CASCADE")
+        await pool.close()
+
+
+async def build_ledger(dsn: str, events: int, *, per_case: int = 10) -> tuple[str, list[str]]:
+    """A ledger of `events` rows in a schema of its own (hash-chained and signed like the real one)."""
+    schema = f"bench_ledger_{events}"
+    pool = await _schema_pool(dsn, schema, size=2)
+    try:
+        if (
+            await pool.fetchval("SELECT to_regclass('ledger') IS NOT NULL")
+            and await pool.fetchval("SELECT count(*) FROM ledger") == events
+        ):
+            return schema, [r["case_id"] for r in await pool.fetch("SELECT DISTINCT case_id FROM ledger LIMIT 5000")]
+        await pool.execute(f"DROP SCHEMA {schema} CASCADE; CREATE SCHEMA {schema}")
+        await pool.execute(AUDIT_MIGRATION.read_text())
+        key = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        signer = ledger.Signer(key)
+        cases = [str(uuid.uuid4()) for _ in range(max(1, events // per_case))]
+        prev, batch = ledger.GENESIS, []
+        columns = [
+            "seq",
+            "topic",
+            "event_id",
+            "event_type",
+            "case_id",
+            "trace_id",
+            "occurred_at",
+            "canonical",
+            "data",
+            "event_hash",
+            "prev_hash",
+            "row_hash",
+            "signature",
+        ]
+        base = datetime(2026, 4, 1, tzinfo=UTC).timestamp()
+        for seq in range(1, events + 1):
+            case = cases[seq % len(cases)]
+            data = json.dumps({"case_id": case, "referral_id": str(uuid.uuid4()), "to_agency": "ikiiki-katase"})
+            body = json.dumps({"topic": "referral.events.v1", "value": data}).encode()
+            event_hash = hashlib.sha256(body).hexdigest()
+            chained = ledger.row_hash(seq, prev, event_hash)
+            batch.append(
+                (
+                    seq,
+                    "referral.events.v1",
+                    str(uuid.uuid4()),
+                    "jp.fujisawa.welfare.referral.referral.proposed.v1",
+                    case,
+                    uuid.uuid4().hex,
+                    datetime.fromtimestamp(base + seq, UTC),
+                    body,
+                    data,
+                    event_hash,
+                    prev,
+                    chained,
+                    signer.sign(chained),
+                )
+            )
+            prev = chained
+            if len(batch) == 20_000 or seq == events:
+                await pool.copy_records_to_table("ledger", records=batch, columns=columns)
+                batch = []
+        await pool.execute("ANALYZE ledger")
+        return schema, cases[:5000]
+    finally:
+        await pool.close()
+
+
+async def trace_query_latency(dsn: str, schema: str, cases: list[str], queries_count: int) -> dict[str, float]:
+    pool = await _schema_pool(dsn, schema, size=2)
+    samples = []
+    try:
+        async with pool.acquire() as conn:
+            for case in random.Random(1).choices(cases, k=queries_count):  # noqa: S311 - sampling
+                began = time.perf_counter()
+                await queries.case_timeline(conn, uuid.UUID(case))
+                samples.append((time.perf_counter() - began) * 1000)
+    finally:
+        await pool.close()
+    return percentiles(samples)
+
+
+async def intake_post_latency(base_url: str, token: str, *, rate: float, seconds: float) -> dict[str, float]:
+    """Open loop: request n leaves at n/rate seconds, whether or not earlier ones were answered."""
+    body = {
+        "receiving_agency": token.split(".", 1)[0],
+        "staff_id": "bench",
+        "channel": "phone",
+        "district": "katase",
+        "domains": ["elderly"],
+    }
+    samples: list[float] = []
+    errors = 0
+    async with httpx.AsyncClient(
+        base_url=base_url,
+        headers={"Authorization": f"Bearer {token}"},
+        timeout=10,
+        limits=httpx.Limits(max_connections=200),
+    ) as http:
+
+        async def one() -> None:
+            nonlocal errors
+            began = time.perf_counter()
+            try:
+                answer = await http.post("/v1/consultations", json=body)
+                errors += answer.status_code != 201
+            except httpx.HTTPError:
+                errors += 1
+            samples.append((time.perf_counter() - began) * 1000)
+
+        await open_loop(rate, int(rate * seconds), lambda _n: one())
+    warm = samples[len(samples) // 10 :]  # the first 10% warm the connections up
+    return percentiles(warm) | {"requests": float(len(samples)), "errors": float(errors)}

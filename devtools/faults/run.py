@@ -1,0 +1,198 @@
+"""`backbone faults`: each scenario under load, then the checker; a table and a JSON file of the results.
+
+Per scenario: note where every checked topic ends; submit the scenario's consultations at a fixed rate
+(with 1% poison records on the ingress topic); a third of the way in, inject the fault and heal it;
+wait for the workload's answers; then wait until every accepted consultation's notification has been
+delivered and recorded in the audit ledger (the drain) — the recovery time is from the later of the heal
+and the last answer to the drain — and run the checker.
+
+The services run with 30-day urgent windows meanwhile, as in the benchmark: nobody answers these
+referrals, and they must not escalate in the middle of later runs.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import json
+import mailbox
+import time
+import uuid
+from dataclasses import asdict, dataclass
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+from backbone.kafka import create_producer
+from backbone.settings import KafkaSettings
+from devtools.faults import checker
+from devtools.faults.scenarios import SERVICES, Scenario, catalogue
+from devtools.faults.workload import Workload
+from devtools.local.operators import issue_agency_token, use_directory_defaults
+from devtools.local.stack import MEASURING, LocalStack
+from schemas.vocabulary import AgencyType
+
+SUBMITTER = ("chiku-fukushi-tsujido", AgencyType.DISTRICT_WELFARE_COUNTER)
+QUICK = (
+    "baseline",
+    "kill-referral",
+    "kill-notify",
+    "term-intake",
+    "broker-kill",
+    "postgres-kill",
+    "zombie",
+    "scale",
+    "smtp-down",
+    "db-cutoff",
+    "broker-cutoff",
+)
+
+
+@dataclass(frozen=True)
+class Plan:
+    consultations: int  # per scenario
+    rate: float  # consultations per second
+    outage: float  # seconds a broken broker, database or SMTP server stays down
+    drain_budget: float  # seconds after healing within which everything must be delivered
+    poison_share: float = 0.01
+
+
+@dataclass
+class Outcome:
+    scenario: str
+    what: str
+    events: int
+    accepted: int
+    refused: int
+    lost: int
+    duplicates: int
+    transport_duplicates: int
+    order_violations: int
+    phantoms: int
+    poison: str
+    recovery_seconds: float | None
+    passed: bool
+    detail: dict[str, Any]
+
+
+def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path, seed: int) -> tuple[Path, bool]:
+    chosen = [s for s in catalogue() if only is None or s.name in only]
+    unknown = set(only or ()) - {s.name for s in catalogue()}
+    if unknown:
+        names = ", ".join(s.name for s in catalogue())
+        raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}. Choose from: {names}")
+    print("  restarting the services with 30-day urgent windows …", flush=True)
+    stack.restart_services(MEASURING)
+    use_directory_defaults(stack)
+    token = issue_agency_token(stack, *SUBMITTER)
+    outcomes: list[Outcome] = []
+    try:
+        for number, scenario in enumerate(chosen, 1):
+            print(f"[{number}/{len(chosen)}] {scenario.name}: {scenario.what} …", flush=True)
+            outcome = asyncio.run(_one(stack, scenario, plan, token, seed + number))
+            outcomes.append(outcome)
+            print(f"    {_line(outcome)}", flush=True)
+            stack.up_services(lambda _line: None, extra_env=MEASURING)  # in case a fault left one down
+    finally:
+        print("  restarting the services with their usual settings …", flush=True)
+        stack.restart_services({})
+    stamp = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
+    out.mkdir(parents=True, exist_ok=True)
+    (out / f"faults-{stamp}.json").write_text(
+        json.dumps({"plan": asdict(plan), "outcomes": [asdict(o) for o in outcomes]}, indent=2), encoding="utf-8"
+    )
+    table = markdown(outcomes, plan)
+    written = out / f"faults-{stamp}.md"
+    written.write_text(table, encoding="utf-8")
+    print(table)
+    return written, all(o.passed for o in outcomes)
+
+
+async def _one(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, seed: int) -> Outcome:
+    if scenario.setup is not None:
+        await scenario.setup(stack)
+    try:
+        return await _measured(stack, scenario, plan, token, seed)
+    finally:
+        if scenario.teardown is not None:
+            await scenario.teardown(stack)
+
+
+async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, seed: int) -> Outcome:
+    bootstrap = stack.kafka.bootstrap_servers
+    dsn = {name: stack.settings_for(name).database.dsn.get_secret_value() for name in SERVICES}
+    dbs = checker.Databases(dsn["intake"], dsn["referral"], dsn["notify"], dsn["audit"])
+    since = await checker.end_offsets(bootstrap)
+    workload = Workload(stack.base_url("intake"), token, run_id=uuid.uuid4().hex[:10], seed=seed)
+    producer = create_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id="faults")
+    await producer.start()
+    try:
+        load = asyncio.create_task(workload.submit(plan.consultations, plan.rate))
+        await workload.inject_poison(producer, round(plan.consultations * plan.poison_share))
+        await asyncio.sleep(plan.consultations / plan.rate / 3)
+        await scenario.fault(stack, plan.outage)
+        await load
+        # Recovery is counted from the moment the fault is healed and the last submission was answered.
+        healed = time.monotonic()
+    finally:
+        await producer.stop()
+    recovery = await _drain(workload, dbs, healed, plan.drain_budget)
+    verdict = await checker.check(workload, dbs, bootstrap, since, mailbox.Maildir(stack.mail.maildir, create=True))
+    passed = verdict.passed and recovery is not None
+    return Outcome(
+        scenario=scenario.name,
+        what=scenario.what,
+        events=verdict.accepted * 3 + verdict.poison_injected,
+        accepted=verdict.accepted,
+        refused=verdict.refused,
+        lost=verdict.lost,
+        duplicates=verdict.duplicates,
+        transport_duplicates=sum(verdict.transport_duplicates.values()),
+        order_violations=verdict.order_violations,
+        phantoms=verdict.phantoms,
+        poison=f"{verdict.poison_dead_lettered}/{verdict.poison_injected} (+{verdict.unexpected_dead_letters} other)",
+        recovery_seconds=round(recovery, 1) if recovery is not None else None,
+        passed=passed,
+        detail={
+            "missing": dict(verdict.missing),
+            "duplicate_effects": dict(verdict.duplicate_effects),
+            "unanswered": verdict.unanswered,
+            "retried_submissions": sum(1 for item in workload.submitted if item.attempts > 1),
+        },
+    )
+
+
+async def _drain(workload: Workload, dbs: checker.Databases, healed: float, budget: float) -> float | None:
+    """Seconds from the heal until nothing is outstanding; None when the budget ran out first."""
+    while time.monotonic() - healed < budget:
+        if await checker.outstanding(workload, dbs) == 0:
+            return time.monotonic() - healed
+        await asyncio.sleep(0.5)
+    return None
+
+
+def _line(o: Outcome) -> str:
+    verdict = "PASS" if o.passed else "FAIL"
+    recovery = f"{o.recovery_seconds}s" if o.recovery_seconds is not None else "not drained"
+    return (
+        f"{verdict}: accepted {o.accepted}, refused {o.refused}, lost {o.lost}, duplicates {o.duplicates}"
+        f" (transport {o.transport_duplicates}), order {o.order_violations}, phantoms {o.phantoms},"
+        f" poison {o.poison}, recovered in {recovery}"
+    )
+
+
+def markdown(outcomes: list[Outcome], plan: Plan) -> str:
+    lines = [
+        f"{plan.consultations} consultations per scenario at {plan.rate:g}/s, 1% poison, outage {plan.outage:g}s,"
+        f" drain budget {plan.drain_budget:g}s",
+        "",
+        "| scenario | events | accepted | refused | lost | duplicate effects | transport duplicates | order | phantoms"
+        " | poison dead-lettered | recovery s | result |",
+        "|---|---|---|---|---|---|---|---|---|---|---|---|",
+    ]
+    lines += [
+        f"| {o.scenario} | {o.events} | {o.accepted} | {o.refused} | {o.lost} | {o.duplicates} |"
+        f" {o.transport_duplicates} | {o.order_violations} | {o.phantoms} | {o.poison} |"
+        f" {o.recovery_seconds if o.recovery_seconds is not None else '—'} | {'pass' if o.passed else 'FAIL'} |"
+        for o in outcomes
+    ]
+    return "\n".join(lines) + "\n"
