@@ -17,9 +17,10 @@ batch, and the inbox turns what was already applied into no-ops.
 from __future__ import annotations
 
 import asyncio
+import contextlib
 import logging
 import time
-from collections.abc import Awaitable, Callable, Sequence
+from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
 
@@ -31,9 +32,9 @@ from faststream.kafka import KafkaBroker
 from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.message import KafkaAckableMessage
 from opentelemetry import trace
-from opentelemetry.trace import SpanKind, StatusCode
+from opentelemetry.trace import Span, SpanKind, StatusCode
 
-from backbone import inbox, involvement
+from backbone import inbox, involvement, logs
 from backbone.db import Connection
 from backbone.deadletter import dead_letter_headers
 from backbone.metrics import ServiceMetrics
@@ -292,21 +293,35 @@ class Subscription:
                 await transaction.rollback()
         return Rehearsal("already applied" if outcome == "duplicate" else "would apply")
 
-    def _span(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str]) -> Any:
-        """The CONSUMER span of one record, a child of the producer's span from the record's traceparent."""
-        return self.tracer.start_as_current_span(
-            f"{record.topic} process",
-            context=context_from_headers(headers),
-            kind=SpanKind.CONSUMER,
-            attributes={
-                "messaging.system": "kafka",
-                "messaging.destination.name": record.topic,
-                "messaging.consumer.group.name": self.consumer,
-                "messaging.kafka.offset": record.offset,
-                "messaging.message.id": headers.get("ce_id", ""),
-                "cloudevents.event_type": headers.get("ce_type", ""),
-            },
-        )
+    @contextlib.contextmanager
+    def _span(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str]) -> Iterator[Span]:
+        """The CONSUMER span of one record, a child of the producer's span from the record's traceparent; every
+        line logged meanwhile (a retry, a dead letter, a handler's own) names the record and the trace."""
+        # The event's own ids; the trace's are the span's, current inside the block.
+        ids = {k: v for k, v in logs.event_fields(headers, record.topic).items() if k in logs.EVENT_IDS}
+        with (
+            self.tracer.start_as_current_span(
+                f"{record.topic} process",
+                context=context_from_headers(headers),
+                kind=SpanKind.CONSUMER,
+                attributes={
+                    "messaging.system": "kafka",
+                    "messaging.destination.name": record.topic,
+                    "messaging.consumer.group.name": self.consumer,
+                    "messaging.kafka.offset": record.offset,
+                    "messaging.message.id": headers.get("ce_id", ""),
+                    "cloudevents.event_type": headers.get("ce_type", ""),
+                },
+            ) as span,
+            logs.about_record(
+                consumer=self.consumer,
+                topic=record.topic,
+                partition=record.partition,
+                offset=record.offset,
+                **ids,
+            ),
+        ):
+            yield span
 
     async def _apply_with_retries(
         self, record: ConsumerRecord[bytes, bytes], apply: Apply, *, failures: int = 0

@@ -8,9 +8,9 @@ acknowledgement link carries its token there.
 
 from __future__ import annotations
 
-import copy
 import logging
 from collections.abc import Awaitable, Callable
+from http import HTTPStatus
 from typing import Any
 
 from fastapi import APIRouter, FastAPI, Request, Response
@@ -21,7 +21,6 @@ from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.exceptions import HTTPException
-from uvicorn.config import LOGGING_CONFIG
 
 from backbone.telemetry import context_from_headers
 
@@ -174,26 +173,34 @@ def metrics_router(render: Callable[[], bytes]) -> APIRouter:
     return router
 
 
-class PathOnlyAccessLog(logging.Filter):
-    """Cuts the query string off the request line of uvicorn's access log (`GET /v1/ack/…?token=…` is logged
-    as `GET /v1/ack/…`): a query string may carry a token, and a log is read by more people than a token may."""
+class AccessLog(logging.Filter):
+    """uvicorn's access log as an operator wants it. The request line loses its query string (`GET /v1/ack/…?token=…`
+    is logged as `GET /v1/ack/…`): a query string may carry a token, and a log is read by more people than a token
+    may. A request that succeeded is a DEBUG line: every write already has its line, the event it published, and
+    probes, scrapes and page views would drown the rest. A refused request (4xx) is an INFO line, a failed one (5xx)
+    a WARNING."""
 
     def filter(self, record: logging.LogRecord) -> bool:
-        if isinstance(record.args, tuple):
-            # uvicorn logs (client, method, path with query string, http version, status); the path is the one
-            # argument that starts with "/" — matched by that rather than by position, should the order change.
-            record.args = tuple(_path_only(arg) for arg in record.args)
-        return True
+        if not isinstance(record.args, tuple):
+            return True
+        # uvicorn logs (client, method, path with query string, http version, status); the path is the one
+        # argument that starts with "/", the status the one integer: matched so rather than by position.
+        record.args = tuple(_path_only(arg) for arg in record.args)
+        status = next((arg for arg in record.args if isinstance(arg, int)), 0)
+        level = logging.WARNING if status >= HTTPStatus.INTERNAL_SERVER_ERROR else logging.INFO
+        if status < HTTPStatus.BAD_REQUEST:
+            level = logging.DEBUG
+        record.levelno, record.levelname = level, logging.getLevelName(level)
+        return logging.getLogger(record.name).isEnabledFor(level)
 
 
 def _path_only(arg: object) -> object:
     return arg.split("?", 1)[0] if isinstance(arg, str) and arg.startswith("/") else arg
 
 
-def access_log_config() -> dict[str, Any]:
-    """uvicorn's own logging configuration, with the access log writing paths without query strings; pass
-    it to every uvicorn a service runs in (`uvicorn.run(..., log_config=access_log_config())`)."""
-    config = copy.deepcopy(LOGGING_CONFIG)
-    config.setdefault("filters", {})["path_only"] = {"()": PathOnlyAccessLog}
-    config["loggers"]["uvicorn.access"]["filters"] = ["path_only"]
-    return config
+def keep_access_log() -> None:
+    """Put `AccessLog` on uvicorn's access log, whose lines then go where every other line goes (`logs.configure`);
+    call it before every uvicorn a service runs in, with `uvicorn.run(..., log_config=None)`."""
+    access = logging.getLogger("uvicorn.access")
+    if not any(isinstance(kept, AccessLog) for kept in access.filters):
+        access.addFilter(AccessLog())

@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from backbone import involvement
+from backbone import involvement, logs
 from backbone.db import Connection
 from backbone.kafka import encode_headers
 from backbone.loops import Wakeup, keep_running
@@ -131,6 +131,9 @@ class OutboxRelay:
                 [row["seq"] for row in rows],
             )
         self.published += len(rows)
+        for row in rows:  # the service's line per business event: what it recorded, now that Kafka has it
+            headers = json.loads(row["headers"])
+            log.info("published %s", headers.get("ce_type", "?"), extra=logs.event_fields(headers, row["topic"]))
         return len(rows)
 
     async def _acknowledged(self, sends: asyncio.Future[list[object]], count: int) -> None:
@@ -190,3 +193,18 @@ async def relay_paused(pool: asyncpg.Pool) -> AsyncIterator[None]:
             yield
         finally:
             await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+
+
+class TransactionStore:
+    """The base of a service's store: the transaction open on `conn`, and the outbox its events are recorded in,
+    so that a step's changes and its events commit together."""
+
+    def __init__(self, conn: Connection, outbox: Outbox) -> None:
+        self.conn = conn
+        self.outbox = outbox
+
+    async def record(
+        self, event: Event, *, caused_by: Envelope | UUID | None = None, event_id: UUID | None = None
+    ) -> Envelope:
+        """Publish `event` when the transaction commits."""
+        return await self.outbox.add(self.conn, event, caused_by=caused_by, event_id=event_id)

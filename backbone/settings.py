@@ -14,6 +14,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backbone.logs import LogSettings
 from backbone.staff import IdentitySettings
 
 ServiceName = Literal["intake", "referral", "meetings", "notify", "audit"]
@@ -106,6 +107,7 @@ class ServiceSettings(BaseSettings):
     kafka: KafkaSettings = KafkaSettings()
     delivery: DeliverySettings = DeliverySettings()
     telemetry: TelemetrySettings = TelemetrySettings()
+    log: LogSettings = LogSettings()
     http: HttpSettings = HttpSettings()
     identity: IdentitySettings | None = Field(
         default=None, description="The OIDC provider whose staff access tokens are accepted; none: agency tokens only"

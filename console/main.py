@@ -10,7 +10,6 @@ from __future__ import annotations
 
 import argparse
 import importlib
-import logging
 import os
 import sys
 from collections.abc import Sequence
@@ -101,18 +100,18 @@ def _parser(tools: ModuleType | None) -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
-    from backbone.http import access_log_config  # noqa: PLC0415
+    from backbone import logs  # noqa: PLC0415
+    from backbone.http import keep_access_log  # noqa: PLC0415
     from backbone.settings import ServiceSettings  # noqa: PLC0415
     from services.workbench.settings import WorkbenchSettings  # noqa: PLC0415
 
     # The rest comes from BACKBONE_*; the workbench, a client of the services, has settings of its own.
     settings = WorkbenchSettings() if args.service == "workbench" else ServiceSettings(service=args.service)
-    logging.basicConfig(level=logging.INFO, format=f"%(asctime)s {args.service} %(levelname)s %(name)s: %(message)s")
-    # httpx logs every request's full URL at INFO (a webhook URL may carry its receiver's key): warnings only.
-    logging.getLogger("httpx").setLevel(logging.WARNING)
+    logs.configure(args.service, settings.log)
+    keep_access_log()
     app = importlib.import_module(f"services.{args.service}.app").build_app(settings)
-    # The access log writes paths without query strings: an acknowledgement link carries its token there.
-    uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_level="info", log_config=access_log_config())
+    # uvicorn's loggers keep no handlers of their own (log_config=None): their lines go through logs.configure's.
+    uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_config=None)
     return 0
 
 

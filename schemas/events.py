@@ -6,7 +6,7 @@ it is the case id.
 
 No field carries free text an agency wrote (invariant 3): where an agency explains itself it sends a
 reason code, published here, and may add a short note, which stays in the database of the service it
-sent it to, where it can be erased. tests/unit/test_free_text.py holds every `str` field to that.
+sent it to, where it can be erased. tests/unit/schemas/test_free_text.py holds every `str` field to that.
 
 Before the first release, v1 was changed once in a way that is not only additive: the decline note was
 removed from ReferralDeclined, and the free-text reasons of ReferralCancelled, MeetingRequested and
@@ -331,13 +331,23 @@ class ReferralCancelled(ReferralAction):
     reason: ReferralCancelReason = Field(description="Why, as a code; any words stay in the referral service")
 
 
+class ReferralOutcome(StrEnum):
+    """How support ended: the one list the API, the ingress topic and the event share."""
+
+    RESOLVED = "resolved"
+    TRANSFERRED = "transferred"
+    ONGOING_ELSEWHERE = "ongoing-elsewhere"
+    ENDED_BY_PERSON = "ended-by-person"
+    OTHER = "other"
+
+
 class ReferralCompleted(ReferralAction):
     """Support ended (FHIR Task: completed), with its outcome."""
 
     TYPE = TYPE_PREFIX + "referral.referral.completed.v1"
     TOPIC = REFERRAL_EVENTS
 
-    outcome: Literal["resolved", "transferred", "ongoing-elsewhere", "ended-by-person", "other"]
+    outcome: ReferralOutcome
 
 
 class ReferralOverdue(CaseEvent):

@@ -1,26 +1,18 @@
-"""Consent (本人同意): recorded, withdrawn, and asked whether it covers an agency for a purpose."""
+"""Consent (本人同意): recorded, withdrawn, and asked whether it covers an agency for a purpose (the rule itself is
+the kit's, backbone.consent, which meetings decides by too)."""
 
 from __future__ import annotations
 
-from dataclasses import dataclass
 from datetime import UTC, datetime
 from uuid import UUID, uuid4
 
 from backbone.agencies import Agency
+from backbone.consent import Consent
 from backbone.db import Connection
 from backbone.involvement import Involvement
 from backbone.outbox import Outbox
 from schemas.events import ConsentPurpose, ConsentRecorded, ConsentScope, ConsentWithdrawn
 from schemas.submission import ConsentGiven
-
-
-def covers(scope: ConsentScope, agency: Agency) -> bool:
-    """Pure: does a consent of this scope name the agency, its type, or every programme agency?"""
-    return scope.all_programme_agencies or agency.id in scope.agencies or agency.type in scope.agency_types
-
-
-def in_force(*, given_at: datetime, valid_until: datetime | None, withdrawn_at: datetime | None, now: datetime) -> bool:
-    return given_at <= now and withdrawn_at is None and (valid_until is None or now < valid_until)
 
 
 async def record(
@@ -87,32 +79,19 @@ async def withdraw(
     return event
 
 
-@dataclass(frozen=True)
-class StoredConsent:
-    consent_id: UUID
-    scope: ConsentScope
-    purposes: tuple[str, ...]
-    given_at: datetime
-    valid_until: datetime | None
-    withdrawn_at: datetime | None
-
-    def in_force(self, now: datetime) -> bool:
-        return in_force(given_at=self.given_at, valid_until=self.valid_until, withdrawn_at=self.withdrawn_at, now=now)
-
-
 async def basis(conn: Connection, *, person_id: UUID, agency: Agency, purpose: ConsentPurpose) -> UUID | None:
     """The consent in force that lets `agency` read the person's data for `purpose`, if there is one."""
     now = datetime.now(UTC)
-    for consent in await stored(conn, person_id):
-        if purpose in consent.purposes and covers(consent.scope, agency) and consent.in_force(now):
-            return consent.consent_id
+    for consent_id, consent in await stored(conn, person_id):
+        if consent.allows(agency.id, agency.type, purpose, now):
+            return consent_id
     return None
 
 
 async def scope_in_force(conn: Connection, person_id: UUID) -> ConsentScope:
     """Everything the consents in force cover together (what ConsultationReceived tells the backbone)."""
     now = datetime.now(UTC)
-    scopes = [consent.scope for consent in await stored(conn, person_id) if consent.in_force(now)]
+    scopes = [consent.scope for _, consent in await stored(conn, person_id) if consent.in_force(now)]
     return ConsentScope(
         all_programme_agencies=any(s.all_programme_agencies for s in scopes),
         agencies=tuple(sorted({a for s in scopes for a in s.agencies})),
@@ -120,20 +99,23 @@ async def scope_in_force(conn: Connection, person_id: UUID) -> ConsentScope:
     )
 
 
-async def stored(conn: Connection, person_id: UUID) -> list[StoredConsent]:
+async def stored(conn: Connection, person_id: UUID) -> list[tuple[UUID, Consent]]:
+    """The person's consents, in force or not, oldest first, by id."""
     rows = await conn.fetch(
         "SELECT consent_id, scope, purposes, given_at, valid_until, withdrawn_at FROM consents"
         " WHERE person_id = $1 ORDER BY given_at",
         person_id,
     )
     return [
-        StoredConsent(
+        (
             row["consent_id"],
-            ConsentScope.model_validate_json(row["scope"]),
-            tuple(row["purposes"]),
-            row["given_at"],
-            row["valid_until"],
-            row["withdrawn_at"],
+            Consent(
+                ConsentScope.model_validate_json(row["scope"]),
+                frozenset(map(ConsentPurpose, row["purposes"])),
+                row["given_at"],
+                row["valid_until"],
+                row["withdrawn_at"],
+            ),
         )
         for row in rows
     ]

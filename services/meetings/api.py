@@ -24,6 +24,7 @@ from schemas.submission import AgencyNote
 from services.meetings.agenda import AGENDA_LIMIT, AGENDA_MAX, agenda, plan_of
 from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
 from services.meetings.conveners import NOT_A_COORDINATOR, may_convene
+from services.meetings.lifecycle import Change, MeetingOverError, State, transition
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 
@@ -106,6 +107,8 @@ async def _change(
     meeting_id: UUID,
     agency: Agency,
     request: Request,
+    kind: Change,
+    *,
     change: Callable[[Connection, asyncpg.Record, Casebook], Awaitable[Any]],
 ) -> Any:
     book = _book(request)
@@ -119,8 +122,10 @@ async def _change(
                 return problem(403, "Not your meeting", "Only its organizer or a coordinator may change a meeting.")
             if not may_convene(agency):
                 return problem(403, "Coordinators only", NOT_A_COORDINATOR)
-            if meeting["state"] in {"cancelled", "held"}:
-                return problem(409, "The meeting is over", f"It was {meeting['state']}; request a new one.")
+            try:
+                transition(State(meeting["state"]), kind)
+            except MeetingOverError as over:
+                return problem(409, "The meeting is over", str(over))
             return await change(conn, meeting, book)
     except MeetingRefusedError as error:
         return _refused(error)
@@ -139,7 +144,7 @@ async def schedule(meeting_id: UUID, body: Times, request: Request, runtime: Run
             by_staff=agency.by_staff,
         )
 
-    return await _change(runtime, meeting_id, agency, request, fix)
+    return await _change(runtime, meeting_id, agency, request, Change.SCHEDULE, change=fix)
 
 
 @router.post("/meetings/{meeting_id}/cancel", summary="Cancel, with a reason")
@@ -151,7 +156,8 @@ async def cancel(
         meeting_id,
         agency,
         request,
-        lambda conn, meeting, book: book.cancel(
+        Change.CANCEL,
+        change=lambda conn, meeting, book: book.cancel(
             conn, meeting, body.reason, datetime.now(UTC), note=body.note, by_staff=agency.by_staff
         ),
     )
@@ -175,7 +181,8 @@ async def held(
         meeting_id,
         agency,
         request,
-        lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC), at=at, by_staff=agency.by_staff),
+        Change.HOLD,
+        change=lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC), at=at, by_staff=agency.by_staff),
     )
 
 
@@ -274,7 +281,7 @@ async def invitation(meeting_id: UUID, request: Request, runtime: Runtime, agenc
             sequence=found["sequence"],
             organizer=address(found["organizer"]),
             attendees=tuple(address(a) for a in found["participants"]),
-            cancelled=found["state"] == "cancelled",
+            cancelled=found["state"] == State.CANCELLED,
         )
     )
     return Response(text, media_type="text/calendar; charset=utf-8")

@@ -1,6 +1,7 @@
 """Meetings against the database: proposals, scheduling, changes, plans, and what consent allows.
 
-Each function runs in the caller's transaction and writes its events through the outbox.
+Each function runs in the caller's transaction and writes its events through the outbox. Every change asks the
+meeting's state machine first (lifecycle.py), and the law's rules (rules.py) decide what consent allows.
 """
 
 from __future__ import annotations
@@ -14,6 +15,7 @@ from uuid import UUID, uuid4
 import asyncpg
 
 from backbone.calendar import business_morning
+from backbone.consent import Consent
 from backbone.db import Connection
 from backbone.directory import Directory
 from backbone.outbox import Outbox
@@ -35,7 +37,8 @@ from schemas.events import (
 )
 from schemas.vocabulary import District, Urgency
 from services.meetings import rules, scheduling
-from services.meetings.rules import AfterWithdrawal, CaseConsents, Consent
+from services.meetings.lifecycle import COMING, Change, NotHeldYetError, State, sequence_after, transition
+from services.meetings.rules import AfterWithdrawal, CaseConsents
 
 
 class MeetingRefusedError(Exception):
@@ -48,21 +51,28 @@ class Casebook:
     outbox: Outbox
 
     async def consents_in_force(self, conn: Connection, case_id: UUID, now: datetime) -> CaseConsents:
-        """Each person's consents in force, for every person the case concerns (one for most cases, a household's
-        members for some)."""
+        """Each person's consents in force (backbone.consent decides which are), for every person the case
+        concerns (one for most cases, a household's members for some)."""
         rows = await conn.fetch(
-            "SELECT p.person_id, c.scope, c.purposes FROM case_members p LEFT JOIN consents c"
-            " ON c.person_id = p.person_id AND c.withdrawn_at IS NULL AND (c.valid_until IS NULL OR c.valid_until > $2)"
+            "SELECT p.person_id, c.scope, c.purposes, c.given_at, c.valid_until, c.withdrawn_at"
+            " FROM case_members p LEFT JOIN consents c ON c.person_id = p.person_id"
             " WHERE p.case_id = $1 ORDER BY p.person_id",
             case_id,
-            now,
         )
         persons: dict[UUID, list[Consent]] = {}
         for r in rows:
             own = persons.setdefault(r["person_id"], [])
             if r["scope"] is not None:
                 scope = ConsentScope.model_validate_json(r["scope"])
-                own.append(Consent(scope, frozenset(map(ConsentPurpose, r["purposes"]))))
+                consent = Consent(
+                    scope,
+                    frozenset(map(ConsentPurpose, r["purposes"])),
+                    r["given_at"],
+                    r["valid_until"],
+                    r["withdrawn_at"],
+                )
+                if consent.in_force(now):
+                    own.append(consent)
         return CaseConsents(tuple(tuple(own) for own in persons.values()))
 
     async def busy(
@@ -70,11 +80,12 @@ class Casebook:
     ) -> scheduling.Busy:
         """When the case, and each of the agencies, already has a meeting (besides this one)."""
         rows = await conn.fetch(
-            "SELECT case_id, participants, starts_at, ends_at FROM meetings WHERE state IN ('requested', 'scheduled')"
+            "SELECT case_id, participants, starts_at, ends_at FROM meetings WHERE state = ANY($4::text[])"
             " AND (case_id = $1 OR participants && $2::text[]) AND meeting_id IS DISTINCT FROM $3",
             case_id,
             list(agencies),
             besides,
+            sorted(COMING),
         )
         times = {
             agency: [(r["starts_at"], r["ends_at"]) for r in rows if agency in r["participants"]] for agency in agencies
@@ -117,7 +128,7 @@ class Casebook:
         meeting_id = uuid4()
         await conn.execute(
             "INSERT INTO meetings (meeting_id, case_id, kind, purpose, state, organizer, participants, starts_at,"
-            " ends_at, reason, request_note) VALUES ($1, $2, $3, $4, 'requested', $5, $6, $7, $8, $9, $10)",
+            " ends_at, reason, request_note) VALUES ($1, $2, $3, $4, $11, $5, $6, $7, $8, $9, $10)",
             meeting_id,
             case_id,
             kind,
@@ -128,6 +139,7 @@ class Casebook:
             end,
             reason,
             note or None,
+            State.REQUESTED,
         )
         event = MeetingRequested(
             case_id=case_id,
@@ -171,10 +183,11 @@ class Casebook:
             raise MeetingRefusedError(
                 "the case already has a meeting then, or an agency is fully booked; choose another time"
             )
-        first = meeting["state"] == "requested"
-        sequence = meeting["sequence"] + (0 if first else 1)
+        state = State(meeting["state"])
+        first = state is State.REQUESTED
+        sequence = sequence_after(state, Change.SCHEDULE, meeting["sequence"])
         await conn.execute(
-            "UPDATE meetings SET state = 'scheduled', starts_at = $2, ends_at = $3, participants = $4, sequence = $5,"
+            "UPDATE meetings SET state = $7, starts_at = $2, ends_at = $3, participants = $4, sequence = $5,"
             " updated_at = $6 WHERE meeting_id = $1",
             meeting["meeting_id"],
             starts_at,
@@ -182,6 +195,7 @@ class Casebook:
             list(participants),
             sequence,
             now,
+            transition(state, Change.SCHEDULE),
         )
         model = MeetingScheduled if first else MeetingRescheduled
         event = model(
@@ -205,15 +219,17 @@ class Casebook:
         by_staff: str | None = None,
     ) -> MeetingCancelled:
         """Call the meeting off. The event says why as a code; `note`, the agency's words, stays here."""
-        sequence = meeting["sequence"] + 1
+        state = State(meeting["state"])
+        sequence = sequence_after(state, Change.CANCEL, meeting["sequence"])
         await conn.execute(
-            "UPDATE meetings SET state = 'cancelled', sequence = $2, cancel_reason = $3, cancel_note = $4,"
+            "UPDATE meetings SET state = $6, sequence = $2, cancel_reason = $3, cancel_note = $4,"
             " updated_at = $5 WHERE meeting_id = $1",
             meeting["meeting_id"],
             sequence,
             reason,
             note or None,
             now,
+            transition(state, Change.CANCEL),
         )
         event = MeetingCancelled(
             **_facts(meeting),
@@ -235,6 +251,7 @@ class Casebook:
     ) -> MeetingHeld:
         """Record that the meeting took place: as planned (once it has started), or at short notice at `at`
         (緊急開催: convened earlier than planned; its time is moved to when it was held and the law re-checked)."""
+        held = transition(State(meeting["state"]), Change.HOLD)
         if at is None:
             if meeting["starts_at"] > now:
                 raise MeetingRefusedError(
@@ -261,7 +278,7 @@ class Casebook:
                 at + length,
             )
         await conn.execute(
-            "UPDATE meetings SET state = 'held', updated_at = $2 WHERE meeting_id = $1", meeting["meeting_id"], now
+            "UPDATE meetings SET state = $3, updated_at = $2 WHERE meeting_id = $1", meeting["meeting_id"], now, held
         )
         event = MeetingHeld(
             **_facts(meeting),
@@ -284,8 +301,10 @@ class Casebook:
         by_staff: str | None = None,
     ) -> SupportPlanConfirmed:
         purpose = MeetingPurpose(meeting["purpose"])
-        if meeting["state"] != "held":
-            raise MeetingRefusedError("record the meeting as held before confirming its plan")
+        try:
+            transition(State(meeting["state"]), Change.CONFIRM_PLAN)
+        except NotHeldYetError as error:
+            raise MeetingRefusedError(str(error)) from None
         consents = await self.consents_in_force(conn, meeting["case_id"], now)
         found = rules.plan_problems(purpose, tuple(meeting["participants"]), roles, consents, self.directory)
         if found:
@@ -413,7 +432,9 @@ class Casebook:
             await self._announce_change(conn, changed, now)
 
     async def _announce_change(self, conn: Connection, meeting: asyncpg.Record, now: datetime) -> None:
-        sequence = meeting["sequence"] + 1
+        state = State(meeting["state"])
+        transition(state, Change.CHANGE_KIND)
+        sequence = sequence_after(state, Change.CHANGE_KIND, meeting["sequence"])
         await conn.execute(
             "UPDATE meetings SET sequence = $2, updated_at = $3 WHERE meeting_id = $1",
             meeting["meeting_id"],
@@ -435,10 +456,11 @@ async def _coming(conn: Connection, person_id: UUID, kind: MeetingKind, now: dat
     """The person's meetings of `kind` that have not taken place yet, locked for a change of kind."""
     return await conn.fetch(
         "SELECT m.* FROM meetings m JOIN case_members p USING (case_id) WHERE p.person_id = $1"
-        " AND m.kind = $2 AND m.state IN ('requested', 'scheduled') AND m.starts_at > $3 FOR UPDATE OF m",
+        " AND m.kind = $2 AND m.state = ANY($4::text[]) AND m.starts_at > $3 FOR UPDATE OF m",
         person_id,
         kind,
         now,
+        sorted(COMING),
     )
 
 

@@ -50,13 +50,14 @@ def on_consent_recorded(book: Casebook) -> Handler[ConsentRecorded]:
     async def handle(conn: Connection, received: Received[ConsentRecorded]) -> None:
         event = received.event
         await conn.execute(
-            "INSERT INTO consents (consent_id, person_id, scope, purposes, valid_until) VALUES ($1, $2, $3, $4, $5)"
-            " ON CONFLICT DO NOTHING",
+            "INSERT INTO consents (consent_id, person_id, scope, purposes, valid_until, given_at)"
+            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
             event.consent_id,
             event.person_id,
             event.scope.model_dump_json(),
             list(event.purposes),
             event.valid_until,
+            event.given_at,
         )
         await book.consent_recorded(conn, event.person_id, datetime.now(UTC))
 

@@ -28,23 +28,15 @@ from __future__ import annotations
 from dataclasses import dataclass
 from enum import StrEnum
 
+from backbone.consent import Consent
 from backbone.directory import Directory
 from schemas.events import (
     PLANNING_PURPOSES,
     ConsentPurpose,
-    ConsentScope,
     MeetingKind,
     MeetingPurpose,
     PlanRole,
 )
-
-
-@dataclass(frozen=True)
-class Consent:
-    """A consent in force, as the meetings service learned it from intake's events."""
-
-    scope: ConsentScope
-    purposes: frozenset[ConsentPurpose]
 
 
 def unknown_agencies(participants: tuple[str, ...], directory: Directory) -> list[str]:
@@ -58,7 +50,8 @@ NOT_COVERED = "the consent of each person the case concerns (purpose case-meetin
 class CaseConsents:
     """The consents in force of each person the case concerns, one tuple per person. A case meeting speaks of
     all of them (a household's case concerns several: 8050 is a parent and a child), and consent is each person's
-    own, so an agency is covered only when every person's consent covers it."""
+    own, so an agency is covered only when every person's consent covers it. Which consents are in force is the
+    kit's rule (backbone.consent), applied when the casebook reads them."""
 
     persons: tuple[tuple[Consent, ...], ...]
 
@@ -81,8 +74,8 @@ def not_covered_by_consent(participants: tuple[str, ...], consents: CaseConsents
 def _covers(consents: tuple[Consent, ...], agency_id: str, directory: Directory) -> bool:
     entry = directory.agency(agency_id)
     return entry is not None and any(
-        scope.all_programme_agencies or agency_id in scope.agencies or entry.type in scope.agency_types
-        for scope in (c.scope for c in consents if ConsentPurpose.CASE_MEETING in c.purposes)
+        ConsentPurpose.CASE_MEETING in consent.purposes and consent.covers(agency_id, entry.type)
+        for consent in consents
     )
 
 

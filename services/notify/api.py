@@ -73,8 +73,9 @@ async def notifications(
 
 @router.get("/rosters/me", tags=["rosters"], summary="Your agency's on-call roster (the default if none is registered)")
 async def my_roster(request: Request, runtime: Runtime, agency: CallingAgency) -> Roster:
+    notifier = _notifier(request)
     async with runtime.pool.acquire() as conn:
-        return await _notifier(request).roster(conn, agency.id)
+        return await notifier.roster(notifier.on(conn), agency.id)
 
 
 @router.put(
@@ -95,12 +96,9 @@ async def register_roster(request: Request, runtime: Runtime, agency: ManagingAg
             type_="urn:jp:fujisawa:welfare:problem:roster",
             errors=roster_problems(error),
         )
-    await runtime.pool.execute(
-        "INSERT INTO rosters (agency_id, roster) VALUES ($1, $2)"
-        " ON CONFLICT (agency_id) DO UPDATE SET roster = EXCLUDED.roster, updated_at = now()",
-        agency.id,
-        roster.model_dump_json(),
-    )
+    notifier = _notifier(request)
+    async with runtime.pool.acquire() as conn:
+        await notifier.on(conn).register_roster(agency.id, roster.model_dump_json())
     return {
         "agency": agency.id,
         "webhook_secret": _notifier(request).webhook_secret(agency.id).hex(),
@@ -116,9 +114,11 @@ async def register_roster(request: Request, runtime: Runtime, agency: ManagingAg
     responses=MANAGING_REFUSED,
 )
 async def withdraw_roster(request: Request, runtime: Runtime, agency: ManagingAgency) -> Roster:
+    notifier = _notifier(request)
     async with runtime.pool.acquire() as conn:
-        await conn.execute("DELETE FROM rosters WHERE agency_id = $1", agency.id)
-        return await _notifier(request).roster(conn, agency.id)
+        store = notifier.on(conn)
+        await store.withdraw_roster(agency.id)
+        return await notifier.roster(store, agency.id)
 
 
 @router.post(

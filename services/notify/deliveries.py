@@ -1,4 +1,5 @@
-"""Planning deliveries (in the consumer's transaction), sending them, retrying, failing visibly, escalating.
+"""Planning deliveries (in the consumer's transaction), sending them, retrying, failing visibly, escalating: each
+step loads from the store, decides by the delivery's lifecycle (lifecycle.py), and saves what was decided.
 
 Exactly one delivery per (event, recipient): the row's key is derived from the event and the recipient,
 and inserting it again does nothing. Sending is at least once — a crash after the channel accepted a
@@ -18,7 +19,6 @@ import uuid
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
-from typing import Literal
 
 import asyncpg
 import httpx
@@ -30,18 +30,27 @@ from backbone.directory import Directory
 from backbone.loops import Wakeup, keep_running, uninterrupted
 from backbone.metrics import ServiceMetrics
 from backbone.outbox import Outbox
-from backbone.telemetry import context_from_headers, current_trace_id, inject_trace_headers
+from backbone.telemetry import context_from_headers, inject_trace_headers
 from schemas.envelope import Envelope
-from schemas.events import NotificationDelivered, NotificationEscalated, NotificationFailed
+from schemas.events import NotificationEscalated
 from schemas.vocabulary import Urgency
 from services.notify import channels, messages, rules
+from services.notify.lifecycle import (
+    Delivered,
+    Delivery,
+    Outcome,
+    Refused,
+    Resting,
+    RetryPolicy,
+    Sent,
+    Tried,
+    decide_attempt,
+    next_recipient,
+)
 from services.notify.metrics import NotificationMetrics
 from services.notify.rosters import Person, Roster, default_roster, on_call
 from services.notify.settings import NotifySettings
-
-COORDINATOR = "backup-fujisawa-shakyo"  # the rung above an agency's supervisor (多機関協働)
-
-Attempt = Literal["delivered", "resting", "failed", "retrying"]
+from services.notify.store import DeliveryStore, Due, Message, Planned, PostgresStore
 
 
 @dataclass(frozen=True)
@@ -58,8 +67,22 @@ class Notifier:
     def ack_token(self, notification_id: uuid.UUID) -> str:
         return hmac.new(self.signing_key, f"ack:{notification_id}".encode(), hashlib.sha256).hexdigest()[:32]
 
-    async def roster(self, conn: Connection, agency: str) -> Roster:
-        stored = await conn.fetchval("SELECT roster FROM rosters WHERE agency_id = $1", agency)
+    def on(self, conn: Connection) -> PostgresStore:
+        """The store in the transaction open on `conn`, recording events through this service's outbox."""
+        return PostgresStore(conn, self.outbox)
+
+    @property
+    def retry_policy(self) -> RetryPolicy:
+        settings = self.settings
+        return RetryPolicy(
+            settings.max_attempts,
+            settings.retry_base_seconds,
+            settings.retry_max_seconds,
+            settings.breaker_open_seconds,
+        )
+
+    async def roster(self, store: DeliveryStore, agency: str) -> Roster:
+        stored = await store.stored_roster(agency)
         if stored is not None:
             return _parsed_roster(stored)
         entry = self.directory.agency(agency)
@@ -67,7 +90,7 @@ class Notifier:
 
     async def plan(
         self,
-        conn: Connection,
+        store: DeliveryStore,
         *,
         cause: Envelope,
         case_id: uuid.UUID,
@@ -76,8 +99,8 @@ class Notifier:
         now: datetime,
         ics: str | None = None,
     ) -> bool:
-        """Write the delivery for one recipient (once, however often the event arrives)."""
-        roster = await self.roster(conn, recipient.agency)
+        """Keep the delivery for one recipient (once, however often the event arrives)."""
+        roster = await self.roster(store, recipient.agency)
         person = on_call(roster, recipient.role, now) or on_call(roster, "primary", now)  # type: ignore[arg-type]
         if person is None:
             return False
@@ -96,12 +119,7 @@ class Notifier:
         wait = timedelta(
             minutes=self.settings.ack_urgent_minutes if urgency is Urgency.URGENT else self.settings.ack_normal_minutes
         )
-        inserted = await conn.fetchval(
-            "INSERT INTO deliveries (notification_id, case_id, cause_event_id, category, recipient_agency,"
-            " recipient_role, channel, urgency, person, endpoint, language, subject, body, ics, state,"
-            " next_attempt_at, escalate_at, trace_id, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-            " $11, $12, $13, $14, 'pending', $15, $16, $17, $18)"
-            " ON CONFLICT (cause_event_id, recipient_agency, recipient_role) DO NOTHING RETURNING true",
+        delivery = Delivery(
             notification_id,
             case_id,
             cause.id,
@@ -110,18 +128,17 @@ class Notifier:
             recipient.role,
             channel,
             urgency,
-            person.id,
-            endpoint,
-            person.language,
-            text.subject,
-            text.body,
-            ics,
-            rules.send_at(now, urgency, self.settings.quiet_start, self.settings.quiet_end),
-            now + wait if needs_ack else None,
-            current_trace_id(),
-            _traceparent(),
+            0,
         )
-        return bool(inserted)
+        return await store.plan(
+            Planned(
+                delivery,
+                Message(endpoint, person.id, person.language, text.subject, text.body, ics),
+                send_at=rules.send_at(now, urgency, self.settings.quiet_start, self.settings.quiet_end),
+                escalate_at=now + wait if needs_ack else None,
+                traceparent=_traceparent(),
+            )
+        )
 
 
 # A roster's validation (no gaps, no overlaps) walks every minute of the week, and every notification reads
@@ -191,177 +208,123 @@ class Dispatcher:
     async def _send_due(self) -> int:
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT * FROM deliveries WHERE state = 'pending' AND next_attempt_at <= $1"
-                " ORDER BY next_attempt_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                now,
-                self.batch,
-            )
-            results = await asyncio.gather(*(self._send(row) for row in rows))
+            store = self.notifier.on(conn)
+            due = await store.due(now, limit=self.batch)
+            tries = await asyncio.gather(*(self._send(each) for each in due))
             now = self.clock()  # delivered (or failed) when the sends finished, not when they were picked
-            outcomes: list[Attempt] = []
-            for row, error in zip(rows, results, strict=True):
+            outcomes: list[Outcome] = []
+            for each, tried in zip(due, tries, strict=True):
                 # Continue the trace of the event that caused the notification, not the dispatcher's own.
                 with self.tracer.start_as_current_span(
-                    f"notify {row['channel']} send",
-                    context=context_from_headers({"traceparent": row["traceparent"] or ""}),
+                    f"notify {each.delivery.channel} send",
+                    context=context_from_headers({"traceparent": each.traceparent or ""}),
                     kind=SpanKind.CLIENT,
                     attributes={
-                        "backbone.outcome": "sent" if error is None else "retry",
-                        "backbone.category": row["category"],
+                        "backbone.outcome": "sent" if isinstance(tried, Sent) else "retry",
+                        "backbone.category": each.delivery.category,
                     },
                 ):
-                    outcomes.append(await self._record(conn, row, error, now))
+                    outcomes.append(await self._record(store, each.delivery, tried, now))
         # Observed once the rows are committed as delivered or failed, so that a rollback counts nothing.
-        for row, outcome in zip(rows, outcomes, strict=True):
+        for each, outcome in zip(due, outcomes, strict=True):
             if outcome == "delivered":
-                self.metrics.delivered(created_at=row["created_at"], delivered_at=now)
+                self.metrics.delivered(created_at=each.created_at, delivered_at=now)
             elif outcome == "failed":
                 self.metrics.failed.inc()
-        return len(rows)
+        return len(due)
 
-    async def _send(self, row: asyncpg.Record) -> str | None:
-        """None when sent; otherwise why not."""
-        endpoint = row["endpoint"]
+    async def _send(self, due: Due) -> Tried:
+        """Try the channel once, unless the endpoint rests."""
+        delivery, message = due.delivery, due.message
+        endpoint = message.endpoint
         if not self.breakers.allows(endpoint, time.monotonic()):
-            return "breaker-open"
-        message = channels.Outgoing(
-            notification_id=str(row["notification_id"]),
+            return Resting()
+        outgoing = channels.Outgoing(
+            notification_id=str(delivery.notification_id),
             to=endpoint,
-            subject=row["subject"],
-            body=row["body"],
-            category=row["category"],
-            case_id=str(row["case_id"]),
-            urgency=row["urgency"],
-            ics=row["ics"],
+            subject=message.subject,
+            body=message.body,
+            category=delivery.category,
+            case_id=str(delivery.case_id),
+            urgency=delivery.urgency,
+            ics=message.ics,
         )
         try:
             async with asyncio.timeout(self.notifier.settings.send_timeout_seconds):
-                if row["channel"] == "webhook":
+                if delivery.channel == "webhook":
                     await channels.send_webhook(
-                        self.http, self.notifier.webhook_secret(row["recipient_agency"]), message
+                        self.http, self.notifier.webhook_secret(delivery.recipient_agency), outgoing
                     )
                 else:
-                    await channels.send_email(self.notifier.settings, message)
+                    await channels.send_email(self.notifier.settings, outgoing)
         except channels.DeliveryError as error:
             self.breakers.record(endpoint, ok=False, now=time.monotonic())
-            return str(error)
+            return Refused(str(error))
         except TimeoutError:
             self.breakers.record(endpoint, ok=False, now=time.monotonic())
-            return f"{row['channel']}: no answer within {self.notifier.settings.send_timeout_seconds:.0f}s"
+            return Refused(f"{delivery.channel}: no answer within {self.notifier.settings.send_timeout_seconds:.0f}s")
         self.breakers.record(endpoint, ok=True, now=time.monotonic())
-        return None
+        return Sent()
 
-    async def _record(self, conn: Connection, row: asyncpg.Record, error: str | None, now: datetime) -> Attempt:
-        settings, outbox = self.notifier.settings, self.notifier.outbox
-        common = {
-            "case_id": row["case_id"],
-            "notification_id": row["notification_id"],
-            "cause_event_id": row["cause_event_id"],
-            "category": row["category"],
-            "recipient_agency": row["recipient_agency"],
-            "recipient_role": row["recipient_role"],
-            "channel": row["channel"],
-        }
-        if error is None:
-            event_id = uuid.uuid4()
-            await conn.execute(
-                "UPDATE deliveries SET state = 'delivered', delivered_at = $2, attempts = attempts + 1,"
-                " event_id = $3 WHERE notification_id = $1",
-                row["notification_id"],
-                now,
-                event_id,
-            )
-            await outbox.add(
-                conn,
-                NotificationDelivered(**common, urgency=row["urgency"], delivered_at=now),
-                caused_by=row["cause_event_id"],
-                event_id=event_id,
-            )
-            return "delivered"
-        if error == "breaker-open":  # not tried: the endpoint rests; no attempt is spent
-            await conn.execute(
-                "UPDATE deliveries SET next_attempt_at = $2 WHERE notification_id = $1",
-                row["notification_id"],
-                now + timedelta(seconds=settings.breaker_open_seconds),
-            )
-            return "resting"
-        attempts = row["attempts"] + 1
-        if attempts >= settings.max_attempts:
-            await conn.execute(
-                "UPDATE deliveries SET state = 'failed', attempts = $2, last_error = $3 WHERE notification_id = $1",
-                row["notification_id"],
-                attempts,
-                error,
-            )
-            await outbox.add(
-                conn,
-                NotificationFailed(**common, attempts=attempts, last_error=error[:300], failed_at=now),
-                caused_by=row["cause_event_id"],
-            )
-            return "failed"
-        backoff = min(settings.retry_base_seconds * 2 ** (attempts - 1), settings.retry_max_seconds)
-        delay = backoff * random.uniform(0.5, 1.0)  # noqa: S311 - jitter, not security
-        await conn.execute(
-            "UPDATE deliveries SET attempts = $2, last_error = $3, next_attempt_at = $4 WHERE notification_id = $1",
-            row["notification_id"],
-            attempts,
-            error,
-            now + timedelta(seconds=delay),
+    async def _record(self, store: DeliveryStore, delivery: Delivery, tried: Tried, now: datetime) -> Outcome:
+        decision = decide_attempt(
+            delivery,
+            tried,
+            now,
+            policy=self.notifier.retry_policy,
+            event_id=uuid.uuid4(),
+            jitter=random.uniform(0.5, 1.0),  # noqa: S311 - jitter, not security
         )
-        return "retrying"
+        await store.save_attempt(delivery.notification_id, decision.change)
+        if decision.event is not None:
+            event_id = decision.change.event_id if isinstance(decision.change, Delivered) else None
+            await store.record(decision.event, caused_by=delivery.cause_event_id, event_id=event_id)
+        return decision.outcome
 
     async def escalate_due(self) -> int:
         """Delivered but unacknowledged past its time: the next rung of the ladder is told."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            rows = await conn.fetch(
-                "SELECT * FROM deliveries WHERE state = 'delivered' AND acknowledged_at IS NULL"
-                " AND escalated_at IS NULL AND escalate_at <= $1 ORDER BY escalate_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                now,
-                self.batch,
-            )
-            for row in rows:
-                await self._climb(conn, row, now)
-        return len(rows)
+            store = self.notifier.on(conn)
+            unanswered = await store.unacknowledged(now, limit=self.batch)
+            for delivery in unanswered:
+                await self._climb(store, delivery, now)
+        return len(unanswered)
 
-    async def _climb(self, conn: Connection, row: asyncpg.Record, now: datetime) -> None:
-        await conn.execute(
-            "UPDATE deliveries SET escalated_at = $2 WHERE notification_id = $1", row["notification_id"], now
+    async def _climb(self, store: DeliveryStore, delivery: Delivery, now: datetime) -> None:
+        await store.mark_escalated(delivery.notification_id, now)
+        roster = await self.notifier.roster(store, delivery.recipient_agency)
+        climb = next_recipient(
+            delivery.recipient_role,
+            delivery.recipient_agency,
+            secondary_on_call=on_call(roster, "secondary", now) is not None,
         )
-        rung = rules.next_rung(row["recipient_role"])
-        if (
-            rung == "secondary"
-            and on_call(await self.notifier.roster(conn, row["recipient_agency"]), "secondary", now) is None
-        ):
-            rung = "supervisor"
-        if rung is None:
+        if climb is None:
             return
-        agency, role = (COORDINATOR, "primary") if rung == "coordinator" else (row["recipient_agency"], rung)
+        agency, role = climb
         cause = Envelope(
-            id=row["notification_id"],
+            id=delivery.notification_id,
             source="/fujisawa/backbone/notify",
             type="escalation",
             time=now,
-            correlationid=str(row["case_id"]),
+            correlationid=str(delivery.case_id),
         )
         planned = await self.notifier.plan(
-            conn,
+            store,
             cause=cause,
-            case_id=row["case_id"],
+            case_id=delivery.case_id,
             recipient=rules.Recipient(agency, role, "referral-escalated"),
-            urgency=Urgency(row["urgency"]),
+            urgency=delivery.urgency,
             now=now,
         )
         if planned:
-            await self.notifier.outbox.add(
-                conn,
+            await store.record(
                 NotificationEscalated(
-                    case_id=row["case_id"],
-                    notification_id=row["notification_id"],
-                    next_notification_id=uuid.uuid5(row["notification_id"], f"{agency}/{role}"),
+                    case_id=delivery.case_id,
+                    notification_id=delivery.notification_id,
+                    next_notification_id=uuid.uuid5(delivery.notification_id, f"{agency}/{role}"),
                     recipient_agency=agency,
-                    from_role=row["recipient_role"],
+                    from_role=delivery.recipient_role,
                     to_role=role,
                     escalated_at=now,
                 ),

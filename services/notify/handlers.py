@@ -19,7 +19,8 @@ from schemas.events import (
 )
 from schemas.vocabulary import Urgency
 from services.notify import rules
-from services.notify.deliveries import COORDINATOR, Notifier
+from services.notify.deliveries import Notifier
+from services.notify.lifecycle import COORDINATOR
 
 
 def notifying(notifier: Notifier) -> Handler[Any]:
@@ -41,7 +42,7 @@ def notifying(notifier: Notifier) -> Handler[Any]:
         told = rules.recipients(event, case_agencies=holders, coordinator=COORDINATOR)
         for recipient in rules.answered(told, notifier.directory):
             await notifier.plan(
-                conn,
+                notifier.on(conn),
                 cause=received.envelope,
                 case_id=event.case_id,
                 recipient=recipient,

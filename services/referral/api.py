@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Callable
 from datetime import UTC, datetime
 from typing import Annotated, Any
 from uuid import UUID
@@ -14,11 +15,12 @@ from backbone.callers import MANAGING_REFUSED, CallingAgency, ManagingAgency, in
 from backbone.directory import Capacity
 from backbone.http import problem
 from backbone.service import Runtime
-from schemas.events import DeclineReason, ReferralCancelReason
+from schemas.events import DeclineReason, ReferralCancelReason, ReferralOutcome
 from schemas.submission import AgencyNote
-from services.referral import reading
+from services.referral import decisions, reading
 from services.referral.casework import Casework
-from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError, State
+from services.referral.decisions import Actor
+from services.referral.lifecycle import InvalidTransitionError, NotYourReferralError, State
 
 router = APIRouter(prefix="/v1")
 
@@ -64,7 +66,7 @@ class Decline(BaseModel):
 class Complete(BaseModel):
     model_config = ConfigDict(extra="forbid")
 
-    outcome: str = Field(pattern="^(resolved|transferred|ongoing-elsewhere|ended-by-person|other)$")
+    outcome: ReferralOutcome = Field(description="How support ended")
 
 
 class Cancel(BaseModel):
@@ -152,20 +154,27 @@ async def inbox(
 
 
 async def _act(
-    request: Request, runtime: Runtime, agency: CallingAgency, referral_id: UUID, action: Action, **details: Any
+    request: Request,
+    runtime: Runtime,
+    agency: CallingAgency,
+    referral_id: UUID,
+    command: Callable[[Actor], decisions.Command],
 ) -> ReferralView | JSONResponse:
+    casework = _casework(request)
+    order = command(casework.actor(agency))
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
             # An agency with no part in the case learns nothing, not even that the referral exists.
             case_id = await reading.case_of(conn, referral_id)
             if case_id is None or not await runtime.involvement.is_involved(conn, case_id, agency.id):
                 return not_involved()
-            row = await _casework(request).act(conn, referral_id, action, agency, now=datetime.now(UTC), **details)
+            await casework.act(casework.on(conn), referral_id, order, now=datetime.now(UTC))
+            row = await reading.one(conn, referral_id)
     except NotYourReferralError:
         return problem(
             403,
             "Not your referral",
-            f"{agency.id} may not {action} this referral: it is addressed to "
+            f"{agency.id} may not {decisions.ACTIONS[type(order)]} this referral: it is addressed to "
             "another agency. Check your inbox (GET /v1/inbox).",
         )
     except InvalidTransitionError as error:
@@ -186,7 +195,7 @@ async def _act(
     summary="Accept: your agency takes the case (accepting twice is harmless)",
 )
 async def accept(referral_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    return await _act(request, runtime, agency, referral_id, Action.ACCEPT)
+    return await _act(request, runtime, agency, referral_id, decisions.Accept)
 
 
 @router.post(
@@ -196,14 +205,14 @@ async def accept(referral_id: UUID, request: Request, runtime: Runtime, agency: 
     summary="Decline with a reason: the next agency is proposed at once",
 )
 async def decline(referral_id: UUID, body: Decline, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    return await _act(request, runtime, agency, referral_id, Action.DECLINE, reason=body.reason, note=body.note)
+    return await _act(request, runtime, agency, referral_id, lambda by: decisions.Decline(by, body.reason, body.note))
 
 
 @router.post(
     "/referrals/{referral_id}/start", response_model=ReferralView, tags=["referrals"], summary="Support has begun"
 )
 async def start(referral_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    return await _act(request, runtime, agency, referral_id, Action.START)
+    return await _act(request, runtime, agency, referral_id, decisions.Start)
 
 
 @router.post(
@@ -213,7 +222,7 @@ async def start(referral_id: UUID, request: Request, runtime: Runtime, agency: C
     summary="Support ended, with its outcome",
 )
 async def complete(referral_id: UUID, body: Complete, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    return await _act(request, runtime, agency, referral_id, Action.COMPLETE, outcome=body.outcome)
+    return await _act(request, runtime, agency, referral_id, lambda by: decisions.Complete(by, body.outcome))
 
 
 @router.post(
@@ -223,7 +232,7 @@ async def complete(referral_id: UUID, body: Complete, request: Request, runtime:
     summary="Cancel (the referring agency or a coordinator), with a reason",
 )
 async def cancel(referral_id: UUID, body: Cancel, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    return await _act(request, runtime, agency, referral_id, Action.CANCEL, cancel_reason=body.reason, note=body.note)
+    return await _act(request, runtime, agency, referral_id, lambda by: decisions.Cancel(by, body.reason, body.note))
 
 
 @router.put(
@@ -232,13 +241,11 @@ async def cancel(referral_id: UUID, body: Cancel, request: Request, runtime: Run
     summary="Report your agency's capacity; staff need the supervisor or coordinator role",
     responses=MANAGING_REFUSED,
 )
-async def report_capacity(body: CapacityUpdate, runtime: Runtime, agency: ManagingAgency) -> dict[str, str]:
-    await runtime.pool.execute(
-        "INSERT INTO capacities (agency_id, capacity) VALUES ($1, $2)"
-        " ON CONFLICT (agency_id) DO UPDATE SET capacity = EXCLUDED.capacity, updated_at = now()",
-        agency.id,
-        body.capacity,
-    )
+async def report_capacity(
+    body: CapacityUpdate, request: Request, runtime: Runtime, agency: ManagingAgency
+) -> dict[str, str]:
+    async with runtime.pool.acquire() as conn:
+        await _casework(request).on(conn).report_capacity(agency.id, body.capacity)
     return {"agency": agency.id, "capacity": body.capacity}
 
 
@@ -250,9 +257,11 @@ async def report_capacity(body: CapacityUpdate, runtime: Runtime, agency: Managi
     responses=MANAGING_REFUSED,
 )
 async def withdraw_capacity(request: Request, runtime: Runtime, agency: ManagingAgency) -> dict[str, str]:
+    casework = _casework(request)
     async with runtime.pool.acquire() as conn:
-        await conn.execute("DELETE FROM capacities WHERE agency_id = $1", agency.id)
-        entry = (await _casework(request).current_directory(conn)).agency(agency.id)
+        store = casework.on(conn)
+        await store.withdraw_capacity(agency.id)
+        entry = (await casework.current_directory(store)).agency(agency.id)
     return {"agency": agency.id, "capacity": entry.capacity if entry else Capacity.AVAILABLE}
 
 
@@ -278,8 +287,9 @@ class DirectoryEntry(BaseModel):
     summary="Every agency, as routing sees it (to agencies of the programme; no on-call addresses)",
 )
 async def directory(request: Request, runtime: Runtime, _: CallingAgency) -> list[DirectoryEntry]:
+    casework = _casework(request)
     async with runtime.pool.acquire() as conn:
-        current = await _casework(request).current_directory(conn)
+        current = await casework.current_directory(casework.on(conn))
     return [DirectoryEntry.model_validate(entry.model_dump(exclude={"on_call"})) for entry in current.agencies.values()]
 
 

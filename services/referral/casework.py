@@ -1,8 +1,8 @@
-"""Referral casework against the database: proposing, acting, and the case's lead or queue place.
+"""Referral casework: handlers that load from the store, decide (decisions.py, routing.py) and save.
 
-Every function runs inside the caller's transaction and writes its events through the outbox, so a
-step and its events commit together. The decisions themselves are the pure functions of routing,
-lifecycle and policy.
+Every method runs inside the caller's transaction on the store it is given, and records its events through it,
+so a step and its events commit together. The decisions themselves are pure functions: `decisions.decide` and
+`decide_timer` for a referral's lifecycle and deadlines, routing for whom to propose, policy for deadlines.
 """
 
 from __future__ import annotations
@@ -11,38 +11,28 @@ from dataclasses import dataclass, replace
 from datetime import datetime
 from uuid import UUID, uuid4
 
-import asyncpg
-
 from backbone.agencies import Agency
 from backbone.db import Connection
-from backbone.directory import Capacity, Directory
+from backbone.directory import Directory
 from backbone.outbox import Outbox
-from backbone.telemetry import current_trace_id
 from schemas.envelope import Envelope
-from schemas.events import (
-    CaseLeadAssigned,
-    CoordinationRequested,
-    DeclineReason,
-    ReferralAccepted,
-    ReferralAction,
-    ReferralCancelled,
-    ReferralCancelReason,
-    ReferralCompleted,
-    ReferralDeclined,
-    ReferralEscalated,
-    ReferralOverdue,
-    ReferralProposed,
-    ReferralStarted,
-)
+from schemas.events import CaseLeadAssigned, CoordinationRequested, ReferralProposed
 from schemas.vocabulary import District, SupportDomain, Urgency
-from services.referral.lifecycle import (
-    BY_REFERRED_AGENCY,
-    Action,
-    NotYourReferralError,
-    State,
-    may_act,
-    transition,
+from services.referral.decisions import (
+    Actor,
+    AssignLead,
+    Command,
+    Decision,
+    Escalation,
+    ProposeNext,
+    Queue,
+    Referral,
+    SetTimer,
+    Timer,
+    decide,
+    decide_timer,
 )
+from services.referral.lifecycle import State
 from services.referral.policy import ReferralPolicy
 from services.referral.routing import (
     PARTICIPATION,
@@ -53,6 +43,7 @@ from services.referral.routing import (
     needs_coordination,
     participants,
 )
+from services.referral.store import DueTimer, PostgresStore, Proposal, ReferralStore
 
 
 @dataclass(frozen=True)
@@ -70,6 +61,19 @@ class Need:
     household_id: UUID | None = None
     """The household whose case the consultation joined: routing then sees the members' needs together."""
 
+    @classmethod
+    def of(cls, referral: Referral) -> Need:
+        """The need a referral answered, to propose the next candidate for it."""
+        return cls(
+            case_id=referral.case_id,
+            consultation_id=referral.consultation_id,
+            from_agency=referral.from_agency,
+            district=referral.district,
+            domains=referral.domains,
+            urgency=referral.urgency,
+            person_id=referral.person_id,
+        )
+
 
 @dataclass(frozen=True)
 class Casework:
@@ -77,19 +81,33 @@ class Casework:
     policy: ReferralPolicy
     outbox: Outbox
 
-    async def current_directory(self, conn: Connection) -> Directory:
+    def on(self, conn: Connection) -> PostgresStore:
+        """The store in the transaction open on `conn`, recording events through this service's outbox."""
+        return PostgresStore(conn, self.outbox)
+
+    async def current_directory(self, store: ReferralStore) -> Directory:
         """The directory with the capacities agencies have reported since it was loaded."""
         directory = self.directory
-        for row in await conn.fetch("SELECT agency_id, capacity FROM capacities"):
-            if row["agency_id"] in directory.agencies:
-                directory = directory.with_capacity(row["agency_id"], Capacity(row["capacity"]))
+        for agency_id, capacity in (await store.capacities()).items():
+            if agency_id in directory.agencies:
+                directory = directory.with_capacity(agency_id, capacity)
         return directory
 
-    async def open_case(self, conn: Connection, need: Need, *, caused_by: Envelope, now: datetime) -> None:
+    def actor(self, agency: Agency) -> Actor:
+        """The acting agency as decisions see it: whether it coordinates, which places it answers for."""
+        entry = self.directory.agency(agency.id)
+        return Actor(
+            agency=agency.id,
+            by_staff=agency.by_staff,
+            coordinator=entry is not None and entry.coordinator,
+            answers_for=frozenset(self.directory.answered_for(agency.id)),
+        )
+
+    async def open_case(self, store: ReferralStore, need: Need, *, caused_by: Envelope, now: datetime) -> None:
         """A consultation arrived: propose the first agency, and ask for coordination when the case needs it."""
-        await conn.execute("INSERT INTO cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", need.case_id)
-        household = await self._household_needs(conn, need) if need.household_id else ()
-        proposed = await self.propose(conn, need, attempt=1, caused_by=caused_by, now=now)
+        await store.open_case(need.case_id)
+        household = await self._household_needs(store, need) if need.household_id else ()
+        proposed = await self.propose(store, need, attempt=1, caused_by=caused_by, now=now)
         if proposed is None:
             return
         together = tuple(domain for domain in SupportDomain if domain in {*household, *need.domains})
@@ -100,57 +118,59 @@ class Casework:
         else:
             return
         # Around the table sit the agencies of the whole household's needs, not only this member's (多機関協働).
-        directory = await self.current_directory(conn)
+        directory = await self.current_directory(store)
         await self._request_coordination(
-            conn, replace(need, domains=together), directory, lead=proposed, reason=reason, now=now
+            store, replace(need, domains=together), directory, lead=proposed, reason=reason, now=now
         )
 
-    async def _household_needs(self, conn: Connection, need: Need) -> tuple[SupportDomain, ...]:
+    async def _household_needs(self, store: ReferralStore, need: Need) -> tuple[SupportDomain, ...]:
         """What the household's earlier consultations in this case were about (a plan's roles are not needs)."""
-        rows = await conn.fetch(
-            "SELECT DISTINCT unnest(domains) AS domain FROM referrals WHERE case_id = $1 AND attempt = 1"
-            " AND routing_rule <> ALL($2::text[]) AND consultation_id <> $3",
-            need.case_id,
-            list(PLAN_RULES),
-            need.consultation_id,
-        )
-        return tuple(SupportDomain(row["domain"]) for row in rows)
+        found = await store.household_domains(need.case_id, besides=need.consultation_id, plan_rules=PLAN_RULES)
+        return tuple(SupportDomain(domain) for domain in sorted(found))
 
     async def propose(
-        self, conn: Connection, need: Need, *, attempt: int, caused_by: Envelope, now: datetime
+        self, store: ReferralStore, need: Need, *, attempt: int, caused_by: Envelope, now: datetime
     ) -> str | None:
         """Propose the best agency not yet tried; when none is left the case joins the coordination queue."""
-        directory = await self.current_directory(conn)
-        earlier = await conn.fetch(
-            "SELECT to_agency, routing_rule FROM referrals WHERE consultation_id = $1", need.consultation_id
-        )
-        tried = frozenset(row["to_agency"] for row in earlier)
-        participation = any(row["routing_rule"] == PARTICIPATION for row in earlier)
+        directory = await self.current_directory(store)
+        earlier = await store.earlier_routes(need.consultation_id)
+        tried = frozenset(agency for agency, _ in earlier)
+        participation = any(rule == PARTICIPATION for _, rule in earlier)
         route = next(
             iter(candidates(directory, need.district, need.domains, excluded=tried, participation=participation)),
             None,
         )
-        return await self.propose_to(conn, need, route, attempt=attempt, caused_by=caused_by, now=now)
+        return await self.propose_to(store, need, route, attempt=attempt, caused_by=caused_by, now=now)
 
     async def propose_to(
-        self, conn: Connection, need: Need, route: Route | None, *, attempt: int, caused_by: Envelope, now: datetime
+        self, store: ReferralStore, need: Need, route: Route | None, *, attempt: int, caused_by: Envelope, now: datetime
     ) -> str | None:
         """Propose the referral along `route`; with no route the case joins the coordination queue."""
         if route is None:
-            directory = await self.current_directory(conn)  # capacities are read only when they matter
-            await self.queue(
-                conn, need.case_id, "no agency accepted: every candidate declined or has no capacity", now=now
-            )
+            directory = await self.current_directory(store)  # capacities are read only when they matter
+            await store.queue(need.case_id, "no agency accepted: every candidate declined or has no capacity", now)
             coordinator = lead_coordinator(directory)
             await self._request_coordination(
-                conn, need, directory, lead=coordinator, reason="no-agency-accepted", now=now
+                store, need, directory, lead=coordinator, reason="no-agency-accepted", now=now
             )
             return None
-        referral_id, event_id = uuid4(), uuid4()
-        respond_by = self.policy.respond_by(now, need.urgency)
+        referral = Referral(
+            referral_id=uuid4(),
+            case_id=need.case_id,
+            consultation_id=need.consultation_id,
+            from_agency=need.from_agency,
+            to_agency=route.agency,
+            state=State.PROPOSED,
+            attempt=attempt,
+            district=need.district,
+            domains=need.domains,
+            urgency=need.urgency,
+            respond_by=self.policy.respond_by(now, need.urgency),
+            person_id=need.person_id,
+        )
         event = ReferralProposed(
             case_id=need.case_id,
-            referral_id=referral_id,
+            referral_id=referral.referral_id,
             consultation_id=need.consultation_id,
             from_agency=need.from_agency,
             to_agency=route.agency,
@@ -158,154 +178,75 @@ class Casework:
             domains=need.domains,
             urgency=need.urgency,
             routing_rule=route.rule,
-            respond_by=respond_by,
+            respond_by=referral.respond_by,
             reason=route.reason,
             attempt=attempt,
             waitlisted=route.waitlisted,
             person_id=need.person_id,
         )
-        await conn.execute(
-            "INSERT INTO referrals (referral_id, case_id, consultation_id, from_agency, to_agency, district, domains,"
-            " urgency, routing_rule, respond_by, cause_event_id, event_id, trace_id, attempt, reason, waitlisted,"
-            " about_person) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            referral_id,
-            need.case_id,
-            need.consultation_id,
-            need.from_agency,
-            route.agency,
-            need.district,
-            list(need.domains),
-            need.urgency,
-            route.rule,
-            respond_by,
-            caused_by.id,
-            event_id,
-            current_trace_id(),
-            attempt,
-            route.reason,
-            route.waitlisted,
-            need.person_id,
+        event_id = uuid4()
+        await store.add_referral(
+            Proposal(
+                referral, route.rule, route.reason, route.waitlisted, cause_event_id=caused_by.id, event_id=event_id
+            )
         )
-        await conn.execute(
-            "INSERT INTO referral_timers (referral_id, kind, due_at) VALUES ($1, 'overdue', $2)",
-            referral_id,
-            respond_by,
-        )
-        await self.outbox.add(conn, event, caused_by=caused_by, event_id=event_id)
+        await store.record(event, caused_by=caused_by, event_id=event_id)
         return route.agency
 
-    async def act(
-        self,
-        conn: Connection,
-        referral_id: UUID,
-        action: Action,
-        agency: Agency,
-        *,
-        now: datetime,
-        reason: DeclineReason | None = None,
-        cancel_reason: ReferralCancelReason | None = None,
-        note: str = "",
-        outcome: str | None = None,
-    ) -> asyncpg.Record | None:
-        """Apply an agency's action; returns the referral as it now stands, or None when it does not exist.
+    async def act(self, store: ReferralStore, referral_id: UUID, command: Command, *, now: datetime) -> bool:
+        """Carry out an agency's command on a referral; False when there is no such referral.
 
-        A decline publishes its `reason`, a cancellation its `cancel_reason`; the agency's `note` beside
-        either is kept with the referral and never published. Raises NotYourReferralError and
-        lifecycle.InvalidTransitionError; a repeat changes nothing.
+        Raises lifecycle.NotYourReferralError and lifecycle.InvalidTransitionError; a repeat changes nothing.
         """
-        row = await conn.fetchrow("SELECT * FROM referrals WHERE referral_id = $1 FOR UPDATE", referral_id)
-        if row is None:
-            return None
-        directory = await self.current_directory(conn)
-        coordinator = (entry := directory.agency(agency.id)) is not None and entry.coordinator
-        if not may_act(
-            action,
-            agency=agency.id,
-            to_agency=row["to_agency"],
-            from_agency=row["from_agency"],
-            is_coordinator=coordinator,
-            answers_for_it=directory.answers_for(agency.id, row["to_agency"]),
-        ):
-            raise NotYourReferralError
-        new_state = transition(State(row["state"]), action)
-        if new_state is None:
-            return row
-        answered_for = row["to_agency"] if agency.id != row["to_agency"] and action in BY_REFERRED_AGENCY else None
-        common = {
-            "case_id": row["case_id"],
-            "referral_id": referral_id,
-            "agency": agency.id,
-            "at": now,
-            "by_staff": agency.by_staff,
-            "on_behalf_of": answered_for,
-        }
-        event: ReferralAction
-        decline_code: DeclineReason | None = None
-        cancel_code: ReferralCancelReason | None = None
-        if action is Action.ACCEPT:
-            event = ReferralAccepted(**common)
-        elif action is Action.START:
-            event = ReferralStarted(**common)
-        elif action is Action.COMPLETE:
-            event = ReferralCompleted(**common, outcome=outcome or "resolved")
-        elif action is Action.DECLINE:
-            decline_code = reason or DeclineReason.OTHER
-            event = ReferralDeclined(**common, reason=decline_code)
-        else:
-            cancel_code = cancel_reason or ReferralCancelReason.OTHER
-            event = ReferralCancelled(**common, reason=cancel_code)
-        words = note or None  # the agency's own, kept with the referral: the event carries only the code
-        updated = await conn.fetchrow(
-            "UPDATE referrals SET state = $2, updated_at = $3, decline_reason = coalesce($4, decline_reason),"
-            " decline_note = coalesce($5, decline_note), outcome = coalesce($6, outcome),"
-            " cancel_reason = coalesce($7, cancel_reason), cancel_note = coalesce($8, cancel_note)"
-            " WHERE referral_id = $1 RETURNING *",
-            referral_id,
-            new_state,
-            now,
-            decline_code,
-            words if decline_code else None,
-            outcome,
-            cancel_code,
-            words if cancel_code else None,
-        )
-        envelope = await self.outbox.add(conn, event)
-        if action is Action.ACCEPT and not directory.is_place(row["to_agency"]):  # a place takes part, never leads
-            await self._assign_lead(conn, row["case_id"], row["to_agency"], referral_id, now=now)
-        if action is Action.DECLINE:
-            await self.propose(conn, _need_of(row), attempt=row["attempt"] + 1, caused_by=envelope, now=now)
-        return updated
+        referral = await store.referral_for_update(referral_id)
+        if referral is None:
+            return False
+        decision = decide(referral, command, now, leads=not self.directory.is_place(referral.to_agency))
+        await self._carry_out(store, referral, decision, now=now)
+        return True
 
-    async def _assign_lead(
-        self, conn: Connection, case_id: UUID, agency: str, referral_id: UUID, *, now: datetime
-    ) -> None:
-        assigned = await conn.fetchval(
-            "UPDATE cases SET lead_agency = $2, lead_referral_id = $3, queued_at = NULL, queue_reason = NULL"
-            " WHERE case_id = $1 AND lead_agency IS NULL RETURNING true",
-            case_id,
-            agency,
-            referral_id,
-        )
-        if assigned:
-            await self.outbox.add(
-                conn, CaseLeadAssigned(case_id=case_id, lead_agency=agency, referral_id=referral_id, assigned_at=now)
-            )
+    async def fire(self, store: ReferralStore, due: DueTimer, *, now: datetime) -> None:
+        """A deadline passed: an unanswered referral is overdue and climbs; an answered one lets the timer go."""
+        await store.mark_fired(due.timer_id, now)
+        referral = await store.referral_for_update(due.referral_id)
+        if referral is None:
+            return
+        coordinator = lead_coordinator(await self.current_directory(store))
+        decision = decide_timer(referral, due.timer, now, policy=self.policy, coordinator=coordinator)
+        await self._carry_out(store, referral, decision, now=now)
 
-    async def queue(self, conn: Connection, case_id: UUID, reason: str, *, now: datetime) -> None:
-        await conn.execute(
-            "UPDATE cases SET queued_at = coalesce(queued_at, $2), queue_reason = $3"
-            " WHERE case_id = $1 AND lead_agency IS NULL",
-            case_id,
-            now,
-            reason,
-        )
+    async def _carry_out(self, store: ReferralStore, referral: Referral, decision: Decision, *, now: datetime) -> None:
+        """Save what was decided, record its events, then carry out what follows from it."""
+        if decision.change is not None:
+            if isinstance(decision.change, Escalation):
+                await store.save_escalation(referral.referral_id, decision.change)
+            else:
+                await store.save_answer(referral.referral_id, decision.change)
+        cause: Envelope | None = None
+        for event in decision.events:
+            cause = await store.record(event)
+        for follow_up in decision.then:
+            match follow_up:
+                case AssignLead(case_id=case_id, agency=agency, referral_id=referral_id):
+                    if await store.assign_lead(case_id, agency, referral_id):
+                        await store.record(
+                            CaseLeadAssigned(
+                                case_id=case_id, lead_agency=agency, referral_id=referral_id, assigned_at=now
+                            )
+                        )
+                case ProposeNext(referral=answered, attempt=attempt):
+                    assert cause is not None, "a proposal follows the decision's own event"
+                    await self.propose(store, Need.of(answered), attempt=attempt, caused_by=cause, now=now)
+                case SetTimer(kind=kind, due_at=due_at):
+                    await store.add_timer(referral.referral_id, Timer(kind, due_at))
+                case Queue(case_id=case_id, reason=reason):
+                    await store.queue(case_id, reason, now)
 
     async def _request_coordination(
-        self, conn: Connection, need: Need, directory: Directory, *, lead: str, reason: str, now: datetime
+        self, store: ReferralStore, need: Need, directory: Directory, *, lead: str, reason: str, now: datetime
     ) -> None:
         coordinator = lead if (entry := directory.agency(lead)) and entry.coordinator else lead_coordinator(directory)
-        await self.outbox.add(
-            conn,
+        await store.record(
             CoordinationRequested(
                 case_id=need.case_id,
                 district=need.district,
@@ -317,73 +258,3 @@ class Casework:
                 requested_at=now,
             ),
         )
-
-
-def _need_of(row: asyncpg.Record) -> Need:
-    return Need(
-        case_id=row["case_id"],
-        consultation_id=row["consultation_id"],
-        from_agency=row["from_agency"],
-        district=District(row["district"]),
-        domains=tuple(SupportDomain(d) for d in row["domains"]),
-        urgency=Urgency(row["urgency"]),
-        person_id=row["about_person"],
-    )
-
-
-async def fire_timer(casework: Casework, conn: Connection, timer: asyncpg.Record, *, now: datetime) -> None:
-    """A deadline passed: an unanswered referral is overdue and climbs; an answered one lets the timer go."""
-    await conn.execute("UPDATE referral_timers SET fired_at = $2 WHERE timer_id = $1", timer["timer_id"], now)
-    referral = await conn.fetchrow("SELECT * FROM referrals WHERE referral_id = $1 FOR UPDATE", timer["referral_id"])
-    if referral is None or referral["state"] != State.PROPOSED:
-        return
-    case_id, referral_id, urgency = referral["case_id"], referral["referral_id"], Urgency(referral["urgency"])
-    outbox = casework.outbox
-    if timer["kind"] == "overdue":
-        await conn.execute(
-            "UPDATE referrals SET overdue_at = $2, escalation_level = 1 WHERE referral_id = $1", referral_id, now
-        )
-        await outbox.add(
-            conn,
-            ReferralOverdue(
-                case_id=case_id,
-                referral_id=referral_id,
-                to_agency=referral["to_agency"],
-                respond_by=referral["respond_by"],
-                detected_at=now,
-            ),
-        )
-        await outbox.add(
-            conn,
-            ReferralEscalated(
-                case_id=case_id,
-                referral_id=referral_id,
-                level=1,
-                to_agency=referral["to_agency"],
-                role="supervisor",
-                escalated_at=now,
-            ),
-        )
-        await conn.execute(
-            "INSERT INTO referral_timers (referral_id, kind, due_at) VALUES ($1, 'coordinator', $2)",
-            referral_id,
-            casework.policy.coordinator_after(timer["due_at"], urgency),
-        )
-        return
-    directory = await casework.current_directory(conn)
-    coordinator = lead_coordinator(directory)
-    await conn.execute("UPDATE referrals SET escalation_level = 2 WHERE referral_id = $1", referral_id)
-    await outbox.add(
-        conn,
-        ReferralEscalated(
-            case_id=case_id,
-            referral_id=referral_id,
-            level=2,
-            to_agency=coordinator,
-            role="coordinator",
-            escalated_at=now,
-        ),
-    )
-    await casework.queue(
-        conn, case_id, f"referral to {referral['to_agency']} unanswered: escalated to {coordinator}", now=now
-    )

@@ -13,7 +13,6 @@ from __future__ import annotations
 
 import json
 from datetime import UTC, datetime
-from typing import Literal
 from uuid import UUID
 
 from aiokafka.structs import ConsumerRecord
@@ -29,10 +28,12 @@ from schemas.events import (
     DeclineReason,
     ReferralActionRejected,
     ReferralCancelReason,
+    ReferralOutcome,
     RejectionReason,
 )
 from services.referral import outcomes, reading
 from services.referral.casework import Casework
+from services.referral.decisions import Accept, Actor, Cancel, Command, Complete, Decline, Start
 from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError
 
 
@@ -48,8 +49,22 @@ class ActionRequest(BaseModel):
     referral_id: UUID
     action: Action
     reason: DeclineReason | None = Field(default=None, description="Required to decline")
-    outcome: Literal["resolved", "transferred", "ongoing-elsewhere", "ended-by-person", "other"] | None = None
+    outcome: ReferralOutcome | None = None
     cancel_reason: ReferralCancelReason | None = Field(default=None, description="Required to cancel")
+
+    def command(self, by: Actor) -> Command:
+        """The command this request gives; a code left out is `other` (`resolved` for an outcome)."""
+        match self.action:
+            case Action.ACCEPT:
+                return Accept(by)
+            case Action.START:
+                return Start(by)
+            case Action.COMPLETE:
+                return Complete(by, self.outcome or ReferralOutcome.RESOLVED)
+            case Action.DECLINE:
+                return Decline(by, self.reason or DeclineReason.OTHER)
+            case Action.CANCEL:
+                return Cancel(by, self.cancel_reason or ReferralCancelReason.OTHER)
 
 
 ACTION_FIELDS = "the fields are " + ", ".join(ActionRequest.model_fields)
@@ -124,20 +139,13 @@ async def _apply(
     try:
         async with conn.transaction():
             found = await casework.act(
-                conn,
-                request.referral_id,
-                request.action,
-                agency,
-                now=datetime.now(UTC),
-                reason=request.reason,
-                cancel_reason=request.cancel_reason,
-                outcome=request.outcome,
+                casework.on(conn), request.referral_id, request.command(casework.actor(agency)), now=datetime.now(UTC)
             )
     except NotYourReferralError:
         return RejectionReason(field="body.referral_id", message=f"is not a referral {agency.id} may {request.action}")
     except InvalidTransitionError as error:
         return RejectionReason(field="body.action", message=str(error))
-    return request if found is not None else NO_SUCH_REFERRAL
+    return request if found else NO_SUCH_REFERRAL
 
 
 async def _refuse(

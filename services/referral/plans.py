@@ -44,7 +44,9 @@ def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[S
             )
             rule = PARTICIPATION if casework.directory.is_place(role.agency) else SUPPORT_PLAN
             route = Route(role.agency, rule, f"support plan {plan.plan_id}: {role.responsibility}")
-            await casework.propose_to(conn, need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC))
+            await casework.propose_to(
+                casework.on(conn), need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC)
+            )
         if plan.purpose is MeetingPurpose.OUTREACH_PLAN:  # its outreach role becomes a tracked engagement too
             await engagements.from_plan(conn, plan, received.envelope)
 

@@ -32,7 +32,7 @@ def on_consultation_received(casework: Casework) -> Handler[ConsultationReceived
             person_id=consultation.person_id,
             household_id=None if consultation.new_case else consultation.household_id,
         )
-        await casework.open_case(conn, need, caused_by=received.envelope, now=datetime.now(UTC))
+        await casework.open_case(casework.on(conn), need, caused_by=received.envelope, now=datetime.now(UTC))
         await reading.remember_person(conn, consultation.case_id, consultation.person_id)
 
     return handle

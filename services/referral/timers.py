@@ -14,7 +14,7 @@ from datetime import UTC, datetime
 import asyncpg
 
 from backbone.loops import keep_running
-from services.referral.casework import Casework, fire_timer
+from services.referral.casework import Casework
 
 
 class DeadlineTimers:
@@ -34,13 +34,9 @@ class DeadlineTimers:
         """Fire every timer due by now (at most `limit`); returns how many fired."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            timers = await conn.fetch(
-                "SELECT timer_id, referral_id, kind, due_at FROM referral_timers"
-                " WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
-                now,
-                limit,
-            )
-            for timer in timers:
-                await fire_timer(self.casework, conn, timer, now=now)
+            store = self.casework.on(conn)
+            timers = await store.due_timers(now, limit=limit)
+            for due in timers:
+                await self.casework.fire(store, due, now=now)
         self.fired += len(timers)
         return len(timers)

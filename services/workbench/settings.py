@@ -13,6 +13,7 @@ from typing import Literal
 from pydantic import BaseModel, ConfigDict, Field, SecretStr, field_validator, model_validator
 from pydantic_settings import BaseSettings, SettingsConfigDict
 
+from backbone.logs import LogSettings
 from backbone.settings import DatabaseSettings, HttpSettings, TelemetrySettings, thirty_two_byte_key
 from backbone.staff import IdentitySettings
 
@@ -81,6 +82,7 @@ class WorkbenchSettings(BaseSettings):
     workbench: WorkbenchOptions = WorkbenchOptions()
     http: HttpSettings = HttpSettings(port=8106)
     telemetry: TelemetrySettings = TelemetrySettings()
+    log: LogSettings = LogSettings()
 
     @model_validator(mode="after")
     def _production_keeps_its_session_key(self) -> WorkbenchSettings:

@@ -23,6 +23,7 @@ from devtools.local.postgres import LocalSecrets
 from devtools.local.stack import LocalStack
 from tests.integration.receivers import SmtpCatcher, WebhookReceiver
 from tests.integration.services import RunningServices, running
+from tests.integration.stores import with_tables
 
 KIT_MIGRATIONS = Path(__file__).parent / "kit_migrations"
 
@@ -57,6 +58,18 @@ async def pool(tests_database: DatabaseSettings) -> AsyncIterator[asyncpg.Pool]:
     await migrate(pool, "kit-tests", KIT_MIGRATIONS)
     yield pool
     await pool.close()
+
+
+@pytest.fixture
+async def referral_tables(pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The referral service's tables in the tests database, where no running service fires timers."""
+    return await with_tables(pool, "referral")
+
+
+@pytest.fixture
+async def notify_tables(pool: asyncpg.Pool) -> asyncpg.Pool:
+    """The notify service's tables in the tests database, where no running dispatcher sends."""
+    return await with_tables(pool, "notify")
 
 
 @pytest.fixture

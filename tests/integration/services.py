@@ -94,7 +94,7 @@ async def running(stack: LocalStack, *, smtp_port: int, checkpoints: Path) -> As
                     send_timeout_seconds=2,
                     breaker_open_seconds=1,
                     # No quiet hours: the tests expect normal notifications at once, whatever the hour in Tokyo
-                    # (the quiet hours themselves are tested in tests/unit/test_notify_rules.py).
+                    # (the quiet hours themselves are tested in tests/unit/notify/test_notify_rules.py).
                     quiet_start=time(0),
                     quiet_end=time(0),
                 )

@@ -7,13 +7,10 @@ import signal
 import sys
 import uuid
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
-import pytest
 
 from backbone import directory
-from backbone.db import migrate
 from backbone.outbox import Outbox
 from backbone.settings import DatabaseSettings
 from schemas.envelope import Envelope
@@ -24,8 +21,6 @@ from services.referral.policy import ReferralPolicy
 from services.referral.timers import DeadlineTimers
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
-
-REFERRAL_MIGRATIONS = Path(__file__).parents[2] / "services" / "referral" / "migrations"
 
 
 async def test_an_unanswered_referral_becomes_overdue_then_reaches_the_coordinator(services: RunningServices) -> None:
@@ -77,14 +72,6 @@ async def _at_level(level: object, wanted: int) -> bool:
     return await level() >= wanted  # type: ignore[operator]
 
 
-@pytest.fixture
-async def referral_tables(pool: asyncpg.Pool) -> asyncpg.Pool:
-    """The referral service's tables in the tests database, where no running service fires timers."""
-    await migrate(pool, "referral", REFERRAL_MIGRATIONS)
-    await pool.execute("UPDATE referral_timers SET fired_at = now() WHERE fired_at IS NULL")  # earlier runs' leftovers
-    return pool
-
-
 async def test_timers_pending_when_the_firer_is_killed_fire_exactly_once_after_restart(
     referral_tables: asyncpg.Pool, tests_database: DatabaseSettings
 ) -> None:
@@ -108,7 +95,7 @@ async def test_timers_pending_when_the_firer_is_killed_fire_exactly_once_after_r
                 time=datetime.now(UTC),
                 correlationid=str(need.case_id),
             )
-            await casework.open_case(conn, need, caused_by=cause, now=datetime.now(UTC))
+            await casework.open_case(casework.on(conn), need, caused_by=cause, now=datetime.now(UTC))
             referral_ids.append(
                 await conn.fetchval(
                     "SELECT referral_id FROM referrals WHERE consultation_id = $1", need.consultation_id

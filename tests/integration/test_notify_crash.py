@@ -47,7 +47,7 @@ async def burst(pool: asyncpg.Pool, planner: Notifier) -> tuple[uuid.UUID, set[s
         for agency in agencies:
             cause = Envelope(id=uuid.uuid4(), source="/tests", type=ReferralProposed.TYPE, time=datetime.now(UTC),
                              correlationid=str(case_id))  # fmt: skip
-            await planner.plan(conn, cause=cause, case_id=case_id, recipient=Recipient(agency, "primary",
+            await planner.plan(planner.on(conn), cause=cause, case_id=case_id, recipient=Recipient(agency, "primary",
                                "referral-proposed"), urgency=Urgency.URGENT, now=datetime.now(UTC))  # fmt: skip
     planned = {str(r["notification_id"]) for r in await pool.fetch("SELECT notification_id FROM deliveries"
                                                                    " WHERE case_id = $1", case_id)}  # fmt: skip

@@ -7,7 +7,6 @@ from __future__ import annotations
 import asyncio
 import uuid
 from datetime import UTC, datetime, timedelta
-from pathlib import Path
 from typing import Any
 
 import asyncpg
@@ -18,7 +17,6 @@ from hypothesis.stateful import RuleBasedStateMachine, initialize, invariant, ru
 
 from backbone import directory
 from backbone.agencies import Agency
-from backbone.db import migrate
 from backbone.directory import Capacity
 from backbone.outbox import Outbox
 from backbone.settings import DatabaseSettings
@@ -26,12 +24,11 @@ from schemas.envelope import Envelope
 from schemas.events import ConsultationReceived, DeclineReason
 from schemas.vocabulary import District, SupportDomain, Urgency
 from services.referral.casework import Casework, Need
-from services.referral.lifecycle import Action
+from services.referral.decisions import Accept, Decline
 from services.referral.policy import ReferralPolicy
 from services.referral.reading import AT_RISK
 from services.referral.timers import DeadlineTimers
 
-REFERRAL_MIGRATIONS = Path(__file__).parents[2] / "services" / "referral" / "migrations"
 DIRECTORY = directory.load()
 CASEWORK = Casework(DIRECTORY, ReferralPolicy(), Outbox(source="/tests/properties"))
 SOME_AGENCIES = sorted(a.id for a in DIRECTORY.agencies.values() if not a.coordinator)[:20]
@@ -78,7 +75,11 @@ class Casebook(RuleBasedStateMachine):
             correlationid=str(need.case_id),
         )
         self.cases.append(need.case_id)
-        self.run(self._in_transaction(lambda conn: CASEWORK.open_case(conn, need, caused_by=cause, now=self.clock)))
+        self.run(
+            self._in_transaction(
+                lambda conn: CASEWORK.open_case(CASEWORK.on(conn), need, caused_by=cause, now=self.clock)
+            )
+        )
 
     @rule(pick=st.integers(min_value=0), accept=st.booleans(), reason=st.sampled_from(list(DeclineReason)))
     def answer(self, pick: int, accept: bool, reason: DeclineReason) -> None:
@@ -92,11 +93,11 @@ class Casebook(RuleBasedStateMachine):
         if not proposed:
             return
         row = proposed[pick % len(proposed)]
-        agency = Agency(row["to_agency"], DIRECTORY.agencies[row["to_agency"]].type)
-        action = Action.ACCEPT if accept else Action.DECLINE
+        by = CASEWORK.actor(Agency(row["to_agency"], DIRECTORY.agencies[row["to_agency"]].type))
+        command = Accept(by) if accept else Decline(by, reason)
         self.run(
             self._in_transaction(
-                lambda conn: CASEWORK.act(conn, row["referral_id"], action, agency, now=self.clock, reason=reason)
+                lambda conn: CASEWORK.act(CASEWORK.on(conn), row["referral_id"], command, now=self.clock)
             )
         )
 
@@ -172,8 +173,7 @@ async def _pool(dsn: str) -> asyncpg.Pool:
 
 
 @pytest.fixture
-async def casebook_database(pool: asyncpg.Pool, tests_database: DatabaseSettings) -> str:
-    await migrate(pool, "referral", REFERRAL_MIGRATIONS)
+async def casebook_database(referral_tables: asyncpg.Pool, tests_database: DatabaseSettings) -> str:
     return tests_database.dsn.get_secret_value()
 
 

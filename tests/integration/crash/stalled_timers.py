@@ -17,19 +17,17 @@ from services.referral import timers
 from services.referral.casework import Casework
 from services.referral.policy import ReferralPolicy
 
-original = timers.fire_timer
 
-
-async def fire_then_stall(*args: Any, **kwargs: Any) -> None:
-    await original(*args, **kwargs)
-    print("fired-one", flush=True)
-    await asyncio.sleep(600)  # still inside the firing transaction
+class StallingCasework(Casework):
+    async def fire(self, *args: Any, **kwargs: Any) -> None:
+        await super().fire(*args, **kwargs)
+        print("fired-one", flush=True)
+        await asyncio.sleep(600)  # still inside the firing transaction
 
 
 async def main(dsn: str) -> None:
-    timers.fire_timer = fire_then_stall  # type: ignore[assignment]
     pool = await create_pool(DatabaseSettings(dsn=dsn))
-    casework = Casework(directory.load(), ReferralPolicy(), Outbox(source="/tests/timers"))
+    casework = StallingCasework(directory.load(), ReferralPolicy(), Outbox(source="/tests/timers"))
     await timers.DeadlineTimers(pool, casework).fire_due()
 
 

@@ -7,6 +7,7 @@ import pytest
 from pydantic import ValidationError
 
 from backbone import directory
+from backbone.consent import Consent
 from schemas.events import (
     ConsentPurpose,
     ConsentScope,
@@ -19,7 +20,7 @@ from schemas.events import (
 from schemas.vocabulary import AgencyType
 from services.audit.queries import meetings_held
 from services.meetings import rules
-from services.meetings.rules import CaseConsents, Consent
+from services.meetings.rules import CaseConsents
 
 DIRECTORY = directory.load()
 MEMBERS = ("backup-fujisawa-shakyo", "csw-endo", "ikiiki-endo")

@@ -15,7 +15,7 @@ from backbone.acl import (
 )
 from schemas.topics import ALL_TOPICS
 
-REPO = Path(__file__).resolve().parents[2]
+REPO = Path(__file__).resolve().parents[3]
 
 
 def _model() -> dict[str, list[tuple[str, str, str]]]:

@@ -15,7 +15,7 @@ from services.workbench.audit_pages import KINDS, handoffs, named
 from services.workbench.auth import _may_sign_in
 from services.workbench.sessions import Session
 from services.workbench.web import home_of, language_link, may_open, render
-from tests.unit.test_workbench_rules import _workbench
+from tests.unit.workbench.test_workbench_rules import _workbench
 
 
 def _session(agency: str | None, *roles: str) -> Session:

@@ -10,11 +10,12 @@ from icalendar import Calendar
 
 from backbone import directory
 from backbone.calendar import TOKYO, fiscal_year, reiwa
+from backbone.consent import Consent
 from backbone.invitations import Invitation, render
 from schemas.events import ConsentPurpose, ConsentScope, MeetingKind
 from schemas.vocabulary import AgencyType
 from services.meetings import rules, scheduling
-from services.meetings.rules import AfterWithdrawal, CaseConsents, Consent
+from services.meetings.rules import AfterWithdrawal, CaseConsents
 
 DIRECTORY = directory.load()
 MEMBERS = ("backup-fujisawa-shakyo", "csw-endo", "ikiiki-endo")

@@ -26,7 +26,7 @@ from services.workbench.consultation_sheet import (
     submission,
 )
 from services.workbench.sessions import Session
-from tests.unit.test_workbench_rules import _workbench
+from tests.unit.workbench.test_workbench_rules import _workbench
 
 
 @pytest.mark.parametrize(
