@@ -35,6 +35,8 @@ LogFormat = Literal["json", "console"]
 EVENT_IDS = ("event_id", "event_type", "case_id")
 EVENT_FIELDS = (*EVENT_IDS, "topic", "partition", "offset", "consumer", "referral_id")
 
+LIBRARIES = ("aiokafka", "asyncio", "asyncpg", "httpcore", "hpack", "opentelemetry", "urllib3", "multipart", "jwt")
+
 _bound: contextvars.ContextVar[Mapping[str, object] | None] = contextvars.ContextVar("log_fields", default=None)
 
 
@@ -155,3 +157,7 @@ def configure(service: str, settings: LogSettings) -> None:
         library.propagate = True
     # httpx logs every request's full URL at INFO (a webhook URL may carry its receiver's key): warnings only.
     logging.getLogger("httpx").setLevel(logging.WARNING)
+    # DEBUG is for the backbone's own lines (every consumed message, every request); the libraries' debugging
+    # (the Kafka client's fetches, the event loop's, HTTP/2 frames) stays at INFO, whatever the level.
+    for name in LIBRARIES:
+        logging.getLogger(name).setLevel(max(logging.INFO, root.level))

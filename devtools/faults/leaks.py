@@ -145,8 +145,9 @@ async def scan(stack: LocalStack, count: int, tokens: Mapping[str, str]) -> Find
     since = await topics.end_offsets(bootstrap, ALL_TOPICS)
     workload = Workload(stack.base_url("intake"), tokens[COUNTER], run_id=marker, seed=1, invalid_share=0.0)
     async with OtlpSink(keep=True) as sink:
-        print("  restarting the services with every span exported to the scan …", flush=True)
-        exporting = MEASURING | {"BACKBONE_TELEMETRY__OTLP_ENDPOINT": sink.endpoint}
+        print("  restarting the services with every span exported to the scan and every log line written …", flush=True)
+        # DEBUG: the most an operator can turn on (every consumed message, every request) is searched too.
+        exporting = MEASURING | {"BACKBONE_TELEMETRY__OTLP_ENDPOINT": sink.endpoint, "BACKBONE_LOG__LEVEL": "DEBUG"}
         await asyncio.to_thread(stack.restart_services, exporting)
         async with httpx.AsyncClient(timeout=30) as http:
             people = await _consult(stack, http, workload, count)

@@ -7,7 +7,6 @@ from datetime import UTC, date, datetime
 from typing import Annotated, Any
 from uuid import UUID
 
-import asyncpg
 from fastapi import APIRouter, Query, Request, Response
 from fastapi.responses import JSONResponse
 from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
@@ -15,16 +14,16 @@ from pydantic import AwareDatetime, BaseModel, ConfigDict, Field
 from backbone.agencies import Agency
 from backbone.calendar import fiscal_year_bounds, reiwa
 from backbone.callers import CallingAgency, involved, not_involved
-from backbone.db import Connection
 from backbone.http import problem
 from backbone.invitations import Invitation, render
 from backbone.service import Runtime
 from schemas.events import MeetingCancelReason, MeetingKind, MeetingPurpose, MeetingReason, PlanRole
 from schemas.submission import AgencyNote
-from services.meetings.agenda import AGENDA_LIMIT, AGENDA_MAX, agenda, plan_of
+from services.meetings.agenda import AGENDA_LIMIT, AGENDA_MAX
 from services.meetings.casebook import Casebook, MeetingRefusedError, meeting_view
 from services.meetings.conveners import NOT_A_COORDINATOR, may_convene
 from services.meetings.lifecycle import Change, MeetingOverError, State, transition
+from services.meetings.store import MeetingStore, Row
 
 router = APIRouter(prefix="/v1", tags=["meetings"])
 
@@ -85,8 +84,9 @@ async def request_meeting(body: MeetingRequest, request: Request, runtime: Runti
             # Only an agency involved in the case may convene on it (and so learn that it exists).
             if not await runtime.involvement.is_involved(conn, body.case_id, agency.id):
                 return not_involved()
-            event = await _book(request).propose(
-                conn,
+            book = _book(request)
+            event = await book.propose(
+                book.on(conn),
                 case_id=body.case_id,
                 organizer=agency.id,
                 kind=body.kind,
@@ -109,12 +109,13 @@ async def _change(
     request: Request,
     kind: Change,
     *,
-    change: Callable[[Connection, asyncpg.Record, Casebook], Awaitable[Any]],
+    change: Callable[[MeetingStore, Row, Casebook], Awaitable[Any]],
 ) -> Any:
     book = _book(request)
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
-            meeting = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id)
+            store = book.on(conn)
+            meeting = await store.meeting(meeting_id, for_update=True)
             if meeting is None or not await runtime.involvement.is_involved(conn, meeting["case_id"], agency.id):
                 return not_involved()
             entry = book.directory.agency(agency.id)
@@ -126,16 +127,16 @@ async def _change(
                 transition(State(meeting["state"]), kind)
             except MeetingOverError as over:
                 return problem(409, "The meeting is over", str(over))
-            return await change(conn, meeting, book)
+            return await change(store, meeting, book)
     except MeetingRefusedError as error:
         return _refused(error)
 
 
 @router.post("/meetings/{meeting_id}/schedule", summary="Fix the time (the proposed one by default); reschedule")
 async def schedule(meeting_id: UUID, body: Times, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
-    async def fix(conn: Connection, meeting: asyncpg.Record, book: Casebook) -> Any:
+    async def fix(store: MeetingStore, meeting: Row, book: Casebook) -> Any:
         return await book.schedule(
-            conn,
+            store,
             meeting,
             starts_at=body.starts_at or meeting["starts_at"],
             ends_at=body.ends_at or meeting["ends_at"],
@@ -157,8 +158,8 @@ async def cancel(
         agency,
         request,
         Change.CANCEL,
-        change=lambda conn, meeting, book: book.cancel(
-            conn, meeting, body.reason, datetime.now(UTC), note=body.note, by_staff=agency.by_staff
+        change=lambda store, meeting, book: book.cancel(
+            store, meeting, body.reason, datetime.now(UTC), note=body.note, by_staff=agency.by_staff
         ),
     )
 
@@ -182,7 +183,9 @@ async def held(
         agency,
         request,
         Change.HOLD,
-        change=lambda conn, meeting, book: book.hold(conn, meeting, datetime.now(UTC), at=at, by_staff=agency.by_staff),
+        change=lambda store, meeting, book: book.hold(
+            store, meeting, datetime.now(UTC), at=at, by_staff=agency.by_staff
+        ),
     )
 
 
@@ -191,7 +194,8 @@ async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: 
     book = _book(request)
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
-            meeting = await conn.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1 FOR UPDATE", meeting_id)
+            store = book.on(conn)
+            meeting = await store.meeting(meeting_id, for_update=True)
             if meeting is None or not await runtime.involvement.is_involved(conn, meeting["case_id"], agency.id):
                 return not_involved()
             if agency.id != meeting["organizer"]:
@@ -199,7 +203,7 @@ async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: 
             if not may_convene(agency):
                 return problem(403, "Coordinators only", NOT_A_COORDINATOR)
             return await book.confirm_plan(
-                conn,
+                store,
                 meeting,
                 goals=body.goals,
                 roles=body.roles,
@@ -212,9 +216,10 @@ async def confirm_plan(meeting_id: UUID, body: Plan, request: Request, runtime: 
         return _refused(error)
 
 
-async def _readable(runtime: Runtime, meeting_id: UUID, agency: Agency) -> asyncpg.Record | JSONResponse:
+async def _readable(request: Request, runtime: Runtime, meeting_id: UUID, agency: Agency) -> Row | JSONResponse:
     """A meeting's records go to its organizer and participants only (a 支援会議's to members, by the law)."""
-    meeting = await runtime.pool.fetchrow("SELECT * FROM meetings WHERE meeting_id = $1", meeting_id)
+    async with runtime.pool.acquire() as conn:
+        meeting = await _book(request).on(conn).meeting(meeting_id)
     if meeting is None or (agency.id != meeting["organizer"] and agency.id not in meeting["participants"]):
         return problem(403, "Not disclosed", "Only the meeting's organizer and participants may see it.")
     return meeting
@@ -226,6 +231,7 @@ async def _readable(runtime: Runtime, meeting_id: UUID, agency: Agency) -> async
     responses={404: {"description": "Not found for your agency (the same answer whether or not the case exists)"}},
 )
 async def meetings_of_agency(
+    request: Request,
     runtime: Runtime,
     agency: CallingAgency,
     case_id: UUID | None = None,
@@ -234,25 +240,27 @@ async def meetings_of_agency(
     """With `case_id`, the case's meetings your agency organises or attends (the agencies involved in the case);
     without it, your agency's agenda: every meeting it organises or attends (services/meetings/agenda.py says
     why a coordinator's agenda is not every meeting of the city)."""
+    book = _book(request)
     if case_id is None:
-        return [meeting_view(row) for row in await agenda(runtime.pool, agency.id, now=datetime.now(UTC), limit=limit)]
+        async with runtime.pool.acquire() as conn:
+            rows = await book.on(conn).agenda(agency.id, now=datetime.now(UTC), limit=limit)
+        return [meeting_view(row) for row in rows]
     if not await involved(runtime, case_id, agency):
         return not_involved()
     # Involved in the case is not enough for a meeting's records: a 支援会議's go to its members only.
-    rows = await runtime.pool.fetch(
-        "SELECT * FROM meetings WHERE case_id = $1 AND (organizer = $2 OR $2 = ANY(participants)) ORDER BY starts_at",
-        case_id,
-        agency.id,
-    )
+    async with runtime.pool.acquire() as conn:
+        rows = await book.on(conn).of_case_for(case_id, agency.id)
     return [meeting_view(row) for row in rows]
 
 
 @router.get("/meetings/{meeting_id}", summary="A meeting and its support plan (to its organizer and participants)")
-async def meeting(meeting_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
-    found = await _readable(runtime, meeting_id, agency)
+async def meeting(meeting_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
+    found = await _readable(request, runtime, meeting_id, agency)
     if isinstance(found, JSONResponse):
         return found
-    return {**meeting_view(found), "plan": await plan_of(runtime.pool, meeting_id)}
+    async with runtime.pool.acquire() as conn:
+        plan = await _book(request).on(conn).plan_of(meeting_id)
+    return {**meeting_view(found), "plan": plan}
 
 
 @router.get(
@@ -262,7 +270,7 @@ async def meeting(meeting_id: UUID, runtime: Runtime, agency: CallingAgency) -> 
     responses={200: {"content": {"text/calendar": {}}}},
 )
 async def invitation(meeting_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Response:
-    found = await _readable(runtime, meeting_id, agency)
+    found = await _readable(request, runtime, meeting_id, agency)
     if isinstance(found, JSONResponse):
         return found
     book = _book(request)
@@ -290,16 +298,14 @@ async def invitation(meeting_id: UUID, request: Request, runtime: Runtime, agenc
 @router.get(
     "/figures", summary="Meetings per fiscal year (April–March), by kind, purpose and outcome — the city's 実績"
 )
-async def figures(runtime: Runtime, _: CallingAgency, fiscal_year: Annotated[int, Query(ge=2019, le=2100)]) -> Any:
+async def figures(
+    request: Request, runtime: Runtime, _: CallingAgency, fiscal_year: Annotated[int, Query(ge=2019, le=2100)]
+) -> Any:
     """`meetings` counts by kind and state; `purposes` by each kind's purpose ① and ② and state, as the city
     reports them (令和5年度: 重層的支援会議 6件, mainly ②; 支援会議 9件)."""
     start, end = fiscal_year_bounds(fiscal_year)
-    rows = await runtime.pool.fetch(
-        "SELECT kind, purpose, state, count(*) AS n FROM meetings WHERE starts_at >= $1 AND starts_at < $2"
-        " GROUP BY kind, purpose, state",
-        start,
-        end,
-    )
+    async with runtime.pool.acquire() as conn:
+        rows = await _book(request).on(conn).counts(start, end)
     counts: dict[str, dict[str, int]] = {kind: {} for kind in MeetingKind}
     purposes: dict[str, dict[str, dict[str, int]]] = {
         kind: {purpose: {} for purpose in MeetingPurpose if purpose.kind is kind} for kind in MeetingKind

@@ -6,13 +6,10 @@ meeting's state machine first (lifecycle.py), and the law's rules (rules.py) dec
 
 from __future__ import annotations
 
-import json
 from dataclasses import dataclass
 from datetime import date, datetime, timedelta
 from typing import Any
 from uuid import UUID, uuid4
-
-import asyncpg
 
 from backbone.calendar import business_morning
 from backbone.consent import Consent
@@ -37,8 +34,9 @@ from schemas.events import (
 )
 from schemas.vocabulary import District, Urgency
 from services.meetings import rules, scheduling
-from services.meetings.lifecycle import COMING, Change, NotHeldYetError, State, sequence_after, transition
+from services.meetings.lifecycle import Change, NotHeldYetError, State, sequence_after, transition
 from services.meetings.rules import AfterWithdrawal, CaseConsents
+from services.meetings.store import MeetingStore, PostgresStore, Row
 
 
 class MeetingRefusedError(Exception):
@@ -50,15 +48,14 @@ class Casebook:
     directory: Directory
     outbox: Outbox
 
-    async def consents_in_force(self, conn: Connection, case_id: UUID, now: datetime) -> CaseConsents:
+    def on(self, conn: Connection) -> PostgresStore:
+        """The store in the transaction open on `conn`, recording events through this service's outbox."""
+        return PostgresStore(conn, self.outbox)
+
+    async def consents_in_force(self, store: MeetingStore, case_id: UUID, now: datetime) -> CaseConsents:
         """Each person's consents in force (backbone.consent decides which are), for every person the case
         concerns (one for most cases, a household's members for some)."""
-        rows = await conn.fetch(
-            "SELECT p.person_id, c.scope, c.purposes, c.given_at, c.valid_until, c.withdrawn_at"
-            " FROM case_members p LEFT JOIN consents c ON c.person_id = p.person_id"
-            " WHERE p.case_id = $1 ORDER BY p.person_id",
-            case_id,
-        )
+        rows = await store.consents_of_case(case_id)
         persons: dict[UUID, list[Consent]] = {}
         for r in rows:
             own = persons.setdefault(r["person_id"], [])
@@ -76,17 +73,10 @@ class Casebook:
         return CaseConsents(tuple(tuple(own) for own in persons.values()))
 
     async def busy(
-        self, conn: Connection, case_id: UUID, agencies: tuple[str, ...], *, besides: UUID | None = None
+        self, store: MeetingStore, case_id: UUID, agencies: tuple[str, ...], *, besides: UUID | None = None
     ) -> scheduling.Busy:
         """When the case, and each of the agencies, already has a meeting (besides this one)."""
-        rows = await conn.fetch(
-            "SELECT case_id, participants, starts_at, ends_at FROM meetings WHERE state = ANY($4::text[])"
-            " AND (case_id = $1 OR participants && $2::text[]) AND meeting_id IS DISTINCT FROM $3",
-            case_id,
-            list(agencies),
-            besides,
-            sorted(COMING),
-        )
+        rows = await store.busy(case_id, agencies, besides)
         times = {
             agency: [(r["starts_at"], r["ends_at"]) for r in rows if agency in r["participants"]] for agency in agencies
         }
@@ -94,7 +84,7 @@ class Casebook:
 
     async def propose(
         self,
-        conn: Connection,
+        store: MeetingStore,
         *,
         case_id: UUID,
         organizer: str,
@@ -109,7 +99,7 @@ class Casebook:
         """Propose a meeting at the first free time. The event says why as a code; `note`, the requesting
         agency's own words, is kept with the meeting and never published. Without a kind, the backbone
         proposes the lawful one; without a purpose, the meeting has its kind's purpose ①."""
-        consents = await self.consents_in_force(conn, case_id, now)
+        consents = await self.consents_in_force(store, case_id, now)
         if kind is None:
             kind, participants = rules.lawful_proposal(participants, consents, self.directory)
         purpose = purpose or MeetingPurpose.first_of(kind)
@@ -122,28 +112,12 @@ class Casebook:
         if found:
             raise MeetingRefusedError("; ".join(found))
         try:
-            start, end = scheduling.propose(now, await self.busy(conn, case_id, participants))
+            start, end = scheduling.propose(now, await self.busy(store, case_id, participants))
         except scheduling.NoSlotError as error:
             raise MeetingRefusedError(str(error)) from None
-        meeting_id = uuid4()
-        await conn.execute(
-            "INSERT INTO meetings (meeting_id, case_id, kind, purpose, state, organizer, participants, starts_at,"
-            " ends_at, reason, request_note) VALUES ($1, $2, $3, $4, $11, $5, $6, $7, $8, $9, $10)",
-            meeting_id,
-            case_id,
-            kind,
-            purpose,
-            organizer,
-            list(participants),
-            start,
-            end,
-            reason,
-            note or None,
-            State.REQUESTED,
-        )
         event = MeetingRequested(
             case_id=case_id,
-            meeting_id=meeting_id,
+            meeting_id=uuid4(),
             kind=kind,
             purpose=purpose,
             organizer=organizer,
@@ -153,13 +127,14 @@ class Casebook:
             reason=reason,
             by_staff=by_staff,
         )
-        await self.outbox.add(conn, event)
+        await store.add_meeting(event, note or None)
+        await store.record(event)
         return event
 
     async def schedule(
         self,
-        conn: Connection,
-        meeting: asyncpg.Record,
+        store: MeetingStore,
+        meeting: Row,
         *,
         starts_at: datetime,
         ends_at: datetime,
@@ -174,11 +149,11 @@ class Casebook:
         if not scheduling.within_business_hours(starts_at, ends_at):
             raise MeetingRefusedError("the meeting must be on one business day between 8:30 and 17:15 (Tokyo)")
         found = rules.problems(
-            kind, participants, await self.consents_in_force(conn, meeting["case_id"], now), self.directory
+            kind, participants, await self.consents_in_force(store, meeting["case_id"], now), self.directory
         )
         if found:
             raise MeetingRefusedError("; ".join(found))
-        busy = await self.busy(conn, meeting["case_id"], participants, besides=meeting["meeting_id"])
+        busy = await self.busy(store, meeting["case_id"], participants, besides=meeting["meeting_id"])
         if not busy.free(starts_at, ends_at):
             raise MeetingRefusedError(
                 "the case already has a meeting then, or an agency is fully booked; choose another time"
@@ -186,16 +161,13 @@ class Casebook:
         state = State(meeting["state"])
         first = state is State.REQUESTED
         sequence = sequence_after(state, Change.SCHEDULE, meeting["sequence"])
-        await conn.execute(
-            "UPDATE meetings SET state = $7, starts_at = $2, ends_at = $3, participants = $4, sequence = $5,"
-            " updated_at = $6 WHERE meeting_id = $1",
+        await store.save_times(
             meeting["meeting_id"],
-            starts_at,
-            ends_at,
-            list(participants),
-            sequence,
-            now,
-            transition(state, Change.SCHEDULE),
+            state=transition(state, Change.SCHEDULE),
+            times=(starts_at, ends_at),
+            participants=participants,
+            sequence=sequence,
+            now=now,
         )
         model = MeetingScheduled if first else MeetingRescheduled
         event = model(
@@ -205,13 +177,13 @@ class Casebook:
             sequence=sequence,
             by_staff=by_staff,
         )
-        await self.outbox.add(conn, event)
+        await store.record(event)
         return event
 
     async def cancel(
         self,
-        conn: Connection,
-        meeting: asyncpg.Record,
+        store: MeetingStore,
+        meeting: Row,
         reason: MeetingCancelReason,
         now: datetime,
         *,
@@ -220,30 +192,22 @@ class Casebook:
     ) -> MeetingCancelled:
         """Call the meeting off. The event says why as a code; `note`, the agency's words, stays here."""
         state = State(meeting["state"])
+        transition(state, Change.CANCEL)
         sequence = sequence_after(state, Change.CANCEL, meeting["sequence"])
-        await conn.execute(
-            "UPDATE meetings SET state = $6, sequence = $2, cancel_reason = $3, cancel_note = $4,"
-            " updated_at = $5 WHERE meeting_id = $1",
-            meeting["meeting_id"],
-            sequence,
-            reason,
-            note or None,
-            now,
-            transition(state, Change.CANCEL),
-        )
+        await store.save_cancelled(meeting["meeting_id"], sequence, reason, note or None, now)
         event = MeetingCancelled(
             **_facts(meeting),
             reason=reason,
             sequence=sequence,
             by_staff=by_staff,
         )
-        await self.outbox.add(conn, event)
+        await store.record(event)
         return event
 
     async def hold(
         self,
-        conn: Connection,
-        meeting: asyncpg.Record,
+        store: MeetingStore,
+        meeting: Row,
         now: datetime,
         *,
         at: datetime | None = None,
@@ -251,7 +215,8 @@ class Casebook:
     ) -> MeetingHeld:
         """Record that the meeting took place: as planned (once it has started), or at short notice at `at`
         (緊急開催: convened earlier than planned; its time is moved to when it was held and the law re-checked)."""
-        held = transition(State(meeting["state"]), Change.HOLD)
+        transition(State(meeting["state"]), Change.HOLD)
+        moved_to: tuple[datetime, datetime] | None = None
         if at is None:
             if meeting["starts_at"] > now:
                 raise MeetingRefusedError(
@@ -265,33 +230,25 @@ class Casebook:
             found = rules.problems(
                 MeetingKind(meeting["kind"]),
                 tuple(meeting["participants"]),
-                await self.consents_in_force(conn, meeting["case_id"], now),
+                await self.consents_in_force(store, meeting["case_id"], now),
                 self.directory,
             )
             if found:
                 raise MeetingRefusedError("; ".join(found))
-            length = meeting["ends_at"] - meeting["starts_at"]
-            await conn.execute(
-                "UPDATE meetings SET starts_at = $2, ends_at = $3, flag = 'held at short notice' WHERE meeting_id = $1",
-                meeting["meeting_id"],
-                at,
-                at + length,
-            )
-        await conn.execute(
-            "UPDATE meetings SET state = $3, updated_at = $2 WHERE meeting_id = $1", meeting["meeting_id"], now, held
-        )
+            moved_to = (at, at + (meeting["ends_at"] - meeting["starts_at"]))
+        await store.save_held(meeting["meeting_id"], now, moved_to=moved_to)
         event = MeetingHeld(
             **_facts(meeting),
             held_at=at,
             by_staff=by_staff,
         )
-        await self.outbox.add(conn, event)
+        await store.record(event)
         return event
 
     async def confirm_plan(
         self,
-        conn: Connection,
-        meeting: asyncpg.Record,
+        store: MeetingStore,
+        meeting: Row,
         *,
         goals: list[str],
         roles: tuple[PlanRole, ...],
@@ -305,27 +262,16 @@ class Casebook:
             transition(State(meeting["state"]), Change.CONFIRM_PLAN)
         except NotHeldYetError as error:
             raise MeetingRefusedError(str(error)) from None
-        consents = await self.consents_in_force(conn, meeting["case_id"], now)
+        consents = await self.consents_in_force(store, meeting["case_id"], now)
         found = rules.plan_problems(purpose, tuple(meeting["participants"]), roles, consents, self.directory)
         if found:
             raise MeetingRefusedError("; ".join(found))
         if review_on <= now.date():
             raise MeetingRefusedError("the review date must be in the future")
-        case = await conn.fetchrow("SELECT district, urgency FROM case_persons WHERE case_id = $1", meeting["case_id"])
+        case = await store.case_facts(meeting["case_id"])
         plan_id = uuid4()
-        inserted = await conn.fetchval(
-            "INSERT INTO plans (plan_id, meeting_id, case_id, goals, roles, review_on, confirmed_by, review_due_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8) ON CONFLICT (meeting_id) DO NOTHING RETURNING true",
-            plan_id,
-            meeting["meeting_id"],
-            meeting["case_id"],
-            json.dumps(goals, ensure_ascii=False),
-            json.dumps([role.model_dump() for role in roles]),
-            review_on,
-            by,
-            business_morning(review_on),
-        )
-        if not inserted:
+        review = (review_on, business_morning(review_on))
+        if not await store.add_plan(plan_id, meeting, goals=goals, roles=roles, review=review, by=by):
             raise MeetingRefusedError("this meeting's plan is confirmed already")
         event = SupportPlanConfirmed(
             case_id=meeting["case_id"],
@@ -340,22 +286,20 @@ class Casebook:
             by_staff=by_staff,
             purpose=purpose,
         )
-        await self.outbox.add(conn, event)
+        await store.record(event)
         return event
 
-    async def plan_review_opened(
-        self, conn: Connection, plan: asyncpg.Record, now: datetime
-    ) -> SupportPlanReviewOpened:
+    async def plan_review_opened(self, store: MeetingStore, plan: Row, now: datetime) -> SupportPlanReviewOpened:
         """The plan's review date came: propose a review meeting (reason plan-review) to the plan meeting's
         participants, of the kind the consent in force allows, and tell the organizer. `plan` is a row of plans
         with its meeting's participants and purpose."""
         participants = tuple(dict.fromkeys((plan["confirmed_by"], *plan["participants"])))
-        consents = await self.consents_in_force(conn, plan["case_id"], now)
+        consents = await self.consents_in_force(store, plan["case_id"], now)
         kind, lawful = rules.lawful_proposal(participants, consents, self.directory)
         try:
-            async with conn.transaction():  # a savepoint: a refused proposal leaves nothing behind
+            async with store.savepoint():  # a savepoint: a refused proposal leaves nothing behind
                 requested = await self.propose(
-                    conn,
+                    store,
                     case_id=plan["case_id"],
                     organizer=plan["confirmed_by"],
                     participants=lawful,
@@ -367,12 +311,7 @@ class Casebook:
             review_meeting_id: UUID | None = requested.meeting_id
         except MeetingRefusedError:
             review_meeting_id = None  # no lawful meeting now: the organizer, told below, convenes one by hand
-        await conn.execute(
-            "UPDATE plans SET review_fired_at = $2, review_meeting_id = $3 WHERE plan_id = $1",
-            plan["plan_id"],
-            now,
-            review_meeting_id,
-        )
+        await store.review_fired(plan["plan_id"], now, review_meeting_id)
         event = SupportPlanReviewOpened(
             case_id=plan["case_id"],
             plan_id=plan["plan_id"],
@@ -382,67 +321,55 @@ class Casebook:
             due_at=plan["review_due_at"],
             review_meeting_id=review_meeting_id,
         )
-        await self.outbox.add(conn, event)
+        await store.record(event)
         return event
 
-    async def consent_withdrawn(self, conn: Connection, person_id: UUID, now: datetime) -> None:
+    async def consent_withdrawn(self, store: MeetingStore, person_id: UUID, now: datetime) -> None:
         """RULE (rules.after_withdrawal): future consent-based meetings are converted or cancelled."""
-        await self._consent_narrowed(conn, person_id, now, "consent withdrawn", MeetingCancelReason.CONSENT_WITHDRAWN)
+        await self._consent_narrowed(store, person_id, now, "consent withdrawn", MeetingCancelReason.CONSENT_WITHDRAWN)
 
-    async def member_joined(self, conn: Connection, person_id: UUID, now: datetime) -> None:
+    async def member_joined(self, store: MeetingStore, person_id: UUID, now: datetime) -> None:
         """A household member joined the case: its future consent-based meetings now speak of them too, so their
         own consent must cover every participant (RULE rules.after_withdrawal, as if consent had narrowed)."""
         await self._consent_narrowed(
-            conn, person_id, now, "a household member joined the case without consent", MeetingCancelReason.OTHER
+            store, person_id, now, "a household member joined the case without consent", MeetingCancelReason.OTHER
         )
 
     async def _consent_narrowed(
-        self, conn: Connection, person_id: UUID, now: datetime, why: str, cancel_reason: MeetingCancelReason
+        self, store: MeetingStore, person_id: UUID, now: datetime, why: str, cancel_reason: MeetingCancelReason
     ) -> None:
-        for meeting in await _coming(conn, person_id, MeetingKind.CONSENT_BASED, now):
+        for meeting in await store.coming_of_person(person_id, MeetingKind.CONSENT_BASED, now):
             participants = tuple(meeting["participants"])
-            remaining = await self.consents_in_force(conn, meeting["case_id"], now)
+            remaining = await self.consents_in_force(store, meeting["case_id"], now)
             decision = rules.after_withdrawal(MeetingKind.CONSENT_BASED, participants, remaining, self.directory)
             if decision is AfterWithdrawal.CANCEL:
-                await self.cancel(conn, meeting, cancel_reason, now)
+                await self.cancel(store, meeting, cancel_reason, now)
             elif decision is AfterWithdrawal.CONVERT:
                 purpose = rules.converted_purpose(MeetingPurpose(meeting["purpose"]))
-                await self._change_kind(conn, meeting, purpose, f"converted to 支援会議: {why}", now)
+                await self._change_kind(store, meeting, purpose, f"converted to 支援会議: {why}", now)
 
-    async def consent_recorded(self, conn: Connection, person_id: UUID, now: datetime) -> None:
+    async def consent_recorded(self, store: MeetingStore, person_id: UUID, now: datetime) -> None:
         """RULE (rules.upgraded): a future 支援会議 that the new consent covers becomes a 重層的支援会議."""
-        for meeting in await _coming(conn, person_id, MeetingKind.CONFIDENTIAL, now):
-            consents = await self.consents_in_force(conn, meeting["case_id"], now)
+        for meeting in await store.coming_of_person(person_id, MeetingKind.CONFIDENTIAL, now):
+            consents = await self.consents_in_force(store, meeting["case_id"], now)
             purpose = rules.upgraded(MeetingKind.CONFIDENTIAL, tuple(meeting["participants"]), consents, self.directory)
             if purpose is not None:
-                await self._change_kind(conn, meeting, purpose, "moved to 重層的支援会議: consent recorded", now)
+                await self._change_kind(store, meeting, purpose, "moved to 重層的支援会議: consent recorded", now)
 
     async def _change_kind(
-        self, conn: Connection, meeting: asyncpg.Record, purpose: MeetingPurpose, flag: str, now: datetime
+        self, store: MeetingStore, meeting: Row, purpose: MeetingPurpose, flag: str, now: datetime
     ) -> None:
         """The meeting becomes the other kind, with `purpose`; its participants are told (SEQUENCE + 1)."""
-        changed = await conn.fetchrow(
-            "UPDATE meetings SET kind = $2, purpose = $3, flag = $4 WHERE meeting_id = $1 RETURNING *",
-            meeting["meeting_id"],
-            purpose.kind,
-            purpose,
-            flag,
-        )
+        changed = await store.change_kind(meeting["meeting_id"], purpose, flag)
         if changed is not None:
-            await self._announce_change(conn, changed, now)
+            await self._announce_change(store, changed, now)
 
-    async def _announce_change(self, conn: Connection, meeting: asyncpg.Record, now: datetime) -> None:
+    async def _announce_change(self, store: MeetingStore, meeting: Row, now: datetime) -> None:
         state = State(meeting["state"])
         transition(state, Change.CHANGE_KIND)
         sequence = sequence_after(state, Change.CHANGE_KIND, meeting["sequence"])
-        await conn.execute(
-            "UPDATE meetings SET sequence = $2, updated_at = $3 WHERE meeting_id = $1",
-            meeting["meeting_id"],
-            sequence,
-            now,
-        )
-        await self.outbox.add(
-            conn,
+        await store.save_sequence(meeting["meeting_id"], sequence, now)
+        await store.record(
             MeetingRescheduled(
                 **_facts(meeting),
                 starts_at=meeting["starts_at"],
@@ -452,19 +379,7 @@ class Casebook:
         )
 
 
-async def _coming(conn: Connection, person_id: UUID, kind: MeetingKind, now: datetime) -> list[asyncpg.Record]:
-    """The person's meetings of `kind` that have not taken place yet, locked for a change of kind."""
-    return await conn.fetch(
-        "SELECT m.* FROM meetings m JOIN case_members p USING (case_id) WHERE p.person_id = $1"
-        " AND m.kind = $2 AND m.state = ANY($4::text[]) AND m.starts_at > $3 FOR UPDATE OF m",
-        person_id,
-        kind,
-        now,
-        sorted(COMING),
-    )
-
-
-def _facts(meeting: asyncpg.Record, *, participants: tuple[str, ...] | None = None) -> dict[str, Any]:
+def _facts(meeting: Row, *, participants: tuple[str, ...] | None = None) -> dict[str, Any]:
     """What every event of this meeting says about it, from its row."""
     return {
         "case_id": meeting["case_id"],
@@ -476,7 +391,7 @@ def _facts(meeting: asyncpg.Record, *, participants: tuple[str, ...] | None = No
     }
 
 
-def meeting_view(row: asyncpg.Record) -> dict[str, Any]:
+def meeting_view(row: Row) -> dict[str, Any]:
     """A meeting as its organizer and participants read it: the reason codes with the agencies' own notes."""
     return {
         key: row[key]

@@ -24,24 +24,14 @@ from schemas.events import (
 from services.meetings.casebook import Casebook, MeetingRefusedError
 
 
-def on_consultation(conn_book: Casebook) -> Handler[ConsultationReceived]:
+def on_consultation(book: Casebook) -> Handler[ConsultationReceived]:
     async def handle(conn: Connection, received: Received[ConsultationReceived]) -> None:
         event = received.event
-        await conn.execute(
-            "INSERT INTO case_persons (case_id, person_id, district, urgency) VALUES ($1, $2, $3, $4)"
-            " ON CONFLICT (case_id) DO NOTHING",
-            event.case_id,
-            event.person_id,
-            event.district,
-            event.urgency,
-        )
-        joined = await conn.fetchval(
-            "INSERT INTO case_members (case_id, person_id) VALUES ($1, $2) ON CONFLICT DO NOTHING RETURNING true",
-            event.case_id,
-            event.person_id,
-        )
+        store = book.on(conn)
+        await store.keep_case(event.case_id, event.person_id, event.district, event.urgency)
+        joined = await store.add_member(event.case_id, event.person_id)
         if joined and not event.new_case:  # a household member: the case's meetings now speak of them too
-            await conn_book.member_joined(conn, event.person_id, datetime.now(UTC))
+            await book.member_joined(store, event.person_id, datetime.now(UTC))
 
     return handle
 
@@ -49,17 +39,9 @@ def on_consultation(conn_book: Casebook) -> Handler[ConsultationReceived]:
 def on_consent_recorded(book: Casebook) -> Handler[ConsentRecorded]:
     async def handle(conn: Connection, received: Received[ConsentRecorded]) -> None:
         event = received.event
-        await conn.execute(
-            "INSERT INTO consents (consent_id, person_id, scope, purposes, valid_until, given_at)"
-            " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING",
-            event.consent_id,
-            event.person_id,
-            event.scope.model_dump_json(),
-            list(event.purposes),
-            event.valid_until,
-            event.given_at,
-        )
-        await book.consent_recorded(conn, event.person_id, datetime.now(UTC))
+        store = book.on(conn)
+        await store.keep_consent(event)
+        await book.consent_recorded(store, event.person_id, datetime.now(UTC))
 
     return handle
 
@@ -67,10 +49,9 @@ def on_consent_recorded(book: Casebook) -> Handler[ConsentRecorded]:
 def on_consent_withdrawn(book: Casebook) -> Handler[ConsentWithdrawn]:
     async def handle(conn: Connection, received: Received[ConsentWithdrawn]) -> None:
         event = received.event
-        await conn.execute(
-            "UPDATE consents SET withdrawn_at = $2 WHERE consent_id = $1", event.consent_id, event.withdrawn_at
-        )
-        await book.consent_withdrawn(conn, event.person_id, datetime.now(UTC))
+        store = book.on(conn)
+        await store.withdraw_consent(event.consent_id, event.withdrawn_at)
+        await book.consent_withdrawn(store, event.person_id, datetime.now(UTC))
 
     return handle
 
@@ -78,10 +59,11 @@ def on_consent_withdrawn(book: Casebook) -> Handler[ConsentWithdrawn]:
 def on_coordination_requested(book: Casebook) -> Handler[CoordinationRequested]:
     async def handle(conn: Connection, received: Received[CoordinationRequested]) -> None:
         event = received.event
+        store = book.on(conn)
         try:
-            async with conn.transaction():
+            async with store.savepoint():
                 await book.propose(
-                    conn,
+                    store,
                     case_id=event.case_id,
                     organizer=event.coordinator,
                     participants=event.participants,

@@ -17,13 +17,6 @@ import asyncpg
 from backbone.loops import keep_running
 from services.meetings.casebook import Casebook
 
-DUE_PLANS = (
-    "SELECT p.plan_id, p.meeting_id, p.case_id, p.review_on, p.review_due_at, p.confirmed_by, m.participants,"
-    " m.purpose FROM plans p JOIN meetings m USING (meeting_id)"
-    " WHERE p.review_fired_at IS NULL AND p.review_due_at <= $1 ORDER BY p.review_due_at LIMIT $2"
-    " FOR UPDATE OF p SKIP LOCKED"
-)
-
 
 class PlanReviews:
     def __init__(
@@ -49,7 +42,8 @@ class PlanReviews:
         """Fire every review due by now (at most `limit`); returns how many fired."""
         now = self.clock()
         async with self.pool.acquire() as conn, conn.transaction():
-            plans = await conn.fetch(DUE_PLANS, now, limit)
+            store = self.book.on(conn)
+            plans = await store.reviews_due(now, limit=limit)
             for plan in plans:
-                await self.book.plan_review_opened(conn, plan, now)
+                await self.book.plan_review_opened(store, plan, now)
         return len(plans)

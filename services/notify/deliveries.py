@@ -287,8 +287,14 @@ class Dispatcher:
         async with self.pool.acquire() as conn, conn.transaction():
             store = self.notifier.on(conn)
             unanswered = await store.unacknowledged(now, limit=self.batch)
-            for delivery in unanswered:
-                await self._climb(store, delivery, now)
+            for due in unanswered:
+                # The climb continues the trace of the event that caused the notification, as its send did.
+                with self.tracer.start_as_current_span(
+                    "notify escalate",
+                    context=context_from_headers({"traceparent": due.traceparent or ""}),
+                    attributes={"backbone.category": due.delivery.category},
+                ):
+                    await self._climb(store, due.delivery, now)
         return len(unanswered)
 
     async def _climb(self, store: DeliveryStore, delivery: Delivery, now: datetime) -> None:

@@ -45,7 +45,7 @@ class Planned:
 
 @dataclass(frozen=True)
 class Due:
-    """A delivery to try now, with its message, the trace it continues, and when it was planned."""
+    """A delivery to try (or to climb from) now, with its message, the trace it continues, and when it was planned."""
 
     delivery: Delivery
     message: Message
@@ -74,7 +74,7 @@ class DeliveryStore(Protocol):
 
     async def save_attempt(self, notification_id: UUID, change: Delivered | TryAgain | Failed) -> None: ...
 
-    async def unacknowledged(self, now: datetime, *, limit: int) -> list[Delivery]:
+    async def unacknowledged(self, now: datetime, *, limit: int) -> list[Due]:
         """Delivered, not acknowledged, not yet escalated, and due to climb by `now`; each locked."""
         ...
 
@@ -139,15 +139,7 @@ class PostgresStore(TransactionStore):
             now,
             limit,
         )
-        return [
-            Due(
-                _delivery(row),
-                Message(row["endpoint"], row["person"], row["language"], row["subject"], row["body"], row["ics"]),
-                row["traceparent"],
-                row["created_at"],
-            )
-            for row in rows
-        ]
+        return [_due(row) for row in rows]
 
     async def save_attempt(self, notification_id: UUID, change: Delivered | TryAgain | Failed) -> None:
         match change:
@@ -176,19 +168,24 @@ class PostgresStore(TransactionStore):
                     error,
                 )
 
-    async def unacknowledged(self, now: datetime, *, limit: int) -> list[Delivery]:
+    async def unacknowledged(self, now: datetime, *, limit: int) -> list[Due]:
         rows = await self.conn.fetch(
             "SELECT * FROM deliveries WHERE state = 'delivered' AND acknowledged_at IS NULL"
             " AND escalated_at IS NULL AND escalate_at <= $1 ORDER BY escalate_at LIMIT $2 FOR UPDATE SKIP LOCKED",
             now,
             limit,
         )
-        return [_delivery(row) for row in rows]
+        return [_due(row) for row in rows]
 
     async def mark_escalated(self, notification_id: UUID, now: datetime) -> None:
         await self.conn.execute(
             "UPDATE deliveries SET escalated_at = $2 WHERE notification_id = $1", notification_id, now
         )
+
+
+def _due(row: asyncpg.Record) -> Due:
+    message = Message(row["endpoint"], row["person"], row["language"], row["subject"], row["body"], row["ics"])
+    return Due(_delivery(row), message, row["traceparent"], row["created_at"])
 
 
 def _delivery(row: asyncpg.Record) -> Delivery:

@@ -19,6 +19,7 @@ SERVICES = Path(__file__).parents[2] / "services"
 LEFTOVERS = {
     "referral": "UPDATE referral_timers SET fired_at = now() WHERE fired_at IS NULL",
     "notify": "UPDATE deliveries SET state = 'failed' WHERE state = 'pending'",
+    "meetings": "UPDATE plans SET review_fired_at = now() WHERE review_fired_at IS NULL",
 }
 
 

@@ -10,13 +10,11 @@ import sys
 import uuid
 from collections import Counter
 from datetime import UTC, datetime
-from pathlib import Path
 
 import asyncpg
 from opentelemetry import trace
 
 from backbone import directory
-from backbone.db import migrate
 from backbone.outbox import Outbox
 from backbone.settings import DatabaseSettings
 from schemas.envelope import Envelope
@@ -27,8 +25,8 @@ from services.notify.rules import Recipient
 from services.notify.settings import NotifySettings
 from tests.integration.kafka_tools import eventually
 from tests.integration.receivers import SmtpCatcher
+from tests.integration.stores import with_tables
 
-NOTIFY_MIGRATIONS = Path(__file__).parents[2] / "services" / "notify" / "migrations"
 BURST = 30
 
 
@@ -39,8 +37,7 @@ def notifier(smtp_port: int) -> Notifier:
 
 async def burst(pool: asyncpg.Pool, planner: Notifier) -> tuple[uuid.UUID, set[str]]:
     """One urgent notification for each of BURST agencies, planned in one transaction: (case, their ids)."""
-    await migrate(pool, "notify", NOTIFY_MIGRATIONS)
-    await pool.execute("UPDATE deliveries SET state = 'failed' WHERE state = 'pending'")  # earlier runs' leftovers
+    await with_tables(pool, "notify")
     agencies = sorted(a for a in directory.load().agencies if a.startswith(("ikiiki-", "csw-", "chiku-")))[:BURST]
     case_id = uuid.uuid4()
     async with pool.acquire() as conn, conn.transaction():

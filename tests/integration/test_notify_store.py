@@ -13,7 +13,7 @@ import pytest
 from schemas.events import NotificationDelivered
 from schemas.vocabulary import Urgency
 from services.notify.lifecycle import Delivered, Delivery, Failed, State, TryAgain
-from services.notify.store import DeliveryStore, Message, Planned, PostgresStore
+from services.notify.store import DeliveryStore, Due, Message, Planned, PostgresStore
 from tests.integration.stores import fake_and_real
 from tests.unit.notify.fakes import FakeDeliveryStore
 
@@ -89,11 +89,12 @@ async def test_a_delivered_notification_climbs_once_when_unacknowledged(store: D
     ids = {p.delivery.notification_id, quiet.delivery.notification_id}
     assert await mine(store, ids, NOW + 60 * MINUTE) == []  # delivered is not due again
 
-    def waiting(found: list[Delivery]) -> list[uuid.UUID]:
-        return [d.notification_id for d in found if d.notification_id in ids]
+    def waiting(found: list[Due]) -> list[uuid.UUID]:
+        return [d.delivery.notification_id for d in found if d.delivery.notification_id in ids]
 
     assert waiting(await store.unacknowledged(NOW + 14 * MINUTE, limit=10_000)) == []
-    climbing = [d for d in await store.unacknowledged(NOW + 15 * MINUTE, limit=10_000) if d.notification_id in ids]
+    climbing = [d.delivery for d in await store.unacknowledged(NOW + 15 * MINUTE, limit=10_000)]
+    climbing = [d for d in climbing if d.notification_id in ids]
     assert [d.notification_id for d in climbing] == [p.delivery.notification_id]  # the one that needs an answer
     assert climbing[0].state is State.DELIVERED and climbing[0].attempts == 1
     await store.mark_escalated(p.delivery.notification_id, NOW + 15 * MINUTE)

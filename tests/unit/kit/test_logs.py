@@ -108,5 +108,7 @@ def test_the_format_follows_the_setting_and_otherwise_whether_stderr_is_a_termin
         logs.configure("audit", logs.LogSettings(level="WARNING"))
         assert isinstance(root.handlers[-1].formatter, logs.JsonLines) and root.level == logging.WARNING
         assert not logging.getLogger("faststream").handlers and logging.getLogger("faststream").propagate
+        logs.configure("audit", logs.LogSettings(level="DEBUG"))
+        assert root.level == logging.DEBUG and logging.getLogger("aiokafka").level == logging.INFO  # libraries stay
     finally:
         root.handlers[:], _ = kept[0], root.setLevel(kept[1])

@@ -69,7 +69,7 @@ class FakeDeliveryStore(RecordingFake):
                 kept.delivery = replace(kept.delivery, state=State.FAILED, attempts=attempts)
                 kept.last_error = error
 
-    async def unacknowledged(self, now: datetime, *, limit: int) -> list[Delivery]:
+    async def unacknowledged(self, now: datetime, *, limit: int) -> list[Due]:
         waiting = sorted(
             (
                 k
@@ -82,7 +82,7 @@ class FakeDeliveryStore(RecordingFake):
             ),
             key=lambda k: k.planned.escalate_at or now,
         )
-        return [k.delivery for k in waiting[:limit]]
+        return [Due(k.delivery, k.planned.message, k.planned.traceparent, k.created_at) for k in waiting[:limit]]
 
     async def mark_escalated(self, notification_id: UUID, now: datetime) -> None:
         self.deliveries[notification_id].escalated_at = now

@@ -58,8 +58,8 @@ async def test_an_unacknowledged_notification_is_planned_for_the_next_rung_and_s
     dispatcher = Dispatcher(pool=None, notifier=NOTIFIER, tracer=TracerProvider().get_tracer("t"))  # type: ignore[arg-type]
     later = MIDDAY + timedelta(minutes=16)
     try:
-        for delivery in await store.unacknowledged(later, limit=10):
-            await dispatcher._climb(store, delivery, later)
+        for due in await store.unacknowledged(later, limit=10):
+            await dispatcher._climb(store, due.delivery, later)
     finally:
         await dispatcher.http.aclose()
     (_, escalated), *_ = store.recorded
