@@ -297,8 +297,6 @@ class Subscription:
     def _span(self, record: ConsumerRecord[bytes, bytes], headers: dict[str, str]) -> Iterator[Span]:
         """The CONSUMER span of one record, a child of the producer's span from the record's traceparent; every
         line logged meanwhile (a retry, a dead letter, a handler's own) names the record and the trace."""
-        # The event's own ids; the trace's are the span's, current inside the block.
-        ids = {k: v for k, v in logs.event_fields(headers, record.topic).items() if k in logs.EVENT_IDS}
         with (
             self.tracer.start_as_current_span(
                 f"{record.topic} process",
@@ -318,7 +316,7 @@ class Subscription:
                 topic=record.topic,
                 partition=record.partition,
                 offset=record.offset,
-                **ids,
+                **logs.event_ids(headers),  # the trace's ids are the span's, current inside the block
             ),
         ):
             yield span

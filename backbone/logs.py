@@ -28,12 +28,14 @@ from datetime import UTC, datetime
 from typing import Literal
 
 from opentelemetry import trace
+from opentelemetry.propagate import extract
+from opentelemetry.trace import SpanContext
 from pydantic import BaseModel, ConfigDict, Field
 
 LogFormat = Literal["json", "console"]
 # The record attributes (passed as `extra=` or bound by `about_record`) a line carries when they are at hand.
-EVENT_IDS = ("event_id", "event_type", "case_id")
-EVENT_FIELDS = (*EVENT_IDS, "topic", "partition", "offset", "consumer", "referral_id")
+_ID_HEADERS = (("event_id", "ce_id"), ("event_type", "ce_type"), ("case_id", "ce_correlationid"))
+EVENT_FIELDS = (*(field for field, _ in _ID_HEADERS), "topic", "partition", "offset", "consumer", "referral_id")
 
 LIBRARIES = ("aiokafka", "asyncio", "asyncpg", "httpcore", "hpack", "opentelemetry", "urllib3", "multipart", "jwt")
 
@@ -59,26 +61,27 @@ def about_record(**fields: object) -> Iterator[None]:
         _bound.reset(token)
 
 
+def event_ids(headers: Mapping[str, str]) -> dict[str, object]:
+    """An event's own ids from its Kafka headers: its id, type and case (those it has)."""
+    return {field: headers[header] for field, header in _ID_HEADERS if headers.get(header)}
+
+
 def event_fields(headers: Mapping[str, str], topic: str) -> dict[str, object]:
     """An event's ids from its Kafka headers, for `extra=`: its id, type and case, and the trace it belongs to."""
-    fields: dict[str, object] = {"topic": topic}
-    for field, header in (("event_id", "ce_id"), ("event_type", "ce_type"), ("case_id", "ce_correlationid")):
-        if headers.get(header):
-            fields[field] = headers[header]
-    # W3C traceparent: version-trace_id-parent_id-flags
-    parts = headers.get("traceparent", "").split("-")
-    if len(parts) == 4:
-        fields["trace_id"], fields["span_id"] = parts[1], parts[2]
-    return fields
+    # The W3C trace context, read by the propagator that wrote it (backbone.telemetry.inject_trace_headers).
+    trace_ids = _trace_ids(trace.get_current_span(extract(headers)).get_span_context())
+    return {"topic": topic, **event_ids(headers), **trace_ids}
+
+
+def _trace_ids(span: SpanContext) -> dict[str, object]:
+    if not span.is_valid:
+        return {}
+    return {"trace_id": format(span.trace_id, "032x"), "span_id": format(span.span_id, "016x")}
 
 
 def fields_of(record: logging.LogRecord) -> dict[str, object]:
     """The trace and event ids of a line: the current span's, then the bound record's, then the line's own."""
-    found: dict[str, object] = {}
-    span = trace.get_current_span().get_span_context()
-    if span.is_valid:
-        found["trace_id"] = format(span.trace_id, "032x")
-        found["span_id"] = format(span.span_id, "016x")
+    found = _trace_ids(trace.get_current_span().get_span_context())
     found.update(_bound.get() or {})
     own = record.__dict__
     found.update({name: own[name] for name in ("trace_id", "span_id", *EVENT_FIELDS) if name in own})

@@ -299,12 +299,11 @@ class Dispatcher:
 
     async def _climb(self, store: DeliveryStore, delivery: Delivery, now: datetime) -> None:
         await store.mark_escalated(delivery.notification_id, now)
-        roster = await self.notifier.roster(store, delivery.recipient_agency)
-        climb = next_recipient(
-            delivery.recipient_role,
-            delivery.recipient_agency,
-            secondary_on_call=on_call(roster, "secondary", now) is not None,
+        # The roster is read only when the next rung is its secondary, whom the ladder skips if nobody holds it now.
+        secondary_on_call = rules.next_rung(delivery.recipient_role) == "secondary" and (
+            on_call(await self.notifier.roster(store, delivery.recipient_agency), "secondary", now) is not None
         )
+        climb = next_recipient(delivery.recipient_role, delivery.recipient_agency, secondary_on_call=secondary_on_call)
         if climb is None:
             return
         agency, role = climb

@@ -100,7 +100,7 @@ class Casework:
             agency=agency.id,
             by_staff=agency.by_staff,
             coordinator=entry is not None and entry.coordinator,
-            answers_for=frozenset(self.directory.answered_for(agency.id)),
+            answers_for=self.directory.answered_for(agency.id),
         )
 
     async def open_case(self, store: ReferralStore, need: Need, *, caused_by: Envelope, now: datetime) -> None:
@@ -211,7 +211,7 @@ class Casework:
         referral = await store.referral_for_update(due.referral_id)
         if referral is None:
             return
-        coordinator = lead_coordinator(await self.current_directory(store))
+        coordinator = lead_coordinator(self.directory)  # who coordinates does not depend on reported capacities
         decision = decide_timer(referral, due.timer, now, policy=self.policy, coordinator=coordinator)
         await self._carry_out(store, referral, decision, now=now)
 
