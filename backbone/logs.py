@@ -32,10 +32,17 @@ from opentelemetry.propagate import extract
 from opentelemetry.trace import SpanContext
 from pydantic import BaseModel, ConfigDict, Field
 
+from schemas.events import NotificationDelivered, PersonalDataDisclosed
+
 LogFormat = Literal["json", "console"]
 # The record attributes (passed as `extra=` or bound by `about_record`) a line carries when they are at hand.
 _ID_HEADERS = (("event_id", "ce_id"), ("event_type", "ce_type"), ("case_id", "ce_correlationid"))
 EVENT_FIELDS = (*(field for field, _ in _ID_HEADERS), "topic", "partition", "offset", "consumer", "referral_id")
+
+# Events an operator does not follow one by one: every e-mail delivered and every view of a person's data is on the
+# ledger, and a line apiece would be most of a day's log. Their publication is a DEBUG line; what goes wrong with
+# them (a failed delivery, a refused disclosure's escalation) has lines and events of its own.
+ROUTINE_EVENTS = frozenset({NotificationDelivered.TYPE, PersonalDataDisclosed.TYPE})
 
 LIBRARIES = ("aiokafka", "asyncio", "asyncpg", "httpcore", "hpack", "opentelemetry", "urllib3", "multipart", "jwt")
 
@@ -59,6 +66,11 @@ def about_record(**fields: object) -> Iterator[None]:
         yield
     finally:
         _bound.reset(token)
+
+
+def published_level(event_type: str) -> int:
+    """The level of the line that says an event of this type was published."""
+    return logging.DEBUG if event_type in ROUTINE_EVENTS else logging.INFO
 
 
 def event_ids(headers: Mapping[str, str]) -> dict[str, object]:

@@ -45,6 +45,11 @@ class Outbox:
     def __init__(self, source: str) -> None:
         self.source = source
 
+    @classmethod
+    def of(cls, service: str) -> Outbox:
+        """The outbox of a service, whose events name it as their CloudEvents `source`."""
+        return cls(source=f"/fujisawa/backbone/{service}")
+
     async def add(
         self,
         conn: Connection,
@@ -133,7 +138,9 @@ class OutboxRelay:
         self.published += len(rows)
         for row in rows:  # the service's line per business event: what it recorded, now that Kafka has it
             headers = json.loads(row["headers"])
-            log.info("published %s", headers.get("ce_type", "?"), extra=logs.event_fields(headers, row["topic"]))
+            event_type = headers.get("ce_type", "?")
+            if log.isEnabledFor(level := logs.published_level(event_type)):
+                log.log(level, "published %s", event_type, extra=logs.event_fields(headers, row["topic"]))
         return len(rows)
 
     async def _acknowledged(self, sends: asyncio.Future[list[object]], count: int) -> None:

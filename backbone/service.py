@@ -52,7 +52,7 @@ class ServiceRuntime:
         self._handlers: dict[type[Event], Handler[Any]] = {}
         self._record_handlers: dict[str, tuple[type[BaseModel], RecordHandler]] = {}
         self.tracer = setup_tracing(settings.telemetry, self.name)
-        self.outbox = Outbox(source=f"/fujisawa/backbone/{self.name}")
+        self.outbox = Outbox.of(self.name)
         key = settings.credentials_key
         self.credentials = Credentials(key.get_secret_value()) if key else None
         self._pool: asyncpg.Pool | None = None

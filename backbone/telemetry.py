@@ -46,6 +46,13 @@ def context_from_headers(headers: Mapping[str, str]) -> Context:
     return extract(headers)
 
 
+def current_traceparent() -> str | None:
+    """The current span's W3C `traceparent`, to keep beside work done later (a timer, a retry) that continues it."""
+    headers: dict[str, str] = {}
+    inject(headers)
+    return headers.get("traceparent")
+
+
 def current_trace_id() -> str | None:
     span_context = trace.get_current_span().get_span_context()
     return format(span_context.trace_id, "032x") if span_context.is_valid else None

@@ -9,11 +9,12 @@ import asyncpg
 
 from backbone.agencies import Credentials
 from backbone.db import create_pool, migrate
+from backbone.outbox import Outbox
 from backbone.settings import ServiceName, ServiceSettings
 from console.errors import OperatorError
 from console.source import migrations_of
 from schemas.vocabulary import AgencyType
-from services.intake import persons
+from services.intake.store import PostgresStore
 
 
 def token_from(agency_id: str, text: str) -> str:
@@ -61,6 +62,6 @@ async def erase_person(intake: ServiceSettings, person_id: UUID) -> bool:
     """Crypto-shred the person in intake's database; False when unknown or erased already."""
     conn = await asyncpg.connect(intake.database.dsn.get_secret_value())
     try:
-        return await persons.erase(conn, person_id)
+        return await PostgresStore(conn, Outbox.of("intake")).erase_person(person_id)  # erasure records no event
     finally:
         await conn.close()

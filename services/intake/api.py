@@ -1,4 +1,7 @@
-"""intake's HTTP API for agency systems. Every call is made as one agency, by its bearer token."""
+"""intake's HTTP API for agency systems. Every call is made as one agency, by its bearer token.
+
+Each route binds the store (services/intake/store.py) to its connection, `intake.on(conn)`, and hands it to
+the module that decides; no SQL here."""
 
 from __future__ import annotations
 
@@ -81,7 +84,7 @@ async def submit_consultation(
     try:
         async with runtime.pool.acquire() as conn:
             accepted = await receive(
-                conn,
+                intake.on(conn),
                 intake,
                 submission,
                 submission.personal,
@@ -136,19 +139,12 @@ async def record_consent(
     person_id: UUID, given: ConsentGiven, agency: CallingAgency, intake: IntakeContext, runtime: Runtime
 ) -> ConsentRecorded | JSONResponse:
     async with runtime.pool.acquire() as conn, conn.transaction():
+        store = intake.on(conn)
         # Only an agency that took in a consultation from the person may record their consent.
-        case_id = await conn.fetchval(
-            "SELECT c.case_id FROM consultations c JOIN persons p USING (person_id)"
-            " WHERE c.person_id = $1 AND c.receiving_agency = $2 AND p.erased_at IS NULL"
-            " ORDER BY c.received_at DESC LIMIT 1",
-            person_id,
-            agency.id,
-        )
+        case_id = await store.latest_case_received_by(person_id, agency.id)
         if case_id is None:
             return _not_disclosed()
-        return await consents.record(
-            conn, intake.outbox, person_id=person_id, case_id=case_id, given=given, agency=agency
-        )
+        return await consents.record(store, person_id=person_id, case_id=case_id, given=given, agency=agency)
 
 
 @router.post(
@@ -162,9 +158,7 @@ async def withdraw_consent(
     consent_id: UUID, agency: CallingAgency, intake: IntakeContext, runtime: Runtime
 ) -> ConsentWithdrawn | JSONResponse:
     async with runtime.pool.acquire() as conn, conn.transaction():
-        withdrawn = await consents.withdraw(
-            conn, intake.outbox, runtime.involvement, consent_id=consent_id, agency=agency
-        )
+        withdrawn = await consents.withdraw(intake.on(conn), runtime.involvement, consent_id=consent_id, agency=agency)
     if withdrawn is None:
         return problem(
             404,
@@ -226,7 +220,7 @@ async def read_consultation(
     purpose: Purpose,
 ) -> PersonRecord | JSONResponse:
     async with runtime.pool.acquire() as conn:
-        person_id = await disclosure.person_of(conn, consultation_id)
+        person_id = await intake.on(conn).person_of_consultation(consultation_id)
     if person_id is None:  # nobody's data was asked for: nothing to record
         return _not_disclosed()
     return await _disclosed(runtime, intake, agency, purpose, person_id, consultation_id=consultation_id)
@@ -243,8 +237,8 @@ async def _disclosed(
 ) -> PersonRecord | JSONResponse:
     async with runtime.pool.acquire() as conn:
         data = await disclosure.disclose(
-            conn,
-            intake,
+            intake.on(conn),
+            intake.vault,
             runtime.involvement,
             person_id=person_id,
             agency=agency,

@@ -1,5 +1,6 @@
 """Receiving a consultation, however it arrived: one transaction writes the person, the case, the
-consultation, any consent, and the ConsultationReceived event, or nothing at all."""
+consultation, any consent, and the ConsultationReceived event, or nothing at all (through the store,
+services/intake/store.py). A retry under the same idempotency key gets the first answer and writes nothing."""
 
 from __future__ import annotations
 
@@ -9,7 +10,6 @@ from uuid import UUID, uuid4
 from pydantic import BaseModel, Field
 
 from backbone.agencies import Agency
-from backbone.db import Connection
 from backbone.involvement import Involvement
 from backbone.telemetry import current_trace_id
 from schemas.events import ConsultationReceived
@@ -17,6 +17,7 @@ from schemas.submission import ConsultationFacts, PersonalPart
 from services.intake import consents, households, persons
 from services.intake.context import Intake
 from services.intake.crypto import keyed_hash
+from services.intake.store import EarlierSubmission, NewConsultation, PostgresStore
 
 
 class ConsultationAccepted(BaseModel):
@@ -43,7 +44,7 @@ class IdempotencyConflictError(Exception):
 
 
 async def receive(
-    conn: Connection,
+    store: PostgresStore,
     intake: Intake,
     facts: ConsultationFacts,
     personal: PersonalPart,
@@ -56,56 +57,52 @@ async def receive(
         raise ForeignSubmissionError
     # Keyed, because the submission holds personal data and a plain hash of it could be guessed.
     fingerprint = keyed_hash(intake.subject_key, facts.model_dump_json() + personal.model_dump_json())
-    async with conn.transaction():
+    async with store.transaction():
         if idempotency_key is not None:
-            earlier = await _earlier(conn, agency.id, idempotency_key)
+            earlier = await store.earlier_submission(agency.id, idempotency_key)
             if earlier is not None:
                 return _replay(earlier, fingerprint)
             # Serialise retries of one key, so that exactly one of them writes.
-            await conn.execute("SELECT pg_advisory_xact_lock(hashtext($1))", f"{agency.id}\n{idempotency_key}")
-            earlier = await _earlier(conn, agency.id, idempotency_key)
+            await store.hold_idempotency_key(agency.id, idempotency_key)
+            earlier = await store.earlier_submission(agency.id, idempotency_key)
             if earlier is not None:
                 return _replay(earlier, fingerprint)
-        household = await households.named(conn, facts.household, agency_id=agency.id, involvement=involvement)
+        household = await households.named(store, facts.household, agency_id=agency.id, involvement=involvement)
         person = await persons.resolve(
-            conn,
+            store,
             intake.vault,
             intake.subject_key,
             personal.person,
             household_case=household.open_case if household else None,
         )
         if household is not None:
-            await households.join(conn, household, person.case_id, person.person_id)
+            await households.join(store, household, person.case_id, person.person_id)
         household_id = household.household_id if household else None
         consultation_id, event_id = uuid4(), uuid4()
         received_at = facts.received_at or datetime.now(UTC)
-        await conn.execute(
-            "INSERT INTO consultations (consultation_id, case_id, person_id, receiving_agency, staff_id, channel,"
-            " district, domains, urgency, received_at, summary_ct, event_id, trace_id, idempotency_key, request_hash,"
-            " consulted_by, household_id)"
-            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16, $17)",
-            consultation_id,
-            person.case_id,
-            person.person_id,
-            agency.id,
-            facts.staff_id,
-            facts.channel,
-            facts.district,
-            list(facts.domains),
-            facts.urgency,
-            received_at,
-            persons.encrypt_summary(person.data_key, consultation_id, personal.summary) if personal.summary else None,
-            event_id,
-            current_trace_id(),
-            idempotency_key,
-            fingerprint,
-            facts.consulted_by,
-            household_id,
+        await store.keep_consultation(
+            NewConsultation(
+                consultation_id=consultation_id,
+                case_id=person.case_id,
+                person_id=person.person_id,
+                receiving_agency=agency.id,
+                facts=facts,
+                received_at=received_at,
+                summary_ct=(
+                    persons.encrypt_summary(person.data_key, consultation_id, personal.summary)
+                    if personal.summary
+                    else None
+                ),
+                event_id=event_id,
+                trace_id=current_trace_id(),
+                idempotency_key=idempotency_key,
+                request_hash=fingerprint,
+                household_id=household_id,
+            )
         )
         if facts.consent is not None:
             await consents.record(
-                conn,
-                intake.outbox,
+                store,
                 person_id=person.person_id,
                 case_id=person.case_id,
                 given=facts.consent,
@@ -121,14 +118,14 @@ async def receive(
             domains=facts.domains,
             urgency=facts.urgency,
             subject_ref=person.subject_ref,
-            consent=await consents.scope_in_force(conn, person.person_id),
+            consent=await consents.scope_in_force(store, person.person_id),
             new_case=person.new_case,
             consulted_by=facts.consulted_by,
             household_id=household_id,
             received_at=received_at,
             by_staff=agency.by_staff,
         )
-        await intake.outbox.add(conn, event, event_id=event_id)
+        await store.record(event, event_id=event_id)
     return ConsultationAccepted(
         consultation_id=consultation_id,
         case_id=person.case_id,
@@ -141,18 +138,16 @@ async def receive(
     )
 
 
-async def _earlier(conn: Connection, agency: str, key: str) -> dict[str, object] | None:
-    row = await conn.fetchrow(
-        "SELECT c.consultation_id, c.case_id, c.person_id, c.household_id, c.event_id, c.trace_id, c.request_hash,"
-        " NOT EXISTS (SELECT 1 FROM consultations o WHERE o.case_id = c.case_id AND o.received_at < c.received_at)"
-        " AS new_case FROM consultations c WHERE c.receiving_agency = $1 AND c.idempotency_key = $2",
-        agency,
-        key,
-    )
-    return dict(row) if row else None
-
-
-def _replay(earlier: dict[str, object], fingerprint: str) -> ConsultationAccepted:
-    if earlier.pop("request_hash") != fingerprint:
+def _replay(earlier: EarlierSubmission, fingerprint: str) -> ConsultationAccepted:
+    if earlier.request_hash != fingerprint:
         raise IdempotencyConflictError
-    return ConsultationAccepted.model_validate({**earlier, "replayed": True})
+    return ConsultationAccepted(
+        consultation_id=earlier.consultation_id,
+        case_id=earlier.case_id,
+        person_id=earlier.person_id,
+        new_case=earlier.new_case,
+        household_id=earlier.household_id,
+        event_id=earlier.event_id,
+        trace_id=earlier.trace_id,
+        replayed=True,
+    )

@@ -8,6 +8,7 @@ is limited to the consultations of the cases it is involved in.
 Every request, allowed or denied, becomes a PersonalDataDisclosed event in the same transaction as the
 decision. A refusal reveals nothing: unknown, erased, not-covered and not-involved are refused alike.
 ASSUMPTION until the meetings service publishes 支援会議 membership: consent is the only basis.
+The consents and the person's data are read through the store (services/intake/store.py), and decrypted here.
 """
 
 from __future__ import annotations
@@ -17,16 +18,16 @@ from typing import Any
 from uuid import UUID, uuid4
 
 from backbone.agencies import Agency
-from backbone.db import Connection
 from backbone.involvement import Involvement
 from schemas.events import ConsentPurpose, PersonalDataDisclosed
 from services.intake import consents, persons
-from services.intake.context import Intake
+from services.intake.crypto import Vault
+from services.intake.store import PostgresStore
 
 
 async def disclose(
-    conn: Connection,
-    intake: Intake,
+    store: PostgresStore,
+    vault: Vault,
     involvement: Involvement,
     *,
     person_id: UUID,
@@ -36,11 +37,11 @@ async def disclose(
 ) -> dict[str, Any] | None:
     """The person's data when the agency may read it for `purpose` (only the consultations of the cases it is
     involved in; only `consultation_id`'s when given); None, and a denial on record, otherwise."""
-    async with conn.transaction():
-        consent_id = await consents.basis(conn, person_id=person_id, agency=agency, purpose=purpose)
-        data = await persons.read(conn, intake.vault, person_id) if consent_id else None
+    async with store.transaction():
+        consent_id = await consents.basis(store, person_id=person_id, agency=agency, purpose=purpose)
+        data = await persons.read(store, vault, person_id) if consent_id else None
         if data is not None:
-            cases = await involvement.cases_of(conn, agency.id, (c["case_id"] for c in data["consultations"]))
+            cases = await involvement.cases_of(store.conn, agency.id, (c["case_id"] for c in data["consultations"]))
             data["consultations"] = [
                 c
                 for c in data["consultations"]
@@ -49,8 +50,7 @@ async def disclose(
             if not data["consultations"]:
                 data = None
         allowed = data is not None
-        await intake.outbox.add(
-            conn,
+        await store.record(
             PersonalDataDisclosed(
                 disclosure_id=uuid4(),
                 person_id=person_id,
@@ -63,11 +63,3 @@ async def disclose(
             ),
         )
     return data
-
-
-async def person_of(conn: Connection, consultation_id: UUID) -> UUID | None:
-    """Whose consultation it is (None when there is no such consultation)."""
-    person_id: UUID | None = await conn.fetchval(
-        "SELECT person_id FROM consultations WHERE consultation_id = $1", consultation_id
-    )
-    return person_id

@@ -8,7 +8,8 @@ agency) gets the first outcome and publishes nothing new.
 
 The agency cannot read the topics (the ACLs), so it reads each outcome with `GET /v1/submissions/{ce_id}`
 (services.intake.outcomes): the consultation an accepted record created and the rejected_submissions row
-of a refused one are written in the transaction that decided, and are that outcome.
+of a refused one are written in the transaction that decided, and are that outcome; both through the store
+(services/intake/store.py), on the connection of the record's delivery.
 """
 
 from __future__ import annotations
@@ -31,6 +32,7 @@ from services.intake.consultations import ForeignSubmissionError, IdempotencyCon
 from services.intake.context import Intake
 from services.intake.crypto import UndecryptableError
 from services.intake.households import UNKNOWN_HOUSEHOLD, UnknownHouseholdError
+from services.intake.store import PostgresStore
 
 M = TypeVar("M", SealedSubmission, PersonalPart)
 
@@ -49,18 +51,17 @@ class RefusedError(Exception):
 def on_submission(intake: Intake, credentials: Credentials, involvement: Involvement) -> RecordHandler:
     async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
         agency, submission_id = await credentials.signed_sender(conn, record)
+        store = intake.on(conn)
         if dict(record.headers).get("ce_type") != SUBMISSION_TYPE.encode():
             reason = RejectionReason(field="ce_type", message=f"must be {SUBMISSION_TYPE}")
-            await _refuse(conn, intake, agency, submission_id, (reason,))
+            await _refuse(store, agency, submission_id, (reason,))
             return
-        if await conn.fetchval(
-            "SELECT 1 FROM rejected_submissions WHERE agency_id = $1 AND submission_id = $2", agency.id, submission_id
-        ):
+        if await store.rejected_submission(agency.id, submission_id) is not None:
             return  # refused before: the first outcome stands, and was published once
         try:
             facts, personal = _open(intake, record)
             await receive(
-                conn,
+                store,
                 intake,
                 facts,
                 personal,
@@ -69,16 +70,16 @@ def on_submission(intake: Intake, credentials: Credentials, involvement: Involve
                 idempotency_key=ingress_idempotency_key(submission_id),
             )
         except RefusedError as refused:
-            await _refuse(conn, intake, agency, submission_id, refused.reasons)
+            await _refuse(store, agency, submission_id, refused.reasons)
         except ForeignSubmissionError:
             reason = RejectionReason(field="body.receiving_agency", message=f"must be your own agency, {agency.id}")
-            await _refuse(conn, intake, agency, submission_id, (reason,))
+            await _refuse(store, agency, submission_id, (reason,))
         except IdempotencyConflictError:
             reason = RejectionReason(field="ce_id", message="was used before for a different submission")
-            await _refuse(conn, intake, agency, submission_id, (reason,))
+            await _refuse(store, agency, submission_id, (reason,))
         except UnknownHouseholdError:
             reason = RejectionReason(field="body.household.household_id", message=UNKNOWN_HOUSEHOLD)
-            await _refuse(conn, intake, agency, submission_id, (reason,))
+            await _refuse(store, agency, submission_id, (reason,))
 
     return handle
 
@@ -117,15 +118,10 @@ def _validated(model: type[M], body: object, where: str) -> M:
 
 
 async def _refuse(
-    conn: Connection, intake: Intake, agency: Agency, submission_id: str, reasons: tuple[RejectionReason, ...]
+    store: PostgresStore, agency: Agency, submission_id: str, reasons: tuple[RejectionReason, ...]
 ) -> None:
     event = SubmissionRejected(
         submission_id=submission_id, agency=agency.id, reasons=reasons, rejected_at=datetime.now(UTC)
     )
-    await conn.execute(
-        "INSERT INTO rejected_submissions (agency_id, submission_id, reasons) VALUES ($1, $2, $3)",
-        agency.id,
-        submission_id,
-        json.dumps([reason.model_dump() for reason in reasons]),
-    )
-    await intake.outbox.add(conn, event)
+    await store.keep_rejected_submission(agency.id, submission_id, reasons)
+    await store.record(event)

@@ -2,11 +2,12 @@
 
 Nothing is stored for this: an accepted record is the consultation it created (found by its idempotency
 key, `kafka:<ce_id>`), a refused one its row in rejected_submissions, each written in the transaction
-that accepted or refused it.
+that accepted or refused it, and read here through the store (services/intake/store.py).
 """
 
 from __future__ import annotations
 
+from dataclasses import asdict
 from datetime import datetime
 from typing import Annotated, Literal
 from uuid import UUID
@@ -16,10 +17,11 @@ from fastapi.responses import JSONResponse
 from pydantic import BaseModel, Field
 
 from backbone.callers import CallingAgency
-from backbone.db import Connection
-from backbone.outcomes import Refused, not_received, refusal
+from backbone.outcomes import Refused, not_received
 from backbone.service import Runtime
+from services.intake.auth import IntakeContext
 from services.intake.ingress import ingress_idempotency_key
+from services.intake.store import PostgresStore
 
 router = APIRouter(prefix="/v1")
 
@@ -51,30 +53,23 @@ SubmissionOutcome = Annotated[SubmissionAccepted | SubmissionRefused, Field(disc
     responses={404: {"description": "Not received (yet), or not your agency's: the same answer"}},
 )
 async def submission_outcome(
-    submission_id: Annotated[str, Path(min_length=1, max_length=200)], agency: CallingAgency, runtime: Runtime
+    submission_id: Annotated[str, Path(min_length=1, max_length=200)],
+    agency: CallingAgency,
+    intake: IntakeContext,
+    runtime: Runtime,
 ) -> SubmissionAccepted | SubmissionRefused | JSONResponse:
     async with runtime.pool.acquire() as conn:
-        outcome = await outcome_of(conn, agency=agency.id, submission_id=submission_id)
+        outcome = await outcome_of(intake.on(conn), agency=agency.id, submission_id=submission_id)
     return outcome or not_received("submission")
 
 
 async def outcome_of(
-    conn: Connection, *, agency: str, submission_id: str
+    store: PostgresStore, *, agency: str, submission_id: str
 ) -> SubmissionAccepted | SubmissionRefused | None:
     # Accepted first: a later record that reused the ce_id for something else was refused, but the ce_id
     # still names the consultation its first record created.
-    accepted = await conn.fetchrow(
-        "SELECT case_id, consultation_id, person_id, event_id, created_at AS accepted_at FROM consultations"
-        " WHERE receiving_agency = $1 AND idempotency_key = $2",
-        agency,
-        ingress_idempotency_key(submission_id),
-    )
+    accepted = await store.consultation_by_key(agency, ingress_idempotency_key(submission_id))
     if accepted is not None:
-        return SubmissionAccepted(submission_id=submission_id, **dict(accepted))
-    refused = await refusal(
-        conn,
-        "SELECT reasons, rejected_at FROM rejected_submissions WHERE agency_id = $1 AND submission_id = $2",
-        agency=agency,
-        record_id=submission_id,
-    )
+        return SubmissionAccepted(submission_id=submission_id, **asdict(accepted))
+    refused = await store.rejected_submission(agency, submission_id)
     return None if refused is None else SubmissionRefused(submission_id=submission_id, **refused)

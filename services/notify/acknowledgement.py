@@ -22,6 +22,9 @@ button cannot be overlaid by another site).
 
 A wrong token is refused before the database is read, with the same 404 page whether the notification
 exists or not, and tokens are compared in constant time.
+
+The page's facts come from the store's page reads (`services.notify.store.acknowledgement_facts`), the button's
+acknowledgement from the store itself, in one transaction (`record_acknowledgement`); this module holds no SQL.
 """
 
 from __future__ import annotations
@@ -29,7 +32,7 @@ from __future__ import annotations
 import hmac
 from datetime import datetime
 from html import escape
-from typing import Annotated, Any
+from typing import Annotated
 from urllib.parse import parse_qs
 from uuid import UUID
 
@@ -41,6 +44,7 @@ from backbone.service import Runtime
 from services.notify.api import record_acknowledgement
 from services.notify.deliveries import Notifier
 from services.notify.messages import CATEGORIES, URGENCY
+from services.notify.store import Row, acknowledgement_facts
 
 router = APIRouter(prefix="/v1", tags=["notifications"])
 
@@ -66,11 +70,6 @@ FORM_BODY = {
         },
     }
 }
-# What the page shows: ids, codes and times only (never the person on call, the address or the body).
-_SHOWN = (
-    "SELECT case_id, category, urgency, delivered_at, created_at, acknowledged_at FROM deliveries"
-    " WHERE notification_id = $1"
-)
 
 
 def genuine(notifier: Notifier, notification_id: UUID, token: str) -> bool:
@@ -95,10 +94,10 @@ async def acknowledgement_page(
 ) -> HTMLResponse:
     if not genuine(_notifier(request), notification_id, token):
         return _not_valid()
-    row = await runtime.pool.fetchrow(_SHOWN, notification_id)
-    if row is None:
+    facts = await acknowledgement_facts(runtime.pool, notification_id)
+    if facts is None:
         return _not_valid()
-    return _page(notification_id, dict(row), token)
+    return _page(notification_id, facts, token)
 
 
 @router.post(
@@ -114,10 +113,10 @@ async def acknowledge_from_page(notification_id: UUID, request: Request, runtime
     if not genuine(notifier, notification_id, token):
         return _not_valid()
     async with runtime.pool.acquire() as conn, conn.transaction():
-        agency = await conn.fetchval(
-            "SELECT recipient_agency FROM deliveries WHERE notification_id = $1", notification_id
-        )
-        answer = await record_acknowledgement(conn, notifier, notification_id, agency or "", "link")
+        store = notifier.on(conn)
+        # The token proves the e-mail was received: whoever holds it acknowledges as the agency it was sent to.
+        agency = await store.addressee(notification_id)
+        answer = await record_acknowledgement(store, notification_id, agency or "", "link")
     if isinstance(answer, JSONResponse):
         return _not_valid()
     return _html(
@@ -132,7 +131,7 @@ def _notifier(request: Request) -> Notifier:
     return notifier
 
 
-def _page(notification_id: UUID, row: dict[str, Any], token: str) -> HTMLResponse:
+def _page(notification_id: UUID, row: Row, token: str) -> HTMLResponse:
     sent: datetime = row["delivered_at"] or row["created_at"]
     facts = [
         ("ケースID / case id", f"<code>{row['case_id']}</code>"),

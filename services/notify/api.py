@@ -1,5 +1,7 @@
 """notify's HTTP API: rosters, the notifications of a case or of the calling agency, and acknowledgement (by
-API or signed request; the link in an e-mail is served by `services.notify.acknowledgement`)."""
+API or signed request; the link in an e-mail is served by `services.notify.acknowledgement`). The routes hold no
+SQL: acknowledging goes through the store (`services.notify.store.DeliveryStore`), the lists are read by the
+store's page reads."""
 
 from __future__ import annotations
 
@@ -11,7 +13,6 @@ from fastapi import APIRouter, Header, Query, Request
 from pydantic import ValidationError
 
 from backbone.callers import MANAGING_REFUSED, CallingAgency, ManagingAgency, involved, not_involved
-from backbone.db import Connection
 from backbone.http import problem
 from backbone.records import validation_problems
 from backbone.service import Runtime
@@ -19,16 +20,9 @@ from schemas.events import NotificationAcknowledged
 from services.notify import channels
 from services.notify.deliveries import Notifier
 from services.notify.rosters import Roster
+from services.notify.store import DeliveryStore, notifications_of_case, notifications_to
 
 router = APIRouter(prefix="/v1")
-
-VIEW = (
-    "notification_id, case_id, cause_event_id, category, recipient_agency, recipient_role, channel, urgency,"
-    " state, attempts, last_error, delivered_at, acknowledged_at, acknowledged_via, escalated_at, event_id, trace_id,"
-    " created_at"
-)
-# Unacknowledged, acknowledged, or either.
-_STATES = {"open": "acknowledged_at IS NULL", "acknowledged": "acknowledged_at IS NOT NULL", None: "true"}
 
 
 def _notifier(request: Request) -> Notifier:
@@ -54,21 +48,10 @@ async def notifications(
     limit: Annotated[int, Query(ge=1, le=500, description="At most this many, the first in the order above")] = 100,
 ) -> Any:
     if case_id is None:
-        rows = await runtime.pool.fetch(
-            f"SELECT {VIEW} FROM deliveries WHERE recipient_agency = $1 AND {_STATES[state]}"  # noqa: S608 - constants
-            " ORDER BY acknowledged_at IS NOT NULL, created_at DESC, notification_id LIMIT $2",
-            agency.id,
-            limit,
-        )
-        return [dict(row) for row in rows]
+        return await notifications_to(runtime.pool, agency.id, acknowledged=state, limit=limit)
     if not await involved(runtime, case_id, agency):
         return not_involved()
-    rows = await runtime.pool.fetch(
-        f"SELECT {VIEW} FROM deliveries WHERE case_id = $1 AND {_STATES[state]} ORDER BY created_at LIMIT $2",  # noqa: S608 - constant columns
-        case_id,
-        limit,
-    )
-    return [dict(row) for row in rows]
+    return await notifications_of_case(runtime.pool, case_id, acknowledged=state, limit=limit)
 
 
 @router.get("/rosters/me", tags=["rosters"], summary="Your agency's on-call roster (the default if none is registered)")
@@ -129,7 +112,7 @@ async def withdraw_roster(request: Request, runtime: Runtime, agency: ManagingAg
 async def acknowledge(notification_id: UUID, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
     async with runtime.pool.acquire() as conn, conn.transaction():
         return await record_acknowledgement(
-            conn, _notifier(request), notification_id, agency.id, "api", by_staff=agency.by_staff
+            _notifier(request).on(conn), notification_id, agency.id, "api", by_staff=agency.by_staff
         )
 
 
@@ -149,32 +132,23 @@ async def acknowledge_signed(
     if not channels.verify(notifier.webhook_secret(agency), await request.body(), signature):
         return problem(401, "Bad signature", "Sign `<t>.<body>` with your webhook secret; t must be within 5 minutes.")
     async with runtime.pool.acquire() as conn, conn.transaction():
-        return await record_acknowledgement(conn, notifier, notification_id, agency, "webhook")
+        return await record_acknowledgement(notifier.on(conn), notification_id, agency, "webhook")
 
 
 async def record_acknowledgement(
-    conn: Connection, notifier: Notifier, notification_id: UUID, agency: str, via: str, *, by_staff: str | None = None
+    store: DeliveryStore, notification_id: UUID, agency: str, via: str, *, by_staff: str | None = None
 ) -> Any:
-    """Acknowledge the notification as `agency` (by API, signed request or the link's button); once is enough.
-    Any other agency, and an unknown id, get the same 404."""
-    row = await conn.fetchrow(
-        "SELECT case_id, recipient_agency, acknowledged_at FROM deliveries WHERE notification_id = $1 FOR UPDATE",
-        notification_id,
-    )
-    if row is None or row["recipient_agency"] != agency:
+    """Acknowledge the notification as `agency` (by API, signed request or the link's button), in the store's
+    transaction; once is enough. Any other agency, and an unknown id, get the same 404."""
+    addressed = await store.addressed_for_update(notification_id)
+    if addressed is None or addressed.recipient_agency != agency:
         return problem(404, "No such notification for your agency", "Check the notification id in the message.")
-    if row["acknowledged_at"] is None:
+    if addressed.acknowledged_at is None:
         now = datetime.now(UTC)
-        await conn.execute(
-            "UPDATE deliveries SET acknowledged_at = $2, acknowledged_via = $3 WHERE notification_id = $1",
-            notification_id,
-            now,
-            via,
-        )
-        await notifier.outbox.add(
-            conn,
+        await store.acknowledge(notification_id, now, via)
+        await store.record(
             NotificationAcknowledged(
-                case_id=row["case_id"],
+                case_id=addressed.case_id,
                 notification_id=notification_id,
                 recipient_agency=agency,
                 acknowledged_at=now,

@@ -30,7 +30,7 @@ from backbone.directory import Directory
 from backbone.loops import Wakeup, keep_running, uninterrupted
 from backbone.metrics import ServiceMetrics
 from backbone.outbox import Outbox
-from backbone.telemetry import context_from_headers, inject_trace_headers
+from backbone.telemetry import context_from_headers, current_traceparent
 from schemas.envelope import Envelope
 from schemas.events import NotificationEscalated
 from schemas.vocabulary import Urgency
@@ -136,7 +136,7 @@ class Notifier:
                 Message(endpoint, person.id, person.language, text.subject, text.body, ics),
                 send_at=rules.send_at(now, urgency, self.settings.quiet_start, self.settings.quiet_end),
                 escalate_at=now + wait if needs_ack else None,
-                traceparent=_traceparent(),
+                traceparent=current_traceparent(),
             )
         )
 
@@ -151,12 +151,6 @@ def _parsed_roster(stored: str) -> Roster:
 @functools.lru_cache(maxsize=512)
 def _default_roster(agency: str, on_call_address: str) -> Roster:
     return default_roster(agency, on_call_address)
-
-
-def _traceparent() -> str | None:
-    headers: dict[str, str] = {}
-    inject_trace_headers(headers)
-    return headers.get("traceparent")
 
 
 def _endpoint(person: Person) -> tuple[str, str]:

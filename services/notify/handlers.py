@@ -1,4 +1,5 @@
-"""What notify learns from the other services' events: who must be told, planned in the consumer's transaction."""
+"""What notify learns from the other services' events: which agencies hold a case, and who must be told, planned in
+the consumer's transaction through the store (`services.notify.store.DeliveryStore`); this module holds no SQL."""
 
 from __future__ import annotations
 
@@ -28,12 +29,10 @@ def notifying(notifier: Notifier) -> Handler[Any]:
 
     async def handle(conn: Connection, received: Received[CaseEvent]) -> None:
         event = received.event
+        store = notifier.on(conn)
         if isinstance(event, ReferralProposed):
-            await _holds(conn, event.case_id, event.to_agency)
-        holders = frozenset(
-            r["agency_id"]
-            for r in await conn.fetch("SELECT agency_id FROM case_agencies WHERE case_id = $1", event.case_id)
-        )
+            await store.add_case_agency(event.case_id, event.to_agency)
+        holders = await store.case_agencies(event.case_id)
         urgency = Urgency(getattr(event, "urgency", Urgency.NORMAL))
         if isinstance(event, ReferralEscalated):
             urgency = Urgency.URGENT  # an escalation is always urgent
@@ -42,7 +41,7 @@ def notifying(notifier: Notifier) -> Handler[Any]:
         told = rules.recipients(event, case_agencies=holders, coordinator=COORDINATOR)
         for recipient in rules.answered(told, notifier.directory):
             await notifier.plan(
-                notifier.on(conn),
+                store,
                 cause=received.envelope,
                 case_id=event.case_id,
                 recipient=recipient,
@@ -54,17 +53,13 @@ def notifying(notifier: Notifier) -> Handler[Any]:
     return handle
 
 
-def on_referral_accepted(_: Notifier) -> Handler[ReferralAccepted]:
+def on_referral_accepted(notifier: Notifier) -> Handler[ReferralAccepted]:
+    """The accepting agency holds the case from now on (it is told when consent is withdrawn)."""
+
     async def handle(conn: Connection, received: Received[ReferralAccepted]) -> None:
-        await _holds(conn, received.event.case_id, received.event.agency)
+        await notifier.on(conn).add_case_agency(received.event.case_id, received.event.agency)
 
     return handle
-
-
-async def _holds(conn: Connection, case_id: Any, agency: str) -> None:
-    await conn.execute(
-        "INSERT INTO case_agencies (case_id, agency_id) VALUES ($1, $2) ON CONFLICT DO NOTHING", case_id, agency
-    )
 
 
 def _invitation(notifier: Notifier, event: MeetingFacts) -> str | None:

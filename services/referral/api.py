@@ -339,9 +339,3 @@ async def cases_at_risk(runtime: Runtime, agency: CallingAgency) -> list[CaseAtR
     async with runtime.pool.acquire() as conn:
         rows = await reading.at_risk(conn, runtime.involvement, agency.id)
     return [CaseAtRisk.model_validate(dict(row)) for row in rows]
-
-
-# Overdue as the list above means it: still proposed, and its deadline timer has fired. Counted per
-# referral, so this also counts a support plan's referral on a case that already has a lead; served by
-# the partial index referrals_overdue.
-OVERDUE_REFERRALS = "SELECT count(*) FROM referrals WHERE state = 'proposed' AND overdue_at IS NOT NULL"

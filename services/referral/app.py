@@ -12,13 +12,14 @@ from backbone.settings import ServiceSettings
 from schemas.events import ConsultationReceived, SupportPlanConfirmed, SupportPlanReviewOpened
 from schemas.topics import INTAKE_EVENTS, MEETINGS_EVENTS, REFERRAL_RESPONSES
 from services.referral import outcomes, outreach_api
-from services.referral.api import OVERDUE_REFERRALS, router
+from services.referral.api import router
 from services.referral.casework import Casework
 from services.referral.engagements import Engagements
 from services.referral.ingress import ActionRequest, on_action
 from services.referral.plans import on_plan_confirmed, on_plan_review_opened
 from services.referral.policy import ReferralPolicy
 from services.referral.proposals import on_consultation_received
+from services.referral.reading import OVERDUE_REFERRALS
 from services.referral.timers import DeadlineTimers
 
 DESCRIPTION = """\
@@ -54,7 +55,9 @@ def build_app(
             REFERRAL_RESPONSES.name: (ActionRequest, on_action(casework, runtime.credentials, runtime.involvement))
         },
     )
-    runtime.run_in_background("deadline_timers", lambda pool: DeadlineTimers(pool, casework).run())
+    runtime.run_in_background(
+        "deadline_timers", lambda pool: DeadlineTimers(pool, casework, tracer=runtime.tracer).run()
+    )
     runtime.metrics.gauge_from_query(
         "backbone_referrals_overdue", "Referrals still unanswered past their deadline (overdue)", OVERDUE_REFERRALS
     )

@@ -1,6 +1,6 @@
-"""Outreach engagements against the database: starting one (from an outreach plan, or by hand) and recording
-its steps. Each function runs in the caller's transaction and writes its events through the outbox; the rules
-are services/referral/outreach.py's."""
+"""Outreach engagements' steps: starting one (from an outreach plan, or by hand) and recording what the workers did.
+Each step loads the engagement, decides by services/referral/outreach.py's rules, and keeps the change and its
+event through the store (store.py), in the caller's transaction."""
 
 from __future__ import annotations
 
@@ -28,9 +28,9 @@ from schemas.events import (
     OutreachStarted,
     SupportPlanConfirmed,
 )
-from schemas.vocabulary import District
 from services.referral.outreach import OutreachRefusedError, State, Step, after, may_hold, may_work, partner_of
 from services.referral.policy import ReferralPolicy
+from services.referral.store import PostgresStore
 
 
 class NotAWorkerError(Exception):
@@ -42,6 +42,10 @@ class Engagements:
     directory: Directory
     policy: ReferralPolicy
     outbox: Outbox
+
+    def on(self, conn: Connection) -> PostgresStore:
+        """The store in the transaction open on `conn`, recording events through this service's outbox."""
+        return PostgresStore(conn, self.outbox)
 
     async def from_plan(self, conn: Connection, plan: SupportPlanConfirmed, caused_by: Envelope) -> None:
         """An outreach plan's outreach role becomes an engagement held by that agency, with its partner."""
@@ -77,22 +81,21 @@ class Engagements:
             raise OutreachRefusedError(
                 "outreach is held by バックアップふじさわ, バックアップふじさわ社協 or a district CSW"
             )
-        outreach_id = uuid5(plan_id, "outreach") if plan_id else uuid4()
-        row = await conn.fetchrow(
-            "INSERT INTO outreach (outreach_id, case_id, holder, partner, plan_id, state, started_at, quiet_until)"
-            " VALUES ($1, $2, $3, $4, $5, 'attempting', $6, $7) ON CONFLICT DO NOTHING RETURNING *",
-            outreach_id,
-            case_id,
-            holder,
-            partner,
-            plan_id,
-            now,
-            self.policy.outreach_quiet_until(now),
+        store = self.on(conn)
+        row = await store.open_outreach(
+            uuid5(plan_id, "outreach") if plan_id else uuid4(),
+            case_id=case_id,
+            holder=holder,
+            partner=partner,
+            plan_id=plan_id,
+            now=now,
+            quiet_until=self.policy.outreach_quiet_until(now),
         )
         if row is None:
             return None
-        event = OutreachStarted(**_facts(row), by_staff=by_staff, plan_id=plan_id, started_at=now)
-        await self.outbox.add(conn, event, caused_by=caused_by)
+        await store.record(
+            OutreachStarted(**_facts(row), by_staff=by_staff, plan_id=plan_id, started_at=now), caused_by=caused_by
+        )
         return row
 
     async def record(
@@ -110,7 +113,8 @@ class Engagements:
     ) -> asyncpg.Record | None:
         """Record a step; the engagement as it now stands, or None when it does not exist. Raises
         NotAWorkerError and OutreachRefusedError."""
-        row = await conn.fetchrow("SELECT * FROM outreach WHERE outreach_id = $1 FOR UPDATE", outreach_id)
+        store = self.on(conn)
+        row = await store.outreach_for_update(outreach_id)
         if row is None:
             return None
         if not may_work(agency.id, holder=row["holder"], partner=row["partner"], directory=self.directory):
@@ -120,25 +124,16 @@ class Engagements:
         event: OutreachFacts
         if step is Step.ATTEMPT:
             attempt = row["attempts"] + 1
-            await conn.execute(
-                "INSERT INTO outreach_attempts (outreach_id, attempt, at, method, result, agency, by_staff, note)"
-                " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            changed = await store.add_attempt(
                 outreach_id,
                 attempt,
-                now,
-                method,
-                result,
-                agency.id,
-                agency.by_staff,
-                note or None,
-            )
-            changed = await conn.fetchrow(
-                "UPDATE outreach SET attempts = $2, last_attempt_at = $3, quiet_until = $4 WHERE outreach_id = $1"
-                " RETURNING *",
-                outreach_id,
-                attempt,
-                now,
-                self.policy.outreach_quiet_until(now),
+                at=now,
+                method=method,
+                result=result,
+                agency=agency.id,
+                by_staff=agency.by_staff,
+                note=note or None,
+                quiet_until=self.policy.outreach_quiet_until(now),
             )
             event = OutreachContactAttempted(
                 **facts,
@@ -148,30 +143,16 @@ class Engagements:
                 attempt=attempt,
             )
         else:
-            column = {Step.CONTACT: "contact_at", Step.CONSENT: "consent_at", Step.END: "ended_at"}[step]
-            changed = await conn.fetchrow(
-                f"UPDATE outreach SET state = $2, {column} = $3, ending = coalesce($4, ending),"  # noqa: S608 - a column name from the table above
-                " end_note = coalesce($5, end_note) WHERE outreach_id = $1 RETURNING *",
-                outreach_id,
-                state,
-                now,
-                ending,
-                (note or None) if step is Step.END else None,
-            )
+            end_note = (note or None) if step is Step.END else None
+            changed = await store.save_outreach_step(outreach_id, step, state, at=now, ending=ending, end_note=end_note)
             if step is Step.CONTACT:
                 event = OutreachContactMade(**facts, made_at=now)
             elif step is Step.CONSENT:
                 event = OutreachConsentObtained(**facts, obtained_at=now)
             else:
                 event = OutreachEnded(**facts, ending=ending or OutreachEnding.OTHER, ended_at=now)
-        await self.outbox.add(conn, event)
+        await store.record(event)
         return changed
-
-    async def district_of(self, conn: Connection, case_id: UUID) -> District | None:
-        district = await conn.fetchval(
-            "SELECT district FROM referrals WHERE case_id = $1 ORDER BY created_at LIMIT 1", case_id
-        )
-        return District(district) if district else None
 
 
 def _facts(row: asyncpg.Record) -> dict[str, Any]:

@@ -31,10 +31,11 @@ from schemas.events import (
     ReferralOutcome,
     RejectionReason,
 )
-from services.referral import outcomes, reading
+from services.referral import reading
 from services.referral.casework import Casework
 from services.referral.decisions import Accept, Actor, Cancel, Command, Complete, Decline, Start
 from services.referral.lifecycle import Action, InvalidTransitionError, NotYourReferralError
+from services.referral.store import PostgresStore
 
 
 class ActionRequest(BaseModel):
@@ -79,15 +80,14 @@ NO_WORDS_ON_THE_TOPIC = RejectionReason(
 def on_action(casework: Casework, credentials: Credentials, involvement: Involvement) -> RecordHandler:
     async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
         agency, action_id = await credentials.signed_sender(conn, record)
-        if await outcomes.answered(conn, agency=agency.id, action_id=action_id):
+        store = casework.on(conn)
+        if await store.answered(agency.id, action_id):
             return  # a retried record: the first outcome stands
         applied = await _apply(conn, casework, involvement, agency, record)
         if isinstance(applied, RejectionReason):
-            await _refuse(conn, casework, agency, action_id, applied)
+            await _refuse(store, agency, action_id, applied)
         else:
-            await outcomes.record_applied(
-                conn, agency=agency.id, action_id=action_id, referral_id=applied.referral_id, action=applied.action
-            )
+            await store.record_applied(agency.id, action_id, applied.referral_id, applied.action)
 
     return handle
 
@@ -148,16 +148,8 @@ async def _apply(
     return request if found else NO_SUCH_REFERRAL
 
 
-async def _refuse(
-    conn: Connection, casework: Casework, agency: Agency, action_id: str, reason: RejectionReason
-) -> None:
-    await conn.execute(
-        "INSERT INTO rejected_actions (agency_id, action_id, reasons) VALUES ($1, $2, $3)",
-        agency.id,
-        action_id,
-        json.dumps([reason.model_dump()]),
-    )
-    await casework.outbox.add(
-        conn,
-        ReferralActionRejected(action_id=action_id, agency=agency.id, reasons=(reason,), rejected_at=datetime.now(UTC)),
+async def _refuse(store: PostgresStore, agency: Agency, action_id: str, reason: RejectionReason) -> None:
+    await store.record_refused(agency.id, action_id, json.dumps([reason.model_dump()]))
+    await store.record(
+        ReferralActionRejected(action_id=action_id, agency=agency.id, reasons=(reason,), rejected_at=datetime.now(UTC))
     )

@@ -1,6 +1,6 @@
 """The outcome of an action sent on referral.responses.v1, read back by the agency that signed it.
 
-The ingress handler records each outcome in the transaction that applied or refused the action: an
+The ingress handler records each outcome (store.py) in the transaction that applied or refused the action: an
 applied one in applied_actions, a refused one in rejected_actions (with the reasons of its
 ReferralActionRejected). A retried record (the same `ce_id` from the same agency) gets the first outcome.
 """
@@ -19,6 +19,7 @@ from backbone.callers import CallingAgency
 from backbone.db import Connection
 from backbone.outcomes import Refused, not_received, refusal
 from backbone.service import Runtime
+from services.referral import reading
 from services.referral.lifecycle import Action
 
 router = APIRouter(prefix="/v1")
@@ -57,41 +58,8 @@ async def action_outcome(
 
 
 async def outcome_of(conn: Connection, *, agency: str, action_id: str) -> ActionApplied | ActionRefused | None:
-    applied = await conn.fetchrow(
-        "SELECT referral_id, action, applied_at FROM applied_actions WHERE agency_id = $1 AND action_id = $2",
-        agency,
-        action_id,
-    )
+    applied = await reading.applied_action(conn, agency, action_id)
     if applied is not None:
         return ActionApplied(action_id=action_id, **dict(applied))
-    refused = await refusal(
-        conn,
-        "SELECT reasons, rejected_at FROM rejected_actions WHERE agency_id = $1 AND action_id = $2",
-        agency=agency,
-        record_id=action_id,
-    )
+    refused = await refusal(conn, reading.REFUSED_ACTION, agency=agency, record_id=action_id)
     return None if refused is None else ActionRefused(action_id=action_id, **refused)
-
-
-async def record_applied(conn: Connection, *, agency: str, action_id: str, referral_id: UUID, action: Action) -> None:
-    """Record that the agency's action was applied; call it in the transaction that applied it."""
-    await conn.execute(
-        "INSERT INTO applied_actions (agency_id, action_id, referral_id, action) VALUES ($1, $2, $3, $4)"
-        " ON CONFLICT DO NOTHING",
-        agency,
-        action_id,
-        referral_id,
-        str(action),
-    )
-
-
-async def answered(conn: Connection, *, agency: str, action_id: str) -> bool:
-    """Whether the action with this `ce_id` from this agency has an outcome already."""
-    return bool(
-        await conn.fetchval(
-            "SELECT EXISTS (SELECT 1 FROM applied_actions WHERE agency_id = $1 AND action_id = $2)"
-            " OR EXISTS (SELECT 1 FROM rejected_actions WHERE agency_id = $1 AND action_id = $2)",
-            agency,
-            action_id,
-        )
-    )

@@ -21,6 +21,7 @@ from backbone.http import problem
 from backbone.service import Runtime
 from schemas.events import AgencyId, OutreachEnding, OutreachMethod, OutreachResult
 from schemas.submission import AgencyNote
+from services.referral import reading
 from services.referral.engagements import Engagements, NotAWorkerError
 from services.referral.outreach import OutreachRefusedError, Step, partner_of
 from services.referral.routing import lead_coordinator
@@ -90,10 +91,10 @@ def _engagements(request: Request) -> Engagements:
 async def open_outreach(body: OutreachOpened, request: Request, runtime: Runtime, agency: CallingAgency) -> Any:
     engagements = _engagements(request)
     async with runtime.pool.acquire() as conn, conn.transaction():
-        known = await conn.fetchval("SELECT true FROM cases WHERE case_id = $1", body.case_id)
+        known = await reading.is_case(conn, body.case_id)
         if not known or not await runtime.involvement.is_involved(conn, body.case_id, agency.id):
             return not_involved()  # a coordinator is involved in every case, but not in one that does not exist
-        district = await engagements.district_of(conn, body.case_id)
+        district = await engagements.on(conn).first_district(body.case_id)
         partner = body.partner
         if partner is None and district is not None:
             # A CSW works beside 社協, the seed's pairing for ひきこもり (routing's lead coordinator).
@@ -117,19 +118,17 @@ async def case_outreach(case_id: UUID, runtime: Runtime, agency: CallingAgency) 
     async with runtime.pool.acquire() as conn:
         if not await runtime.involvement.is_involved(conn, case_id, agency.id):
             return not_involved()
-        rows = await conn.fetch("SELECT * FROM outreach WHERE case_id = $1 ORDER BY started_at", case_id)
+        rows = await reading.outreach_of_case(conn, case_id)
     return [OutreachView.model_validate(dict(row)) for row in rows]
 
 
 @router.get("/outreach/{outreach_id}", response_model=OutreachView, summary="An engagement with its attempts")
 async def one_outreach(outreach_id: UUID, runtime: Runtime, agency: CallingAgency) -> Any:
     async with runtime.pool.acquire() as conn:
-        row = await conn.fetchrow("SELECT * FROM outreach WHERE outreach_id = $1", outreach_id)
+        row = await reading.outreach(conn, outreach_id)
         if row is None or not await runtime.involvement.is_involved(conn, row["case_id"], agency.id):
             return not_involved()
-        attempts = await conn.fetch(
-            "SELECT * FROM outreach_attempts WHERE outreach_id = $1 ORDER BY attempt", outreach_id
-        )
+        attempts = await reading.outreach_attempts(conn, outreach_id)
     return OutreachView.model_validate({**dict(row), "history": [dict(a) for a in attempts]})
 
 
@@ -168,7 +167,7 @@ async def _step(
 ) -> OutreachView | JSONResponse:
     try:
         async with runtime.pool.acquire() as conn, conn.transaction():
-            case_id = await conn.fetchval("SELECT case_id FROM outreach WHERE outreach_id = $1", outreach_id)
+            case_id = await reading.case_of_outreach(conn, outreach_id)
             if case_id is None or not await runtime.involvement.is_involved(conn, case_id, agency.id):
                 return not_involved()
             row = await _engagements(request).record(conn, outreach_id, step, agency, now=datetime.now(UTC), **details)

@@ -25,14 +25,9 @@ from services.referral.routing import PARTICIPATION, SUPPORT_PLAN, Route
 def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[SupportPlanConfirmed]:
     async def handle(conn: Connection, received: Received[SupportPlanConfirmed]) -> None:
         plan = received.event
-        await conn.execute("INSERT INTO cases (case_id) VALUES ($1) ON CONFLICT DO NOTHING", plan.case_id)
-        # A new plan for the case is the review of any earlier one that came back.
-        await conn.execute(
-            "UPDATE plan_reviews SET reviewed_at = $3 WHERE case_id = $1 AND plan_id <> $2 AND reviewed_at IS NULL",
-            plan.case_id,
-            plan.plan_id,
-            received.envelope.time,
-        )
+        store = casework.on(conn)
+        await store.open_case(plan.case_id)
+        await store.review_by_next_plan(plan.case_id, plan.plan_id, received.envelope.time)
         for role in plan.roles:
             need = Need(
                 case_id=plan.case_id,
@@ -44,9 +39,7 @@ def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[S
             )
             rule = PARTICIPATION if casework.directory.is_place(role.agency) else SUPPORT_PLAN
             route = Route(role.agency, rule, f"support plan {plan.plan_id}: {role.responsibility}")
-            await casework.propose_to(
-                casework.on(conn), need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC)
-            )
+            await casework.propose_to(store, need, route, attempt=1, caused_by=received.envelope, now=datetime.now(UTC))
         if plan.purpose is MeetingPurpose.OUTREACH_PLAN:  # its outreach role becomes a tracked engagement too
             await engagements.from_plan(conn, plan, received.envelope)
 
@@ -56,14 +49,12 @@ def on_plan_confirmed(casework: Casework, engagements: Engagements) -> Handler[S
 def on_plan_review_opened(casework: Casework) -> Handler[SupportPlanReviewOpened]:
     async def handle(conn: Connection, received: Received[SupportPlanReviewOpened]) -> None:
         review = received.event
-        await conn.execute(
-            "INSERT INTO plan_reviews (plan_id, case_id, review_on, due_at, overdue_at) VALUES ($1, $2, $3, $4, $5)"
-            " ON CONFLICT (plan_id) DO NOTHING",
+        await casework.on(conn).open_review(
             review.plan_id,
             review.case_id,
-            review.review_on,
-            review.due_at,
-            casework.policy.review_overdue_at(review.due_at),
+            review_on=review.review_on,
+            due_at=review.due_at,
+            overdue_at=casework.policy.review_overdue_at(review.due_at),
         )
 
     return handle

@@ -13,7 +13,6 @@ from backbone.db import Connection
 from backbone.delivery import Handler
 from backbone.records import Received
 from schemas.events import ConsultationReceived
-from services.referral import reading
 from services.referral.casework import Casework, Need
 
 
@@ -32,7 +31,8 @@ def on_consultation_received(casework: Casework) -> Handler[ConsultationReceived
             person_id=consultation.person_id,
             household_id=None if consultation.new_case else consultation.household_id,
         )
-        await casework.open_case(casework.on(conn), need, caused_by=received.envelope, now=datetime.now(UTC))
-        await reading.remember_person(conn, consultation.case_id, consultation.person_id)
+        store = casework.on(conn)
+        await casework.open_case(store, need, caused_by=received.envelope, now=datetime.now(UTC))
+        await store.remember_person(consultation.case_id, consultation.person_id)
 
     return handle

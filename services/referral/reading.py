@@ -75,9 +75,46 @@ async def case_of(conn: Connection, referral_id: UUID) -> UUID | None:
     return case_id
 
 
-async def remember_person(conn: Connection, case_id: UUID, person_id: UUID) -> None:
-    """Keep whose case it is (from the consultation that opened or joined it)."""
-    await conn.execute("UPDATE cases SET person_id = $2 WHERE case_id = $1 AND person_id IS NULL", case_id, person_id)
+async def is_case(conn: Connection, case_id: UUID) -> bool:
+    """Whether referral knows the case (it has taken in a consultation or a plan of it)."""
+    return bool(await conn.fetchval("SELECT true FROM cases WHERE case_id = $1", case_id))
+
+
+async def outreach_of_case(conn: Connection, case_id: UUID) -> list[asyncpg.Record]:
+    """The case's outreach engagements, the first started first."""
+    return await conn.fetch("SELECT * FROM outreach WHERE case_id = $1 ORDER BY started_at", case_id)
+
+
+async def outreach(conn: Connection, outreach_id: UUID) -> asyncpg.Record | None:
+    return await conn.fetchrow("SELECT * FROM outreach WHERE outreach_id = $1", outreach_id)
+
+
+async def outreach_attempts(conn: Connection, outreach_id: UUID) -> list[asyncpg.Record]:
+    """An engagement's contact attempts, the first first."""
+    return await conn.fetch("SELECT * FROM outreach_attempts WHERE outreach_id = $1 ORDER BY attempt", outreach_id)
+
+
+async def case_of_outreach(conn: Connection, outreach_id: UUID) -> UUID | None:
+    case_id: UUID | None = await conn.fetchval("SELECT case_id FROM outreach WHERE outreach_id = $1", outreach_id)
+    return case_id
+
+
+async def applied_action(conn: Connection, agency: str, action_id: str) -> asyncpg.Record | None:
+    """An agency's applied action by its `ce_id`: the referral, the action and when."""
+    return await conn.fetchrow(
+        "SELECT referral_id, action, applied_at FROM applied_actions WHERE agency_id = $1 AND action_id = $2",
+        agency,
+        action_id,
+    )
+
+
+# An agency's refused action by its `ce_id` ($1 the agency, $2 the ce_id), for backbone.outcomes.refusal.
+REFUSED_ACTION = "SELECT reasons, rejected_at FROM rejected_actions WHERE agency_id = $1 AND action_id = $2"
+
+# The backbone_referrals_overdue gauge. Overdue as the at-risk list means it: still proposed, and its deadline timer
+# has fired. Counted per referral, so this also counts a support plan's referral on a case that already has a lead;
+# served by the partial index referrals_overdue.
+OVERDUE_REFERRALS = "SELECT count(*) FROM referrals WHERE state = 'proposed' AND overdue_at IS NOT NULL"
 
 
 async def at_risk(conn: Connection, involvement: Involvement, agency_id: str) -> list[asyncpg.Record]:

@@ -1,15 +1,19 @@
-"""Where referral keeps its cases, referrals and timers: `ReferralStore` says what casework needs, `PostgresStore`
-does it in the caller's transaction. The events a decision makes are recorded through the store as well (into the
+"""Where referral keeps what it decides on: cases, referrals and their timers, the outcomes of agencies' actions,
+plan reviews and outreach engagements. `ReferralStore` says what casework needs, `PostgresStore` does it (and the
+rest) in the caller's transaction. The events a decision makes are recorded through the store as well (into the
 outbox), so a step and its events commit together.
 
-tests/unit/referral/fakes.py keeps the same promises in memory, and tests/integration/test_referral_store.py
+tests/unit/referral/fakes.py keeps casework's promises in memory, and tests/integration/test_referral_store.py
 holds both to them, so the fake the fast tests decide against cannot drift from the real store.
+
+This module holds every write of referral's; what the HTTP API only shows is read in reading.py (the read side,
+as cosmicpython's views), so that no handler or route holds SQL of its own.
 """
 
 from __future__ import annotations
 
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import date, datetime
 from typing import Protocol
 from uuid import UUID
 
@@ -17,12 +21,13 @@ import asyncpg
 
 from backbone.directory import Capacity
 from backbone.outbox import TransactionStore
-from backbone.telemetry import current_trace_id
+from backbone.telemetry import current_trace_id, current_traceparent
 from schemas.envelope import Envelope
-from schemas.events import Event
+from schemas.events import Event, OutreachEnding, OutreachMethod, OutreachResult
 from schemas.vocabulary import District, SupportDomain, Urgency
 from services.referral.decisions import Answer, Escalation, Referral, Timer
-from services.referral.lifecycle import State
+from services.referral.lifecycle import Action, State
+from services.referral.outreach import Step
 
 
 @dataclass(frozen=True)
@@ -53,6 +58,7 @@ class DueTimer:
     timer_id: int
     referral_id: UUID
     timer: Timer
+    traceparent: str | None = None  # the trace the timer was set in, which its firing continues
 
 
 class ReferralStore(Protocol):
@@ -92,7 +98,9 @@ class ReferralStore(Protocol):
 
     async def save_escalation(self, referral_id: UUID, escalation: Escalation) -> None: ...
 
-    async def add_timer(self, referral_id: UUID, timer: Timer) -> None: ...
+    async def add_timer(self, referral_id: UUID, timer: Timer) -> None:
+        """Keep a timer, with the trace it is set in (the current span's)."""
+        ...
 
     async def due_timers(self, now: datetime, *, limit: int) -> list[DueTimer]:
         """Unfired timers due by `now`, oldest first; each locked, and skipped by a concurrent caller."""
@@ -216,20 +224,24 @@ class PostgresStore(TransactionStore):
 
     async def add_timer(self, referral_id: UUID, timer: Timer) -> None:
         await self.conn.execute(
-            "INSERT INTO referral_timers (referral_id, kind, due_at) VALUES ($1, $2, $3)",
+            "INSERT INTO referral_timers (referral_id, kind, due_at, traceparent) VALUES ($1, $2, $3, $4)",
             referral_id,
             timer.kind,
             timer.due_at,
+            current_traceparent(),
         )
 
     async def due_timers(self, now: datetime, *, limit: int) -> list[DueTimer]:
         rows = await self.conn.fetch(
-            "SELECT timer_id, referral_id, kind, due_at FROM referral_timers"
+            "SELECT timer_id, referral_id, kind, due_at, traceparent FROM referral_timers"
             " WHERE fired_at IS NULL AND due_at <= $1 ORDER BY due_at LIMIT $2 FOR UPDATE SKIP LOCKED",
             now,
             limit,
         )
-        return [DueTimer(row["timer_id"], row["referral_id"], Timer(row["kind"], row["due_at"])) for row in rows]
+        return [
+            DueTimer(row["timer_id"], row["referral_id"], Timer(row["kind"], row["due_at"]), row["traceparent"])
+            for row in rows
+        ]
 
     async def mark_fired(self, timer_id: int, now: datetime) -> None:
         await self.conn.execute("UPDATE referral_timers SET fired_at = $2 WHERE timer_id = $1", timer_id, now)
@@ -252,6 +264,169 @@ class PostgresStore(TransactionStore):
             now,
             reason,
         )
+
+    async def remember_person(self, case_id: UUID, person_id: UUID) -> None:
+        """Keep whose case it is (from the consultation that opened or joined it); the first person kept stays."""
+        await self.conn.execute(
+            "UPDATE cases SET person_id = $2 WHERE case_id = $1 AND person_id IS NULL", case_id, person_id
+        )
+
+    # The outcome of each action an agency sent on referral.responses.v1, kept in the transaction that applied or
+    # refused it, so that a retried record gets the first outcome (outcomes.py reads them back).
+
+    async def answered(self, agency: str, action_id: str) -> bool:
+        """Whether the action with this `ce_id` from this agency has an outcome already."""
+        return bool(
+            await self.conn.fetchval(
+                "SELECT EXISTS (SELECT 1 FROM applied_actions WHERE agency_id = $1 AND action_id = $2)"
+                " OR EXISTS (SELECT 1 FROM rejected_actions WHERE agency_id = $1 AND action_id = $2)",
+                agency,
+                action_id,
+            )
+        )
+
+    async def record_applied(self, agency: str, action_id: str, referral_id: UUID, action: Action) -> None:
+        """Keep that the agency's action was applied (a second record of it changes nothing)."""
+        await self.conn.execute(
+            "INSERT INTO applied_actions (agency_id, action_id, referral_id, action) VALUES ($1, $2, $3, $4)"
+            " ON CONFLICT DO NOTHING",
+            agency,
+            action_id,
+            referral_id,
+            str(action),
+        )
+
+    async def record_refused(self, agency: str, action_id: str, reasons: str) -> None:
+        """Keep that the agency's action was refused, with its reasons (a JSON list of RejectionReason)."""
+        await self.conn.execute(
+            "INSERT INTO rejected_actions (agency_id, action_id, reasons) VALUES ($1, $2, $3)",
+            agency,
+            action_id,
+            reasons,
+        )
+
+    # Support plans that came back for review (見直し): open until the case's next plan is confirmed.
+
+    async def review_by_next_plan(self, case_id: UUID, plan_id: UUID, at: datetime) -> None:
+        """A new plan for the case is the review of every earlier one that came back."""
+        await self.conn.execute(
+            "UPDATE plan_reviews SET reviewed_at = $3 WHERE case_id = $1 AND plan_id <> $2 AND reviewed_at IS NULL",
+            case_id,
+            plan_id,
+            at,
+        )
+
+    async def open_review(
+        self, plan_id: UUID, case_id: UUID, *, review_on: date, due_at: datetime, overdue_at: datetime
+    ) -> None:
+        """Keep a plan's review as open (a redelivered opening changes nothing)."""
+        await self.conn.execute(
+            "INSERT INTO plan_reviews (plan_id, case_id, review_on, due_at, overdue_at) VALUES ($1, $2, $3, $4, $5)"
+            " ON CONFLICT (plan_id) DO NOTHING",
+            plan_id,
+            case_id,
+            review_on,
+            due_at,
+            overdue_at,
+        )
+
+    # Outreach engagements (services/referral/outreach.py has their rules, engagements.py their steps).
+
+    async def open_outreach(
+        self,
+        outreach_id: UUID,
+        *,
+        case_id: UUID,
+        holder: str,
+        partner: str | None,
+        plan_id: UUID | None,
+        now: datetime,
+        quiet_until: datetime,
+    ) -> asyncpg.Record | None:
+        """Keep a new engagement, attempting from `now`; None when one with this id is kept already."""
+        return await self.conn.fetchrow(
+            "INSERT INTO outreach (outreach_id, case_id, holder, partner, plan_id, state, started_at, quiet_until)"
+            " VALUES ($1, $2, $3, $4, $5, 'attempting', $6, $7) ON CONFLICT DO NOTHING RETURNING *",
+            outreach_id,
+            case_id,
+            holder,
+            partner,
+            plan_id,
+            now,
+            quiet_until,
+        )
+
+    async def outreach_for_update(self, outreach_id: UUID) -> asyncpg.Record | None:
+        """The engagement, locked until the transaction ends; None if there is none."""
+        return await self.conn.fetchrow("SELECT * FROM outreach WHERE outreach_id = $1 FOR UPDATE", outreach_id)
+
+    async def add_attempt(
+        self,
+        outreach_id: UUID,
+        attempt: int,
+        *,
+        at: datetime,
+        method: OutreachMethod | None,
+        result: OutreachResult | None,
+        agency: str,
+        by_staff: str | None,
+        note: str | None,
+        quiet_until: datetime,
+    ) -> asyncpg.Record:
+        """Keep the engagement's `attempt`th contact attempt; the engagement as it now stands."""
+        await self.conn.execute(
+            "INSERT INTO outreach_attempts (outreach_id, attempt, at, method, result, agency, by_staff, note)"
+            " VALUES ($1, $2, $3, $4, $5, $6, $7, $8)",
+            outreach_id,
+            attempt,
+            at,
+            method,
+            result,
+            agency,
+            by_staff,
+            note,
+        )
+        changed = await self.conn.fetchrow(
+            "UPDATE outreach SET attempts = $2, last_attempt_at = $3, quiet_until = $4 WHERE outreach_id = $1"
+            " RETURNING *",
+            outreach_id,
+            attempt,
+            at,
+            quiet_until,
+        )
+        assert changed is not None  # the engagement is locked by outreach_for_update
+        return changed
+
+    async def save_outreach_step(
+        self,
+        outreach_id: UUID,
+        step: Step,
+        state: str,
+        *,
+        at: datetime,
+        ending: OutreachEnding | None,
+        end_note: str | None,
+    ) -> asyncpg.Record:
+        """Keep a contact, a consent or the ending, and the state it leads to; the engagement as it now stands."""
+        column = {Step.CONTACT: "contact_at", Step.CONSENT: "consent_at", Step.END: "ended_at"}[step]
+        changed = await self.conn.fetchrow(
+            f"UPDATE outreach SET state = $2, {column} = $3, ending = coalesce($4, ending),"  # noqa: S608 - a column name from the table above
+            " end_note = coalesce($5, end_note) WHERE outreach_id = $1 RETURNING *",
+            outreach_id,
+            state,
+            at,
+            ending,
+            end_note,
+        )
+        assert changed is not None  # the engagement is locked by outreach_for_update
+        return changed
+
+    async def first_district(self, case_id: UUID) -> District | None:
+        """The district of the case's first referral; None before it has one."""
+        district = await self.conn.fetchval(
+            "SELECT district FROM referrals WHERE case_id = $1 ORDER BY created_at LIMIT 1", case_id
+        )
+        return District(district) if district else None
 
 
 def _referral(row: asyncpg.Record) -> Referral:

@@ -12,15 +12,25 @@ from collections.abc import Callable
 from datetime import UTC, datetime
 
 import asyncpg
+from opentelemetry import trace
 
 from backbone.loops import keep_running
+from backbone.telemetry import context_from_headers
 from services.referral.casework import Casework
 
 
 class DeadlineTimers:
-    def __init__(self, pool: asyncpg.Pool, casework: Casework, *, clock: Callable[[], datetime] | None = None) -> None:
+    def __init__(
+        self,
+        pool: asyncpg.Pool,
+        casework: Casework,
+        *,
+        clock: Callable[[], datetime] | None = None,
+        tracer: trace.Tracer | None = None,
+    ) -> None:
         self.pool = pool
         self.casework = casework
+        self.tracer = tracer or trace.get_tracer("backbone.referral")
         self.clock = clock or (lambda: datetime.now(UTC))
         self.fired = 0
 
@@ -37,6 +47,12 @@ class DeadlineTimers:
             store = self.casework.on(conn)
             timers = await store.due_timers(now, limit=limit)
             for due in timers:
-                await self.casework.fire(store, due, now=now)
+                # The firing continues the trace the deadline was set in, so its events and lines lead back to it.
+                with self.tracer.start_as_current_span(
+                    f"referral {due.timer.kind} deadline",
+                    context=context_from_headers({"traceparent": due.traceparent or ""}),
+                    attributes={"backbone.referral_id": str(due.referral_id)},
+                ):
+                    await self.casework.fire(store, due, now=now)
         self.fired += len(timers)
         return len(timers)

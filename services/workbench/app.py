@@ -70,14 +70,15 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
             applied = await migrate(pool, "workbench", HERE / "migrations")
             if applied:
                 log.info("workbench: applied migrations %s", ", ".join(applied))
+            sessions = Sessions(
+                pool, hours=settings.workbench.session_hours, seal=TokenSeal.of(settings.workbench.session_key)
+            )
             every = settings.telemetry.metrics_refresh_seconds
-            refresher = asyncio.create_task(keep_refreshed(metrics, pool, every=every))
+            refresher = asyncio.create_task(keep_refreshed(metrics, sessions, every=every))
             async with httpx.AsyncClient(timeout=10.0) as http:
                 app.state.workbench = Workbench(
                     settings=settings,
-                    sessions=Sessions(
-                        pool, hours=settings.workbench.session_hours, seal=TokenSeal.of(settings.workbench.session_key)
-                    ),
+                    sessions=sessions,
                     provider=Provider(settings.identity, settings.workbench, http),
                     apis=StaffApis(settings.workbench, http),
                     directory=directory.load(),
@@ -108,7 +109,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
         if workbench is None:
             return {"database": False, "identity_provider": False}
         return {
-            "database": await _answers(workbench.sessions.pool.fetchval("SELECT true")),
+            "database": await _answers(workbench.sessions.reachable()),
             "identity_provider": await _answers(workbench.provider.endpoints()),
         }
 

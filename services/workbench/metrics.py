@@ -16,12 +16,12 @@ import asyncio
 import time
 from collections.abc import Awaitable, Callable
 
-import asyncpg
 from fastapi import FastAPI, Request, Response
 from fastapi.routing import APIRoute
 from prometheus_client import CollectorRegistry, Counter, Gauge, Histogram, generate_latest
 
 from backbone.loops import keep_running
+from services.workbench.sessions import Sessions
 
 # A page is a few calls to the services and a render: tens of milliseconds, seconds only when a service waits.
 REQUEST_BUCKETS = (0.005, 0.01, 0.025, 0.05, 0.1, 0.2, 0.3, 0.5, 1.0, 2.5, 5.0, 10.0)
@@ -74,8 +74,8 @@ class WorkbenchMetrics:
         if route == SIGN_IN_CALLBACK:
             self.sign_ins.labels(outcome=SIGN_IN_OUTCOMES.get(status, f"failed-{status}")).inc()
 
-    async def refresh(self, pool: asyncpg.Pool) -> int:
-        self.sessions_active.set(await pool.fetchval("SELECT count(*) FROM sessions WHERE expires_at > now()"))
+    async def refresh(self, sessions: Sessions) -> int:
+        self.sessions_active.set(await sessions.open_count())
         return 0
 
     def render(self) -> bytes:
@@ -104,10 +104,10 @@ def install_request_metrics(app: FastAPI, metrics: WorkbenchMetrics) -> None:
         return response
 
 
-async def keep_refreshed(metrics: WorkbenchMetrics, pool: asyncpg.Pool, *, every: float) -> None:
+async def keep_refreshed(metrics: WorkbenchMetrics, sessions: Sessions, *, every: float) -> None:
     """Count the open sessions every `every` seconds until cancelled, waiting out a database outage."""
 
     async def idle() -> None:
         await asyncio.sleep(every)
 
-    await keep_running("workbench metrics refresh", lambda: metrics.refresh(pool), idle=idle, backoff_max=every * 6)
+    await keep_running("workbench metrics refresh", lambda: metrics.refresh(sessions), idle=idle, backoff_max=every * 6)

@@ -215,3 +215,11 @@ class Sessions:
 
     async def close(self, session_hash: bytes) -> None:
         await self.pool.execute("DELETE FROM sessions WHERE session_hash = $1", session_hash)
+
+    async def open_count(self) -> int:
+        """How many sessions are open now (not signed out, not past their end)."""
+        return int(await self.pool.fetchval("SELECT count(*) FROM sessions WHERE expires_at > now()"))
+
+    async def reachable(self) -> bool:
+        """Whether the sessions' database answers."""
+        return bool(await self.pool.fetchval("SELECT true"))

@@ -150,8 +150,8 @@ async def test_erasure_shreds_the_data_and_the_api_answers_as_for_an_unknown_per
     assert (await read(services, CENTRE, str(person_id))).status_code == 200
 
     async with pool.acquire() as conn:
-        assert await persons.erase(conn, person_id)
-        assert not await persons.erase(conn, person_id)  # once is enough
+        assert await intake.on(conn).erase_person(person_id)
+        assert not await intake.on(conn).erase_person(person_id)  # once is enough
     row = await pool.fetchrow(
         "SELECT wrapped_key, identity_ct, subject_ref FROM persons WHERE person_id = $1", person_id
     )
@@ -160,7 +160,7 @@ async def test_erasure_shreds_the_data_and_the_api_answers_as_for_an_unknown_per
     with pytest.raises(UndecryptableError):
         decrypt(intake.subject_key, row["identity_ct"], f"person:{person_id}:identity")
     async with pool.acquire() as conn:
-        assert await persons.read(conn, intake.vault, person_id) is None
+        assert await persons.read(intake.on(conn), intake.vault, person_id) is None
 
     after = await read(services, CENTRE, str(person_id))
     unknown = await read(services, CENTRE, str(uuid.uuid4()))

@@ -10,11 +10,12 @@ from datetime import UTC, datetime, timedelta
 import asyncpg
 import pytest
 
+from backbone.outbox import Outbox
 from schemas.events import NotificationDelivered
 from schemas.vocabulary import Urgency
 from services.notify.lifecycle import Delivered, Delivery, Failed, State, TryAgain
-from services.notify.store import DeliveryStore, Due, Message, Planned, PostgresStore
-from tests.integration.stores import fake_and_real
+from services.notify.store import Addressed, DeliveryStore, Due, Message, Planned, PostgresStore
+from tests.integration.stores import fake_and_real, with_tables
 from tests.unit.notify.fakes import FakeDeliveryStore
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -122,3 +123,47 @@ async def test_recorded_events_carry_their_cause_and_the_id_asked_for(store: Del
     wanted = uuid.uuid4()
     envelope = await store.record(event, caused_by=d.cause_event_id, event_id=wanted)
     assert envelope.id == wanted and envelope.causationid == str(d.cause_event_id)
+
+
+async def test_a_notification_is_acknowledged_by_its_addressee_once_and_then_climbs_no_more(
+    store: DeliveryStore,
+) -> None:
+    p = planned()
+    d = p.delivery
+    await store.plan(p)
+    await store.save_attempt(d.notification_id, Delivered(NOW, uuid.uuid4()))
+    unknown = uuid.uuid4()
+    assert await store.addressee(unknown) is None and await store.addressed_for_update(unknown) is None
+    assert await store.addressee(d.notification_id) == "ikiiki-zengyo"
+    assert await store.addressed_for_update(d.notification_id) == Addressed(d.case_id, "ikiiki-zengyo", None)
+    await store.acknowledge(d.notification_id, NOW + 5 * MINUTE, "link")
+    addressed = await store.addressed_for_update(d.notification_id)
+    assert addressed == Addressed(d.case_id, "ikiiki-zengyo", NOW + 5 * MINUTE)
+    waiting = await store.unacknowledged(NOW + 60 * MINUTE, limit=10_000)
+    assert d.notification_id not in {w.delivery.notification_id for w in waiting}
+
+
+async def test_a_case_remembers_each_agency_that_holds_it_once(store: DeliveryStore) -> None:
+    case, other = uuid.uuid4(), uuid.uuid4()
+    assert await store.case_agencies(case) == frozenset()
+    for agency in ("ikiiki-zengyo", "fujisawa-shakyo", "ikiiki-zengyo"):  # a proposal heard again, then accepted
+        await store.add_case_agency(case, agency)
+    await store.add_case_agency(other, "ikiiki-katase")
+    assert await store.case_agencies(case) == {"ikiiki-zengyo", "fujisawa-shakyo"}
+
+
+async def test_a_notification_being_acknowledged_is_locked_until_that_transaction_ends(pool: asyncpg.Pool) -> None:
+    """PostgreSQL only (the fake has no concurrent callers): a second acknowledgement waits for the first."""
+    await with_tables(pool, "notify")
+    p = planned(escalate=False)
+    outbox = Outbox(source="/tests/store")
+    async with pool.acquire() as conn:
+        await PostgresStore(conn, outbox).plan(p)  # committed, so that another connection sees it
+    try:
+        async with pool.acquire() as first, first.transaction(), pool.acquire() as second, second.transaction():
+            assert await PostgresStore(first, outbox).addressed_for_update(p.delivery.notification_id) is not None
+            await second.execute("SET LOCAL lock_timeout = '200ms'")
+            with pytest.raises(asyncpg.LockNotAvailableError):
+                await PostgresStore(second, outbox).addressed_for_update(p.delivery.notification_id)
+    finally:
+        await pool.execute("DELETE FROM deliveries WHERE notification_id = $1", p.delivery.notification_id)

@@ -11,15 +11,19 @@ from datetime import UTC, datetime, timedelta
 
 import asyncpg
 import pytest
+from opentelemetry.sdk.trace import TracerProvider
 
 from backbone.directory import Capacity
-from schemas.events import CaseLeadAssigned
+from backbone.outcomes import refusal
+from schemas.events import CaseLeadAssigned, OutreachEnding, OutreachMethod, OutreachResult
 from schemas.vocabulary import District, SupportDomain, Urgency
+from services.referral import reading
 from services.referral.decisions import Answer, Escalation, Referral, Timer
-from services.referral.lifecycle import State
+from services.referral.lifecycle import Action, State
+from services.referral.outreach import Step
 from services.referral.routing import PLAN_RULES, SUPPORT_PLAN
 from services.referral.store import PostgresStore, Proposal, ReferralStore
-from tests.integration.stores import fake_and_real
+from tests.integration.stores import fake_and_real, real_store
 from tests.unit.referral.fakes import FakeStore
 
 NOW = datetime(2026, 12, 3, 9, 0, tzinfo=UTC)
@@ -65,6 +69,17 @@ async def test_a_proposed_referral_reads_back_as_it_was_stored_with_its_overdue_
     assert [d.timer for d in mine] == [Timer("overdue", referral.respond_by)]
     early = await store.due_timers(referral.respond_by - timedelta(seconds=1), limit=1000)
     assert referral.referral_id not in {d.referral_id for d in early}
+
+
+async def test_a_timer_keeps_the_trace_it_was_set_in_for_its_firing_to_continue(store: ReferralStore) -> None:
+    with TracerProvider().get_tracer("tests").start_as_current_span("proposing") as span:
+        referral = await proposed(store, a_referral())
+    ids = span.get_span_context()
+    mine = [d for d in await store.due_timers(referral.respond_by, limit=1000) if d.referral_id == referral.referral_id]
+    assert [d.traceparent for d in mine] == [f"00-{ids.trace_id:032x}-{ids.span_id:016x}-{ids.trace_flags:02x}"]
+    untraced = await proposed(store, a_referral())  # set outside any span: nothing to continue
+    mine = [d for d in await store.due_timers(untraced.respond_by, limit=1000) if d.referral_id == untraced.referral_id]
+    assert [d.traceparent for d in mine] == [None]
 
 
 async def test_a_fired_timer_is_due_no_more(store: ReferralStore) -> None:
@@ -139,3 +154,73 @@ async def test_recorded_events_carry_their_cause_and_the_id_asked_for(store: Ref
     effect = await store.record(event, caused_by=cause, event_id=wanted)
     assert effect.id == wanted and effect.causationid == str(cause.id)
     assert effect.type == CaseLeadAssigned.TYPE and effect.correlationid == str(referral.case_id)
+
+
+# What only the real store does: the steps that no fast test decides over (an action's outcome, a plan's review,
+# an outreach engagement's rows), held here to what their callers rely on.
+
+
+@pytest.fixture
+async def real(pool: asyncpg.Pool) -> AsyncIterator[PostgresStore]:
+    async for each in real_store(pool, PostgresStore, service="referral"):
+        yield each
+
+
+async def test_an_actions_outcome_is_kept_once_and_answers_a_retry(real: PostgresStore) -> None:
+    referral = await proposed(real, a_referral())
+    assert not await real.answered("ikiiki-zengyo", "action-1")
+    await real.record_applied("ikiiki-zengyo", "action-1", referral.referral_id, Action.ACCEPT)
+    await real.record_applied("ikiiki-zengyo", "action-1", referral.referral_id, Action.DECLINE)  # a retry
+    assert await real.answered("ikiiki-zengyo", "action-1")
+    applied = await reading.applied_action(real.conn, "ikiiki-zengyo", "action-1")
+    assert applied is not None and (applied["referral_id"], applied["action"]) == (referral.referral_id, "accept")
+    assert not await real.answered("ikiiki-katase", "action-1")  # the outcome is the sending agency's own
+    await real.record_refused("ikiiki-katase", "action-2", '[{"field": "body", "message": "is not UTF-8 JSON"}]')
+    assert await real.answered("ikiiki-katase", "action-2")
+    refused = await refusal(real.conn, reading.REFUSED_ACTION, agency="ikiiki-katase", record_id="action-2")
+    assert refused is not None and refused["reasons"] == [{"field": "body", "message": "is not UTF-8 JSON"}]
+
+
+async def test_a_plan_review_stays_open_until_the_cases_next_plan(real: PostgresStore) -> None:
+    case_id, first, second = uuid.uuid4(), uuid.uuid4(), uuid.uuid4()
+    await real.open_case(case_id)
+    due = NOW + timedelta(days=1)
+    await real.open_review(first, case_id, review_on=due.date(), due_at=due, overdue_at=due + timedelta(days=10))
+    await real.open_review(first, case_id, review_on=due.date(), due_at=due, overdue_at=due)  # redelivered
+    open_reviews = "SELECT plan_id, overdue_at FROM plan_reviews WHERE case_id = $1 AND reviewed_at IS NULL"
+    assert [tuple(r) for r in await real.conn.fetch(open_reviews, case_id)] == [(first, due + timedelta(days=10))]
+    await real.review_by_next_plan(case_id, first, NOW)  # the plan under review itself reviews nothing
+    assert len(await real.conn.fetch(open_reviews, case_id)) == 1
+    await real.review_by_next_plan(case_id, second, NOW)
+    assert await real.conn.fetch(open_reviews, case_id) == []
+
+
+async def test_an_engagement_keeps_its_attempts_and_steps(real: PostgresStore) -> None:
+    referral = await proposed(real, a_referral(district=District.KATASE))
+    assert await real.first_district(referral.case_id) == District.KATASE
+    assert await real.first_district(uuid.uuid4()) is None
+    outreach_id = uuid.uuid4()
+
+    async def open_it() -> object:
+        return await real.open_outreach(
+            outreach_id, case_id=referral.case_id, holder="csw-katase", partner="backup-fujisawa-shakyo",
+            plan_id=None, now=NOW, quiet_until=NOW,
+        )  # fmt: skip
+
+    assert await open_it() is not None
+    assert await open_it() is None  # the same engagement again: kept once
+    later = NOW + timedelta(hours=2)
+    row = await real.add_attempt(
+        outreach_id, 1, at=later, method=OutreachMethod.VISIT, result=OutreachResult.NO_ANSWER,
+        agency="csw-katase", by_staff=None, note="留守", quiet_until=later + timedelta(days=14),
+    )  # fmt: skip
+    assert (row["attempts"], row["last_attempt_at"], row["state"]) == (1, later, "attempting")
+    assert [a["note"] for a in await reading.outreach_attempts(real.conn, outreach_id)] == ["留守"]
+    row = await real.save_outreach_step(outreach_id, Step.CONTACT, "in-contact", at=later, ending=None, end_note=None)
+    assert (row["state"], row["contact_at"], row["ending"]) == ("in-contact", later, None)
+    row = await real.save_outreach_step(
+        outreach_id, Step.END, "ended", at=later, ending=OutreachEnding.OTHER, end_note="転居"
+    )
+    assert (row["state"], row["ended_at"], row["ending"], row["end_note"]) == ("ended", later, "other", "転居")
+    locked = await real.outreach_for_update(outreach_id)
+    assert locked is not None and locked["contact_at"] == later  # a step keeps what earlier steps gave

@@ -12,6 +12,14 @@ import pytest
 from opentelemetry.sdk.trace import TracerProvider
 
 from backbone import logs
+from schemas.events import (
+    NotificationAcknowledged,
+    NotificationDelivered,
+    NotificationFailed,
+    PersonalDataDisclosed,
+    ReferralDeclined,
+    ReferralProposed,
+)
 
 TRACEPARENT = "00-4bf92f3577b34da6a3ce929d0e0e4736-00f067aa0ba902b7-01"
 HEADERS = {
@@ -112,3 +120,11 @@ def test_the_format_follows_the_setting_and_otherwise_whether_stderr_is_a_termin
         assert root.level == logging.DEBUG and logging.getLogger("aiokafka").level == logging.INFO  # libraries stay
     finally:
         root.handlers[:], _ = kept[0], root.setLevel(kept[1])
+
+
+def test_a_routine_events_publication_is_a_debug_line_and_a_decisions_is_an_info_line() -> None:
+    assert logs.published_level(NotificationDelivered.TYPE) == logging.DEBUG
+    assert logs.published_level(PersonalDataDisclosed.TYPE) == logging.DEBUG
+    for decided in (ReferralProposed, ReferralDeclined, NotificationFailed, NotificationAcknowledged):
+        assert logs.published_level(decided.TYPE) == logging.INFO, decided.__name__
+    assert logs.published_level("an.unknown.type.v1") == logging.INFO  # what is not known to be routine is shown

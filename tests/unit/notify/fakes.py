@@ -8,7 +8,7 @@ from datetime import UTC, datetime
 from uuid import UUID
 
 from services.notify.lifecycle import Delivered, Delivery, Failed, State, TryAgain
-from services.notify.store import Due, Planned
+from services.notify.store import Addressed, Due, Planned
 from tests.unit.fakes import RecordingFake
 
 
@@ -20,6 +20,7 @@ class Kept:
     last_error: str | None = None
     delivered_at: datetime | None = None
     acknowledged_at: datetime | None = None
+    acknowledged_via: str | None = None
     escalated_at: datetime | None = None
     created_at: datetime = field(default_factory=lambda: datetime.now(UTC))
 
@@ -28,6 +29,7 @@ class Kept:
 class FakeDeliveryStore(RecordingFake):
     rosters: dict[str, str] = field(default_factory=dict)
     deliveries: dict[UUID, Kept] = field(default_factory=dict)
+    holding: dict[UUID, set[str]] = field(default_factory=dict)  # case_id -> the agencies that hold it
 
     async def stored_roster(self, agency: str) -> str | None:
         return self.rosters.get(agency)
@@ -86,3 +88,23 @@ class FakeDeliveryStore(RecordingFake):
 
     async def mark_escalated(self, notification_id: UUID, now: datetime) -> None:
         self.deliveries[notification_id].escalated_at = now
+
+    async def addressee(self, notification_id: UUID) -> str | None:
+        kept = self.deliveries.get(notification_id)
+        return kept.delivery.recipient_agency if kept else None
+
+    async def addressed_for_update(self, notification_id: UUID) -> Addressed | None:
+        kept = self.deliveries.get(notification_id)
+        if kept is None:
+            return None
+        return Addressed(kept.delivery.case_id, kept.delivery.recipient_agency, kept.acknowledged_at)
+
+    async def acknowledge(self, notification_id: UUID, at: datetime, via: str) -> None:
+        if kept := self.deliveries.get(notification_id):
+            kept.acknowledged_at, kept.acknowledged_via = at, via
+
+    async def add_case_agency(self, case_id: UUID, agency: str) -> None:
+        self.holding.setdefault(case_id, set()).add(agency)
+
+    async def case_agencies(self, case_id: UUID) -> frozenset[str]:
+        return frozenset(self.holding.get(case_id, ()))

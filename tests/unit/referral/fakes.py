@@ -9,6 +9,7 @@ from datetime import datetime
 from uuid import UUID
 
 from backbone.directory import Capacity
+from backbone.telemetry import current_traceparent
 from services.referral.decisions import Answer, Escalation, Referral, Timer
 from services.referral.store import Case, DueTimer, Proposal
 from tests.unit.fakes import RecordingFake
@@ -29,6 +30,7 @@ class FakeStore(RecordingFake):
     cases: dict[UUID, Case] = field(default_factory=dict)
     referrals: dict[UUID, Kept] = field(default_factory=dict)
     timers: dict[int, tuple[UUID, Timer, datetime | None]] = field(default_factory=dict)
+    traceparents: dict[int, str | None] = field(default_factory=dict)
     reported: dict[str, Capacity] = field(default_factory=dict)
 
     # --- cases and capacities ---
@@ -103,10 +105,11 @@ class FakeStore(RecordingFake):
 
     async def add_timer(self, referral_id: UUID, timer: Timer) -> None:
         self.timers[len(self.timers) + 1] = (referral_id, timer, None)
+        self.traceparents[len(self.timers)] = current_traceparent()
 
     async def due_timers(self, now: datetime, *, limit: int) -> list[DueTimer]:
         due = [
-            DueTimer(timer_id, referral_id, timer)
+            DueTimer(timer_id, referral_id, timer, self.traceparents.get(timer_id))
             for timer_id, (referral_id, timer, fired_at) in self.timers.items()
             if fired_at is None and timer.due_at <= now
         ]
