@@ -38,7 +38,7 @@ from backbone import inbox, involvement, logs
 from backbone.db import Connection
 from backbone.deadletter import dead_letter_headers
 from backbone.metrics import ServiceMetrics
-from backbone.records import PoisonReason, PoisonRecordError, Received, decode
+from backbone.records import NewerEventError, PoisonReason, PoisonRecordError, Received, decode
 from backbone.settings import DeliverySettings
 from backbone.telemetry import context_from_headers
 from schemas.events import Event
@@ -118,6 +118,7 @@ class Subscription:
         self._subscriber: Any = None
         self._handlers: dict[type[Event], Handler[Any]] = {}
         self._record_handlers: dict[str, RecordHandler] = {}
+        self._newer_types: set[str] = set()  # said once each in the log
 
     def on(self, event_type: type[E], handler: Handler[E]) -> None:
         self._handlers[event_type] = handler
@@ -229,7 +230,18 @@ class Subscription:
                 return "applied"
 
             return _lenient_headers(record), apply_record
-        received = decode(record)
+        try:
+            received = decode(record)
+        except NewerEventError as newer:
+            if newer.event_type not in self._newer_types:
+                self._newer_types.add(newer.event_type)
+                log.warning(
+                    "%s: a newer version of its producer publishes %s, which this version does not know; it is left "
+                    "be (the ledger keeps it). Upgrade this service to act on it.",
+                    self.consumer,
+                    newer.event_type,
+                )
+            return None
         handler = self._handlers.get(type(received.event))
         if handler is None:
             if not involvement.involves(received.event):

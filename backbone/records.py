@@ -14,7 +14,7 @@ from pydantic_core import ErrorDetails
 from backbone.inbox import Position
 from backbone.kafka import decode_headers
 from schemas.envelope import Envelope, EnvelopeError
-from schemas.events import EVENT_TYPES, Event
+from schemas.events import EVENT_TYPES, TOPIC_NAMESPACES, Event
 
 E = TypeVar("E", bound=Event)
 
@@ -30,6 +30,16 @@ class PoisonReason(StrEnum):
     SCHEMA_VIOLATION = "schema-violation"
     HANDLER_FAILED = "handler-failed"
     UNAUTHENTICATED = "unauthenticated"
+
+
+class NewerEventError(Exception):
+    """An event of a type this version does not know, in the namespace of the service that writes its topic: a newer
+    producer's (a new event, or a new version of one). A tolerant reader leaves it be: it is no poison, and the
+    ledger keeps it."""
+
+    def __init__(self, event_type: str) -> None:
+        super().__init__(event_type)
+        self.event_type = event_type
 
 
 class PoisonRecordError(Exception):
@@ -52,7 +62,8 @@ class Received(Generic[E]):
 
 
 def decode(record: ConsumerRecord[bytes, bytes]) -> Received[Event]:
-    """Raises PoisonRecordError with the first thing wrong with the record."""
+    """Raises PoisonRecordError with the first thing wrong with the record, NewerEventError for a type that a newer
+    version of its producer publishes."""
     try:
         headers = decode_headers(record.headers)
     except UnicodeDecodeError as error:
@@ -63,6 +74,8 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> Received[Event]:
         raise PoisonRecordError(PoisonReason.NOT_A_CLOUDEVENT, _without_input(error)) from None
     model = EVENT_TYPES.get(envelope.type)
     if model is None:
+        if envelope.type.startswith(TOPIC_NAMESPACES.get(record.topic, "\0")):
+            raise NewerEventError(envelope.type)
         raise PoisonRecordError(PoisonReason.UNKNOWN_TYPE, f"no event type {envelope.type!r} in schemas/")
     if model.TOPIC.name != record.topic:
         raise PoisonRecordError(
@@ -73,7 +86,9 @@ def decode(record: ConsumerRecord[bytes, bytes]) -> Received[Event]:
     except (json.JSONDecodeError, UnicodeDecodeError) as error:
         raise PoisonRecordError(PoisonReason.INVALID_JSON, f"body is not JSON: {error}") from None
     try:
-        event = model.model_validate(body)
+        # Strict producers, tolerant readers: a field this version does not know (a newer producer's optional field)
+        # is ignored; a missing required field or a wrong type is still poison.
+        event = model.model_validate(body, extra="ignore")
     except ValidationError as error:
         raise PoisonRecordError(PoisonReason.SCHEMA_VIOLATION, describe_validation_error(error)) from None
     return Received(envelope, event, Position(record.topic, record.partition, record.offset), headers)

@@ -158,6 +158,19 @@ def _add_tool_commands(commands: Commands) -> None:
     schemas.add_argument("--check", action="store_true", help="only report stale files; exit 1 if any")
     schemas.set_defaults(command=_schemas)
 
+    compatibility = commands.add_parser(
+        "compatibility",
+        help="check every contract against its release (schemas/released/): compatible both ways, and recorded",
+        description="Compares each JSON Schema in schemas/jsonschema/ with its release in schemas/released/, with "
+        "Apicurio Registry's checker (fetched from Maven Central on first use): a released consumer must read what "
+        "is written now, and today's must read what the release wrote. A changed schema needs its change recorded "
+        "in schemas/changelog.toml. Exit 1 on any problem, each named with what to do.",
+    )
+    compatibility.add_argument(
+        "--release", action="store_true", help="after a passing check, keep the current schemas as the released ones"
+    )
+    compatibility.set_defaults(command=_compatibility)
+
     bench = commands.add_parser(
         "bench", help="the benchmark suite: the backbone against Kafka's and PostgreSQL's own limits"
     )
@@ -342,6 +355,23 @@ def _schemas(args: argparse.Namespace) -> int:
     from devtools.documents import json_schemas  # noqa: PLC0415
 
     return _regenerate(args.check, json_schemas.stale, json_schemas.write, "backbone schemas")
+
+
+def _compatibility(args: argparse.Namespace) -> int:
+    from devtools.documents import compatibility  # noqa: PLC0415
+
+    print("comparing every contract with its release (Apicurio Registry's JSON Schema checker) …", flush=True)
+    problems, compared = compatibility.check()
+    for problem in problems:
+        print(f"  {problem}")
+    if problems:
+        print(f"{len(problems)} problem(s) in {compared} released contracts: see the runbook, 'Changing a contract'")
+        return 1
+    print(f"{compared} released contracts: every change compatible both ways and recorded")
+    if args.release:
+        for contract in compatibility.release():
+            print(f"released {contract}")
+    return 0
 
 
 def _bench(args: argparse.Namespace) -> int:

@@ -64,7 +64,8 @@ class Envelope(BaseModel):
         if content_type is not None:
             attributes["datacontenttype"] = content_type.split(";")[0].strip()
         try:
-            return cls.model_validate(attributes)
+            # A tolerant reader: an extension attribute it does not know (ce_<name>) is left unread (CloudEvents).
+            return cls.model_validate(attributes, extra="ignore")
         except ValueError as error:
             raise EnvelopeError(f"invalid CloudEvents attributes: {error}") from error
 

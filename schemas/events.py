@@ -859,6 +859,18 @@ EVENT_TYPES: dict[str, type[Event]] = {
 }
 """Every event type the backbone publishes, by its CloudEvents `type`."""
 
+
+def namespace_of(event_type: str) -> str:
+    """The part of a type that names the service publishing it: "jp.fujisawa.welfare.referral." for every referral
+    event."""
+    service = event_type.removeprefix(TYPE_PREFIX).split(".", 1)[0]
+    return f"{TYPE_PREFIX}{service}."
+
+
+TOPIC_NAMESPACES: dict[str, str] = {model.TOPIC.name: namespace_of(model.TYPE) for model in EVENT_TYPES.values()}
+"""Each events topic's namespace: only its service writes the topic (the ACLs), so a type in that namespace that a
+reader does not know is a newer version's event (a new type, or a `.v2` of one), never a stranger's."""
+
 SUBMISSION_TYPE = TYPE_PREFIX + "intake.consultation.submitted.v1"
 """The `ce_type` of an agency's submission on the ingress topic (schemas.submission.SealedSubmission)."""
 SUBMISSION_TOPIC = INTAKE_SUBMISSIONS

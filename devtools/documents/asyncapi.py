@@ -21,7 +21,8 @@ from pydantic import BaseModel
 
 from backbone.service import ServiceRuntime
 from backbone.settings import DatabaseSettings, ServiceName, ServiceSettings
-from schemas.events import EVENT_TYPES
+from schemas.changelog import contract_history
+from schemas.events import EVENT_TYPES, TYPE_PREFIX
 from schemas.topics import dead_letter_topic
 from services.audit.settings import AuditSettings
 from services.intake.keys import IntakeKeys
@@ -38,6 +39,12 @@ and the extensions `ce_correlationid` = the case id and `ce_causationid` = the e
 one), `content-type: application/json`, the W3C `traceparent` header, and the event's JSON as the value.
 The record key is the case id, so the events of one case are ordered. No record carries personal data.
 
+Contracts evolve without breaking anyone: producers write exactly their schema; consumers ignore fields and
+`ce_*` extension attributes they do not know, and leave be an event type of the topic's producer that they do not
+know yet (a newer version's). Each message says its contract version (MAJOR.MINOR, MAJOR being the type's `.vN`) and
+what changed in it; a change that is not backward- and forward-compatible is a new type (`.v2`), published beside
+the old one for a deprecation window. Every released schema is kept in `schemas/released/`.
+
 Dead-letter topics (`<consumer>.dlq.v1`) hold records a consumer could not process: the original record
 byte for byte plus `dlq.reason`, `dlq.detail`, `dlq.consumer`, `dlq.topic`, `dlq.partition`,
 `dlq.offset`, `dlq.attempts` and `dlq.failed_at` headers.
@@ -52,7 +59,8 @@ def document() -> str:
             model.TOPIC.name,
             title=f"{model.__name__} on {model.TOPIC.name}",
             schema=model,
-            description=f"{inspect.getdoc(model)}\n\nPublished by {owner} as `{event_type}`.",
+            description=f"{inspect.getdoc(model)}\n\nPublished by {owner} as `{event_type}`. Contract version "
+            f"{contract_history(event_type.removeprefix(TYPE_PREFIX))}.",
         )
     for service in SERVICES:
         consumed = _runtime_of(service).consumed

@@ -11,6 +11,7 @@ from typing import Any
 from uuid import UUID
 
 from devtools.documents.asyncapi import SERVICES, placeholder_app
+from schemas.changelog import contract_history
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES, TYPE_PREFIX, Event
 
@@ -69,6 +70,7 @@ def catalog() -> str:
             f"- topic: `{model.TOPIC.name}` (owner: {model.TOPIC.name.split('.')[0]})",
             f"- consumed by: {', '.join(sorted(set(consumers[model]))) or '(audit only)'} and audit",
             f"- JSON Schema: `schemas/jsonschema/{event_type.removeprefix(TYPE_PREFIX)}.json`",
+            f"- contract version: {contract_history(event_type.removeprefix(TYPE_PREFIX))}",
             "",
             "| field | type | required | description |",
             "|---|---|---|---|",

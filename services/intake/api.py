@@ -17,6 +17,7 @@ from backbone.agencies import Agency
 from backbone.callers import CallingAgency
 from backbone.http import problem
 from backbone.service import Runtime, ServiceRuntime
+from schemas.changelog import version_of
 from schemas.events import ConsentPurpose, ConsentRecorded, ConsentWithdrawn
 from schemas.submission import ConsentGiven, ConsultationSubmission, PersonIdentity
 from services.intake import consents, disclosure
@@ -28,6 +29,7 @@ from services.intake.consultations import (
     receive,
 )
 from services.intake.context import Intake
+from services.intake.contract import SUBMISSION_CONTRACT, announcements
 from services.intake.households import UNKNOWN_HOUSEHOLD, UnknownHouseholdError
 
 router = APIRouter(prefix="/v1")
@@ -61,6 +63,11 @@ def _not_disclosed() -> JSONResponse:
     response_model=ConsultationAccepted,
     tags=["consultations"],
     summary="Submit a consultation (相談受付)",
+    description=f"The body is the contract `{SUBMISSION_CONTRACT}`, version {version_of(SUBMISSION_CONTRACT)} "
+    "(its JSON Schema and changelog: schemas/jsonschema/ and schemas/changelog.toml). Every accepted submission's "
+    "answer names the contract and version in `Backbone-Contract`. A field announced for removal that the "
+    "submission used is named in `Backbone-Deprecated-Fields`, with `Deprecation` (RFC 9745) and `Sunset` "
+    "(RFC 8594): change your system before the sunset.",
     responses={
         200: {"description": "A retry: the earlier submission's answer"},
         403: {"description": "Submitted in another agency's name"},
@@ -109,6 +116,7 @@ async def submit_consultation(
         )
     if accepted.replayed:
         response.status_code = 200
+    response.headers.update(announcements(submission))
     return accepted
 
 

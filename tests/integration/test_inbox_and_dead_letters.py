@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import json
 import uuid
 
 import asyncpg
@@ -59,7 +60,7 @@ async def test_poison_records_are_dead_lettered_with_the_reason_and_the_partitio
     key, value, headers = raw_record(good)
     poison = [
         (key, b"{not json", headers),
-        (key, value, [(n, b"jp.fujisawa.welfare.intake.nothing.v1" if n == "ce_type" else v) for n, v in headers]),
+        (key, value, [(n, b"jp.fujisawa.welfare.meetings.nothing.v1" if n == "ce_type" else v) for n, v in headers]),
         (key, value, [*headers, ("x-agency-note", b"\xff\xfe\x00")]),
         (key, b'{"case_id": "not-a-uuid"}', headers),
         (key, value, [(n, v) for n, v in headers if not n.startswith("ce_")]),
@@ -83,6 +84,30 @@ async def test_poison_records_are_dead_lettered_with_the_reason_and_the_partitio
     assert offsets == sorted(offsets) and len(set(offsets)) == len(offsets)
     assert await effects_of(pool, good.case_id) == 1
     assert sub.stats.dead_lettered == len(poison)
+
+
+async def test_a_newer_producers_field_and_event_type_pass_a_tolerant_reader_and_nothing_is_dead_lettered(
+    pool: asyncpg.Pool, producer: AIOKafkaProducer, bootstrap: str, consumer_name: str
+) -> None:
+    """A rolling upgrade with the producer first: its new optional field is ignored and the event applied; its new
+    event type (here a .v2 of one the reader knows) is left be; the dead-letter topic gets nothing."""
+    widened, marker = consultation(), consultation()
+    key, value, headers = raw_record(widened)
+    newer_value = json.dumps({**json.loads(value), "preferred_language": "pt-BR"}).encode()
+    v2 = [(n, ConsultationReceived.TYPE.replace(".v1", ".v2").encode() if n == "ce_type" else v) for n, v in headers]
+    v2 = [(n, str(uuid.uuid4()).encode() if n == "ce_id" else v) for n, v in v2]
+    dead_letters = dead_letter_topic(consumer_name).name
+
+    await place_group_at_end(bootstrap, consumer_name, [TOPIC])
+    sub = subscription(consumer_name, pool, producer)
+    async with consuming(sub, bootstrap):
+        since = await end_offsets(bootstrap, dead_letters)
+        await produce(bootstrap, TOPIC, [(key, value, v2), (key, newer_value, headers), raw_record(marker)])
+        await eventually(lambda: effects_of(pool, marker.case_id))
+
+    assert await effects_of(pool, widened.case_id) == 1  # the widened event applied, once
+    assert await end_offsets(bootstrap, dead_letters) == since
+    assert sub.stats.dead_lettered == 0
 
 
 async def test_a_failing_handler_is_retried_then_dead_lettered_and_the_next_record_applied(

@@ -122,6 +122,8 @@ async def test_a_retried_submission_returns_the_first_answer_and_publishes_nothi
 
     assert first.status_code == 201 and retry.status_code == 200
     assert retry.json() == {**first.json(), "replayed": True}
+    for answer in (first, retry):  # the contract the agency wrote to, and its version
+        assert answer.headers["Backbone-Contract"] == "intake.api.consultation-submission.v1; version=1.0"
     assert await stored(services) == before
     assert other.status_code == 409
     assert other.headers["content-type"] == "application/problem+json"
