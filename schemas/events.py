@@ -320,6 +320,44 @@ class ReferralDeclined(ReferralAction):
     reason: DeclineReason = Field(description="Why, as a code; any words stay in the referral service")
 
 
+class ReferralDeclinedV2(CaseEvent):
+    """The agency the referral was to cannot take the case; the next candidate is proposed (never the same agency
+    again).
+
+    Version 2 of referral.referral.declined. In version 1 `agency` is the agency that acted, which for a community
+    place is the coordinator that answers for it, so a reader counting declines per agency counted the place's under
+    its coordinator. Here `agency` is always the agency the referral was to, and `answered_by` the one that acted
+    for it. Both versions are published for a deprecation window (docs/runbook.md, "Changing a contract"); a v1
+    record is read as v2 with `from_v1`. The agency's note, if it wrote one, stays in the referral service."""
+
+    TYPE = TYPE_PREFIX + "referral.referral.declined.v2"
+    TOPIC = REFERRAL_EVENTS
+
+    referral_id: UUID
+    agency: AgencyId = Field(description="The agency the referral was to, whose answer this is")
+    answered_by: AgencyId | None = Field(
+        default=None,
+        description="The agency that answered for it (a community place's coordinator, the directory's answered_by);"
+        " absent when the agency itself answered",
+    )
+    at: AwareDatetime
+    by_staff: StaffSubject | None = _by_staff()
+    reason: DeclineReason = Field(description="Why, as a code; any words stay in the referral service")
+
+    @classmethod
+    def from_v1(cls, v1: ReferralDeclined) -> ReferralDeclinedV2:
+        """A version 1 record as version 2 says it: the same decline, the agencies in their new places."""
+        return cls(
+            case_id=v1.case_id,
+            referral_id=v1.referral_id,
+            agency=v1.on_behalf_of or v1.agency,
+            answered_by=v1.agency if v1.on_behalf_of else None,
+            at=v1.at,
+            by_staff=v1.by_staff,
+            reason=v1.reason,
+        )
+
+
 class ReferralCancelled(ReferralAction):
     """The referral is withdrawn by the side that made it, or by the coordinator.
 
@@ -832,6 +870,7 @@ EVENT_TYPES: dict[str, type[Event]] = {
         ReferralAccepted,
         ReferralStarted,
         ReferralDeclined,
+        ReferralDeclinedV2,
         ReferralCancelled,
         ReferralCompleted,
         ReferralOverdue,

@@ -19,6 +19,9 @@ from schemas.events import (
     MeetingReason,
     ReasonCode,
     ReferralCancelReason,
+    ReferralDeclined,
+    ReferralDeclinedV2,
+    ReferralOverdue,
     purpose_of,
 )
 
@@ -170,13 +173,30 @@ async def disclosures(
     return _decoded(rows)
 
 
+# A decline is kept in two versions (referral.referral.declined.v1 and .v2, published together during v1's
+# deprecation window; before it, v1 alone). Read with v2's meaning, each once: the agency whose referral it was
+# (v1: on_behalf_of when a coordinator answered for a place, else agency), one decline per referral (a referral is
+# declined at most once).
+_DECLINES = (
+    "SELECT DISTINCT ON (data->>'referral_id') data->>'referral_id' AS referral_id, occurred_at,"  # noqa: S608 - constants
+    f" CASE WHEN event_type = '{ReferralDeclined.TYPE}' THEN coalesce(data->>'on_behalf_of', data->>'agency')"
+    " ELSE data->>'agency' END AS agency, data->>'reason' AS reason"
+    f" FROM ledger WHERE event_type IN ('{ReferralDeclined.TYPE}', '{ReferralDeclinedV2.TYPE}')"
+    " ORDER BY data->>'referral_id', event_type DESC"
+)
+
+
+_DECLINE_TYPES = [ReferralDeclined.TYPE, ReferralDeclinedV2.TYPE]
+
+
 async def unanswered_by_agency(conn: Connection) -> list[dict[str, Any]]:
     rows = await conn.fetch(
-        "SELECT coalesce(data->>'to_agency', data->>'agency') AS agency,"
-        " count(*) FILTER (WHERE event_type LIKE '%.referral.overdue.v1') AS overdue,"
-        " count(*) FILTER (WHERE event_type LIKE '%.referral.declined.v1') AS declined"
-        " FROM ledger WHERE event_type LIKE '%.referral.overdue.v1' OR event_type LIKE '%.referral.declined.v1'"
-        " GROUP BY 1 ORDER BY 2 DESC, 3 DESC"
+        "SELECT agency, count(*) FILTER (WHERE kind = 'overdue') AS overdue,"  # noqa: S608 - the types are constants
+        " count(*) FILTER (WHERE kind = 'declined') AS declined FROM ("
+        "  SELECT coalesce(data->>'to_agency', data->>'agency') AS agency, 'overdue' AS kind FROM ledger"
+        f"  WHERE event_type = '{ReferralOverdue.TYPE}'"
+        f"  UNION ALL SELECT agency, 'declined' FROM ({_DECLINES}) declines"
+        ") unanswered GROUP BY 1 ORDER BY 2 DESC, 3 DESC"
     )
     return _decoded(rows)
 
@@ -184,18 +204,24 @@ async def unanswered_by_agency(conn: Connection) -> list[dict[str, Any]]:
 async def yearly(conn: Connection, fiscal_year: int, language: str = "ja") -> dict[str, Any]:
     """The year's counts per event type and per reason code, with their labels in `language` for people."""
     start, end = fiscal_year_bounds(fiscal_year)
+    # Declines are counted once each, under their newest type, whichever versions the ledger holds (_DECLINES).
     rows = await conn.fetch(
-        "SELECT event_type, count(*) AS n FROM ledger WHERE occurred_at >= $1 AND occurred_at < $2"
-        " GROUP BY event_type ORDER BY event_type",
+        "SELECT event_type, count(*) AS n FROM ledger WHERE occurred_at >= $1 AND occurred_at < $2"  # noqa: S608 - the types are constants
+        " AND event_type <> ALL($3::text[]) GROUP BY event_type"
+        f" UNION ALL SELECT '{ReferralDeclinedV2.TYPE}', count(*) FROM ({_DECLINES}) d"
+        " WHERE occurred_at >= $1 AND occurred_at < $2 HAVING count(*) > 0 ORDER BY event_type",
         start,
         end,
+        _DECLINE_TYPES,
     )
     reasons = await conn.fetch(
-        "SELECT event_type, data->>'reason' AS reason, count(*) AS n FROM ledger"
-        " WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type = ANY($3::text[]) GROUP BY 1, 2",
+        "SELECT event_type, data->>'reason' AS reason, count(*) AS n FROM ledger"  # noqa: S608 - the types are constants
+        " WHERE occurred_at >= $1 AND occurred_at < $2 AND event_type = ANY($3::text[]) GROUP BY 1, 2"
+        f" UNION ALL SELECT '{ReferralDeclinedV2.TYPE}', reason, count(*) FROM ({_DECLINES}) d"
+        " WHERE occurred_at >= $1 AND occurred_at < $2 GROUP BY 2",
         start,
         end,
-        [f"{TYPE_PREFIX}{short}.v1" for short in REASONS],
+        [f"{TYPE_PREFIX}{short}.v1" for short in REASONS if f"{TYPE_PREFIX}{short}.v1" not in _DECLINE_TYPES],
     )
     held = await conn.fetch(
         "SELECT data->>'kind' AS kind, data->>'purpose' AS purpose, count(*) AS n FROM ledger"

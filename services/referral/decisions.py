@@ -26,6 +26,7 @@ from schemas.events import (
     ReferralCancelReason,
     ReferralCompleted,
     ReferralDeclined,
+    ReferralDeclinedV2,
     ReferralEscalated,
     ReferralOutcome,
     ReferralOverdue,
@@ -223,9 +224,14 @@ def decide(referral: Referral, command: Command, now: datetime, *, leads: bool =
             event = ReferralCompleted(**said, outcome=outcome)
             answer = Answer(state=state, at=now, outcome=outcome)
         case Decline(reason=reason, note=note):
-            event = ReferralDeclined(**said, reason=reason)
+            declined = ReferralDeclined(**said, reason=reason)
             answer = Answer(state=state, at=now, decline_reason=reason, note=note or None)
-            then = (ProposeNext(referral, attempt=referral.attempt + 1),)
+            # Both versions while readers move to v2 (the deprecation window); v1 goes in a later release.
+            return Decision(
+                answer,
+                (declined, ReferralDeclinedV2.from_v1(declined)),
+                (ProposeNext(referral, attempt=referral.attempt + 1),),
+            )
         case Cancel(reason=reason, note=note):
             event = ReferralCancelled(**said, reason=reason)
             answer = Answer(state=state, at=now, cancel_reason=reason, note=note or None)

@@ -36,7 +36,9 @@ def problems_after(tmp_path: Path, contract: str, change: Change) -> list[str]:
 
 
 def recorded(schema: dict[str, Any]) -> None:
-    schema["x-contract-version"] = "1.1"
+    """As `backbone schemas` writes it once the change has its entry in the changelog: the next MINOR version."""
+    major, minor = schema["x-contract-version"].split(".")
+    schema["x-contract-version"] = f"{major}.{int(minor) + 1}"
 
 
 def optional_field(schema: dict[str, Any]) -> None:

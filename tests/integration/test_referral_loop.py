@@ -12,6 +12,7 @@ from schemas.events import (
     CoordinationRequested,
     ReferralAccepted,
     ReferralDeclined,
+    ReferralDeclinedV2,
     ReferralProposed,
 )
 from schemas.topics import REFERRAL_EVENTS
@@ -114,6 +115,9 @@ async def test_each_decline_proposes_the_next_agency_until_the_case_waits_visibl
     events = events_of(records, case_id)
     assert [e.attempt for e in events if isinstance(e, ReferralProposed)] == [1, 2, 3, 4, 5, 6]
     assert [e.agency for e in events if isinstance(e, ReferralDeclined)] == chain
+    # Each decline in both versions while readers move to v2 (the deprecation window): the same decline, each once.
+    v1s = [e for e in events if isinstance(e, ReferralDeclined)]
+    assert [e for e in events if isinstance(e, ReferralDeclinedV2)] == [ReferralDeclinedV2.from_v1(e) for e in v1s]
     (requested,) = [e for e in events if isinstance(e, CoordinationRequested)]
     assert requested.reason == "no-agency-accepted" and "csw-endo" in requested.participants
 

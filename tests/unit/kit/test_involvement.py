@@ -43,6 +43,8 @@ NOT_INVOLVING = {
     ): "the referring agency took in the consultation, declined, or organised the plan",
     ("ReferralAction", "agency"): "only an involved agency may act on a referral",
     ("ReferralAction", "on_behalf_of"): "the referred place, involved by ReferralProposed",
+    ("ReferralDeclinedV2", "agency"): "the referred agency, involved by ReferralProposed",
+    ("ReferralDeclinedV2", "answered_by"): "only an involved agency may act on a referral",
     ("ReferralOverdue", "to_agency"): "the referred agency, involved by ReferralProposed",
     ("ReferralEscalated", "to_agency"): "the referred agency or a coordinator, involved already",
     ("CoordinationRequested", "coordinator"): "a coordinator, involved in every case",

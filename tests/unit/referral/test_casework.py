@@ -17,6 +17,7 @@ from schemas.events import (
     CoordinationRequested,
     DeclineReason,
     ReferralDeclined,
+    ReferralDeclinedV2,
     ReferralEscalated,
     ReferralProposed,
 )
@@ -79,10 +80,12 @@ async def test_a_decline_proposes_the_next_candidate_caused_by_the_decline() -> 
     assert await CASEWORK.act(
         store, first.referral_id, Decline(CASEWORK.actor(by(first.to_agency)), DeclineReason.NO_CAPACITY), now=NOW
     )
-    declined = next(env for env, e in store.recorded if isinstance(e, ReferralDeclined))
+    (v1,) = [e for _, e in store.recorded if isinstance(e, ReferralDeclined)]
+    (v2_envelope, v2) = next((env, e) for env, e in store.recorded if isinstance(e, ReferralDeclinedV2))
+    assert v2 == ReferralDeclinedV2.from_v1(v1)  # both versions, while readers move (the deprecation window)
     envelope, second = store.recorded[-1]
     assert isinstance(second, ReferralProposed) and second.attempt == 2 and second.to_agency != first.to_agency
-    assert envelope.causationid == str(declined.id)
+    assert envelope.causationid == str(v2_envelope.id)  # caused by the version that stays
     assert store.referrals[first.referral_id].answer is not None
 
 

@@ -14,6 +14,7 @@ from schemas.events import (
     ReferralCancelReason,
     ReferralCompleted,
     ReferralDeclined,
+    ReferralDeclinedV2,
     ReferralEscalated,
     ReferralOutcome,
     ReferralOverdue,
@@ -86,9 +87,10 @@ def test_declining_publishes_the_code_keeps_the_words_and_proposes_the_next() ->
     assert decision.change == Answer(
         State.DECLINED, at=NOW, decline_reason=DeclineReason.NO_CAPACITY, note="定員超過のため"
     )
-    (event,) = decision.events
+    event, v2 = decision.events  # both versions, for the deprecation window
     assert isinstance(event, ReferralDeclined) and event.reason is DeclineReason.NO_CAPACITY
-    assert "定員超過" not in event.model_dump_json()  # the words never travel
+    assert v2 == ReferralDeclinedV2.from_v1(event) and v2.agency == r.to_agency and v2.answered_by is None
+    assert "定員超過" not in event.model_dump_json() + v2.model_dump_json()  # the words never travel
     assert decision.then == (ProposeNext(r, attempt=2),)
 
 
@@ -114,6 +116,12 @@ def test_the_referring_agency_or_a_coordinator_cancels(canceller: Actor) -> None
 def test_an_agency_answering_for_a_place_acts_on_its_behalf() -> None:
     (event,) = decide(referral(to_agency="ibasho-zengyo"), Accept(FOR_A_PLACE), NOW, leads=False).events
     assert isinstance(event, ReferralAccepted) and (event.agency, event.on_behalf_of) == ("csw-zengyo", "ibasho-zengyo")
+
+
+def test_a_decline_for_a_place_says_in_v2_whose_referral_it_was_and_who_answered_for_it() -> None:
+    v1, v2 = decide(referral(to_agency="ibasho-zengyo"), Decline(FOR_A_PLACE, DeclineReason.NO_CAPACITY), NOW).events
+    assert isinstance(v1, ReferralDeclined) and (v1.agency, v1.on_behalf_of) == ("csw-zengyo", "ibasho-zengyo")
+    assert isinstance(v2, ReferralDeclinedV2) and (v2.agency, v2.answered_by) == ("ibasho-zengyo", "csw-zengyo")
 
 
 @pytest.mark.parametrize(

@@ -1,5 +1,7 @@
 from __future__ import annotations
 
+import re
+
 import pytest
 
 from backbone.settings import DatabaseSettings, ServiceSettings
@@ -22,8 +24,8 @@ IRREGULAR_PAST = {
 
 def test_event_types_are_versioned_and_in_the_past_tense() -> None:
     for event_type, model in EVENT_TYPES.items():
-        assert event_type.startswith(TYPE_PREFIX) and event_type.endswith(".v1")
-        verb = event_type.rsplit(".", 2)[-2]
+        assert event_type.startswith(TYPE_PREFIX) and re.search(r"\.v[1-9][0-9]*$", event_type), event_type
+        verb = event_type.rsplit(".", 2)[-2]  # the name before the version
         assert verb.endswith("ed") or verb in IRREGULAR_PAST, f"{model.__name__}: {verb} is not past tense"
 
 
