@@ -10,6 +10,7 @@ change is not backward- and forward-compatible.
 
 from __future__ import annotations
 
+import functools
 import re
 import tomllib
 from dataclasses import dataclass
@@ -63,13 +64,17 @@ class Deprecation:
 
 def deprecations_of(contract: str, changelog: Path = CHANGELOG) -> list[Deprecation]:
     """The contract's fields announced as deprecated."""
-    with changelog.open("rb") as file:
-        entries: list[dict[str, Any]] = tomllib.load(file).get("deprecation", [])
+    entries: list[dict[str, Any]] = _read(changelog).get("deprecation", [])
     return [
         Deprecation(contract, entry["field"], entry["announced"], entry["sunset"], entry["note"])
         for entry in entries
         if entry["contract"] == contract
     ]
+
+
+def version_of(contract: str, changelog: Path = CHANGELOG) -> str:
+    """MAJOR.MINOR: the type's own major version, and the number of compatible changes since its release."""
+    return f"{major_of(contract)}.{len(changes_of(contract, changelog))}"
 
 
 class _Entry(TypedDict):
@@ -78,12 +83,13 @@ class _Entry(TypedDict):
     summary: str
 
 
-def version_of(contract: str, changelog: Path = CHANGELOG) -> str:
-    """MAJOR.MINOR: the type's own major version, and the number of compatible changes since its release."""
-    return f"{major_of(contract)}.{len(changes_of(contract, changelog))}"
-
-
 def _entries(changelog: Path) -> list[_Entry]:
-    with changelog.open("rb") as file:
-        entries: list[_Entry] = tomllib.load(file).get("change", [])
+    entries: list[_Entry] = _read(changelog).get("change", [])
     return entries
+
+
+@functools.cache
+def _read(changelog: Path) -> dict[str, Any]:
+    """The changelog, read once per process: it ships with the code, and intake consults it on every submission."""
+    with changelog.open("rb") as file:
+        return tomllib.load(file)
