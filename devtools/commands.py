@@ -187,13 +187,19 @@ def _add_tool_commands(commands: Commands) -> None:
         "consultation, no duplicate effect, order per case, no phantom, poison accounted for, drained in time. "
         "Example: backbone faults --quick; backbone faults --only kill-referral broker-kill",
     )
-    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (10 scenarios, 300 each)")
+    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (13 scenarios, 300 each)")
     faults.add_argument("--only", nargs="+", metavar="SCENARIO", help="run these scenarios only (see --list)")
     faults.add_argument("--list", action="store_true", help="list the scenarios and exit")
     faults.add_argument("--consultations", type=int, help="consultations per scenario (full run: 1,200)")
     faults.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
     faults.add_argument(
         "--outage", type=float, help="seconds a broken broker, database or SMTP server stays down (full run: 30)"
+    )
+    faults.add_argument(
+        "--upgrade-from",
+        metavar="COMMIT",
+        help="the release the upgrade scenarios start from: what production runs today, when that is older than the"
+        " default (the release before the latest change to schemas/released/)",
     )
     faults.set_defaults(command=_faults)
 
@@ -390,7 +396,7 @@ def _faults(args: argparse.Namespace) -> int:
 
     if args.list:
         for scenario in catalogue():
-            print(f"{scenario.name:<16} {scenario.what}")
+            print(f"{scenario.name:<24} {scenario.what}")
         return 0
     plan = Plan(consultations=300, rate=30, outage=10, drain_budget=180) if args.quick else Plan(1200, 40, 30, 600)
     if args.consultations or args.outage:
@@ -399,7 +405,8 @@ def _faults(args: argparse.Namespace) -> int:
     stack = LocalStack.default()
     stack.up_infrastructure(print)
     only = args.only or (list(QUICK) if args.quick else None)
-    written, passed = run_faults(stack, plan, only, stack.paths.home / "faults", args.seed)
+    out = stack.paths.home / "faults"
+    written, passed = run_faults(stack, plan, only, out, args.seed, upgrade_from=args.upgrade_from)
     print(f"results: {written} (and the .json beside it)")
     return 0 if passed else 1
 

@@ -4,9 +4,11 @@ In the style of Jepsen's checkers, it knows only what the client saw (which subm
 2xx, which were refused) and compares that with what the services hold afterwards:
 
 - lost: an accepted consultation missing its ledger row, its referral, or its delivered notification;
-- duplicate effects: more than one referral or notification for one consultation, or an event twice in
-  the ledger; e-mails sent twice for one notification are transport duplicates (at-least-once SMTP
-  with a stable Message-ID), counted and reported, never a second notification row;
+  a declined referral missing its decline in the ledger or the next agency's referral;
+- duplicate effects: more than one referral or notification for one consultation (two when its first was
+  declined), an event twice in the ledger, or a decline recorded twice in one version; e-mails sent
+  twice for one notification are transport duplicates (at-least-once SMTP with a stable Message-ID),
+  counted and reported, never a second notification row;
 - order: within each topic, the records of one key (one case) must appear in the order they were
   written (CloudEvents `time`, after dropping redelivered copies of the same event id);
 - phantoms: anything stored for a refused submission;
@@ -27,19 +29,29 @@ from backbone.kafka import decode_headers
 from devtools.faults import topics
 from devtools.faults.topics import Offsets
 from devtools.faults.workload import Workload
-from schemas.events import ConsultationReceived, NotificationDelivered, ReferralProposed
+from schemas.events import (
+    ConsultationReceived,
+    NotificationDelivered,
+    ReferralDeclined,
+    ReferralDeclinedV2,
+    ReferralProposed,
+)
 from schemas.topics import CONSUMERS, INTAKE_EVENTS, NOTIFY_EVENTS, REFERRAL_EVENTS, dead_letter_topic
 
 ORDERED_TOPICS = (INTAKE_EVENTS, REFERRAL_EVENTS, NOTIFY_EVENTS)
 DEAD_LETTER_TOPICS = tuple(dead_letter_topic(consumer) for consumer in CONSUMERS)
 DEAD_LETTER_NAMES = {spec.name for spec in DEAD_LETTER_TOPICS}
 
-# The ledger records every accepted consultation must leave, one of each (the checker's kind, event type).
+# The ledger records every accepted consultation must leave (the checker's kind, event type, one per referral?):
+# one consultation; a proposal and a delivered notification for each of its referrals.
 LEDGER_RECORDS = (
-    ("ledger: consultation", ConsultationReceived.TYPE),
-    ("ledger: referral", ReferralProposed.TYPE),
-    ("ledger: notification", NotificationDelivered.TYPE),
+    ("ledger: consultation", ConsultationReceived.TYPE, False),
+    ("ledger: referral", ReferralProposed.TYPE, True),
+    ("ledger: notification", NotificationDelivered.TYPE, True),
 )
+# A decline is published as v1, and also as v2 by a referral of the release that introduced it (the deprecation
+# window): the ledger must hold it once in each version it was published in, and once at least.
+DECLINE_VERSIONS = (ReferralDeclined.TYPE, ReferralDeclinedV2.TYPE)
 
 
 @dataclass
@@ -55,6 +67,7 @@ class Verdict:
     poison_injected: int = 0
     poison_dead_lettered: int = 0
     unexpected_dead_letters: int = 0
+    declines: dict[str, int] = field(default_factory=Counter)  # declined referrals by the versions recorded
 
     @property
     def lost(self) -> int:
@@ -86,26 +99,69 @@ class Databases:
     audit: str
 
 
+def referrals_expected(workload: Workload, case: uuid.UUID | None) -> int:
+    """One referral per consultation, and the next agency's when the first was declined."""
+    return 2 if case in workload.declined else 1
+
+
 async def outstanding(workload: Workload, dbs: Databases) -> int:
-    """Accepted consultations not yet through to the end (0 means drained): the notification delivered,
-    and the audit ledger holding each of the case's records. audit reads the three topics independently
+    """Accepted consultations not yet through to the end (0 means drained): each referral's notification
+    delivered, and the audit ledger holding each of the case's records. audit reads the topics independently
     (a restarted audit may catch up on one before another), so no one record stands for the others."""
     cases = [item.case_id for item in workload.accepted()]
     delivered = await _rows(
         dbs.notify,
-        "SELECT count(DISTINCT case_id) AS n FROM deliveries WHERE case_id = ANY($1::uuid[])"
-        " AND category = 'referral-proposed' AND state = 'delivered'",
+        "SELECT case_id, count(*) AS n FROM deliveries WHERE case_id = ANY($1::uuid[])"
+        " AND category = 'referral-proposed' AND state = 'delivered' GROUP BY 1",
         cases,
     )
-    recorded = await _rows(
+    notified = {row["case_id"]: row["n"] for row in delivered}
+    recorded = await _ledger_counts(dbs, cases)
+    declines = await _declines_recorded(dbs, workload)
+
+    def through(case: uuid.UUID | None) -> bool:
+        expected = referrals_expected(workload, case)
+        return (
+            notified.get(case, 0) >= expected
+            and all(
+                recorded.get((event_type, str(case)), 0) >= (expected if per_referral else 1)
+                for _, event_type, per_referral in LEDGER_RECORDS
+            )
+            and (case not in workload.declined or str(workload.declined[case]) in declines)
+        )
+
+    return sum(1 for case in cases if not through(case))
+
+
+async def _ledger_counts(dbs: Databases, cases: list[uuid.UUID | None]) -> dict[tuple[str, str], int]:
+    """How many records of each checked type the ledger holds per case: (event type, case id) → count."""
+    rows = await _rows(
         dbs.audit,
-        "SELECT count(*) AS n FROM (SELECT case_id FROM ledger WHERE case_id = ANY($1::text[])"
-        " AND event_type = ANY($2::text[]) GROUP BY case_id HAVING count(DISTINCT event_type) = $3) AS complete",
+        "SELECT event_type, case_id, count(*) AS n FROM ledger WHERE case_id = ANY($1::text[])"
+        " AND event_type = ANY($2::text[]) AND topic <> ALL($3::text[]) GROUP BY 1, 2",
         [str(case) for case in cases],
-        [event_type for _, event_type in LEDGER_RECORDS],
-        len(LEDGER_RECORDS),
+        [event_type for _, event_type, _ in LEDGER_RECORDS],
+        sorted(DEAD_LETTER_NAMES),  # a dead-lettered copy is counted as a dead letter, not as a second record
     )
-    return len(cases) - min(int(delivered[0]["n"]), int(recorded[0]["n"]))
+    return {(row["event_type"], row["case_id"]): row["n"] for row in rows}
+
+
+async def _declines_recorded(dbs: Databases, workload: Workload) -> dict[str, Counter[str]]:
+    """The run's declined referrals in the ledger: referral id → how many records of each version."""
+    if not workload.declined:
+        return {}
+    rows = await _rows(
+        dbs.audit,
+        "SELECT data->>'referral_id' AS referral_id, event_type, count(*) AS n FROM ledger"
+        " WHERE case_id = ANY($1::text[]) AND event_type = ANY($2::text[]) AND topic <> ALL($3::text[]) GROUP BY 1, 2",
+        [str(case) for case in workload.declined],
+        list(DECLINE_VERSIONS),
+        sorted(DEAD_LETTER_NAMES),
+    )
+    recorded: dict[str, Counter[str]] = {}
+    for row in rows:
+        recorded.setdefault(row["referral_id"], Counter())[row["event_type"]] = row["n"]
+    return recorded
 
 
 async def check(
@@ -118,8 +174,8 @@ async def check(
         poison_injected=len(workload.poison_keys),
     )
     cases = [item.case_id for item in workload.accepted()]
-    events = [item.event_id for item in workload.accepted()]
-    await _effects(verdict, dbs, cases, events, workload.staff_id)
+    await _effects(verdict, dbs, workload)
+    await _declines(verdict, dbs, workload)
     if maildir is not None:
         _mails(verdict, maildir, {str(case) for case in cases})
     await _topics(verdict, bootstrap, since, set(workload.poison_keys))
@@ -134,23 +190,16 @@ async def _rows(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
         await conn.close()
 
 
-async def _effects(
-    verdict: Verdict, dbs: Databases, cases: list[uuid.UUID | None], events: list[uuid.UUID | None], staff: str
-) -> None:
-    case_ids = [str(case) for case in cases]
-    ledger = await _rows(
-        dbs.audit,
-        "SELECT event_type, case_id, count(*) AS n FROM ledger WHERE case_id = ANY($1::text[])"
-        " AND event_type = ANY($2::text[]) GROUP BY 1, 2",
-        case_ids,
-        [event_type for _, event_type in LEDGER_RECORDS],
-    )
-    recorded = {(row["event_type"], row["case_id"]): row["n"] for row in ledger}
-    for kind, event_type in LEDGER_RECORDS:
-        counts = [recorded.get((event_type, case), 0) for case in case_ids]
-        verdict.missing[kind] = sum(1 for n in counts if n == 0)
-        verdict.duplicate_effects[kind] = sum(n - 1 for n in counts if n > 1)
-    intake_rows = await _rows(dbs.intake, "SELECT event_id FROM consultations WHERE staff_id = $1", staff)
+async def _effects(verdict: Verdict, dbs: Databases, workload: Workload) -> None:
+    cases = [item.case_id for item in workload.accepted()]
+    events = [item.event_id for item in workload.accepted()]
+    expected = {case: referrals_expected(workload, case) for case in cases}
+    recorded = await _ledger_counts(dbs, cases)
+    for kind, event_type, per_referral in LEDGER_RECORDS:
+        wanted = [(recorded.get((event_type, str(case)), 0), expected[case] if per_referral else 1) for case in cases]
+        verdict.missing[kind] = sum(1 for n, want in wanted if n < want)
+        verdict.duplicate_effects[kind] = sum(n - want for n, want in wanted if n > want)
+    intake_rows = await _rows(dbs.intake, "SELECT event_id FROM consultations WHERE staff_id = $1", workload.staff_id)
     stored = Counter(row["event_id"] for row in intake_rows)
     verdict.missing["intake: consultation"] = sum(1 for event in events if stored[event] == 0)
     # Refused submissions store nothing: every row of this run's staff id must be an accepted one.
@@ -159,8 +208,8 @@ async def _effects(
         row["case_id"]
         for row in await _rows(dbs.referral, "SELECT case_id FROM referrals WHERE case_id = ANY($1::uuid[])", cases)
     )
-    verdict.missing["referral: referral"] = sum(1 for case in cases if referrals[case] == 0)
-    verdict.duplicate_effects["referral: referral"] = sum(max(referrals[case] - 1, 0) for case in cases)
+    verdict.missing["referral: referral"] = sum(1 for case in cases if referrals[case] < expected[case])
+    verdict.duplicate_effects["referral: referral"] = sum(max(referrals[case] - expected[case], 0) for case in cases)
     deliveries = await _rows(
         dbs.notify,
         "SELECT case_id, state FROM deliveries WHERE case_id = ANY($1::uuid[]) AND category = 'referral-proposed'",
@@ -168,8 +217,21 @@ async def _effects(
     )
     delivered = Counter(row["case_id"] for row in deliveries if row["state"] == "delivered")
     planned = Counter(row["case_id"] for row in deliveries)
-    verdict.missing["notify: delivered"] = sum(1 for case in cases if delivered[case] == 0)
-    verdict.duplicate_effects["notify: notification"] = sum(max(planned[case] - 1, 0) for case in cases)
+    verdict.missing["notify: delivered"] = sum(1 for case in cases if delivered[case] < expected[case])
+    verdict.duplicate_effects["notify: notification"] = sum(max(planned[case] - expected[case], 0) for case in cases)
+
+
+async def _declines(verdict: Verdict, dbs: Databases, workload: Workload) -> None:
+    """Each declined referral in the ledger once per version published; which versions, counted for the report."""
+    if not workload.declined:
+        return
+    recorded = await _declines_recorded(dbs, workload)
+    versions = {ReferralDeclined.TYPE: "v1", ReferralDeclinedV2.TYPE: "v2"}
+    for referral in workload.declined.values():
+        counts = recorded.get(str(referral), Counter())
+        verdict.declines[" + ".join(versions[t] for t in DECLINE_VERSIONS if counts[t]) or "none"] += 1
+        verdict.duplicate_effects["ledger: decline"] += sum(n - 1 for n in counts.values() if n > 1)
+    verdict.missing["ledger: decline"] = verdict.declines.get("none", 0)
 
 
 def _mails(verdict: Verdict, maildir: mailbox.Maildir, cases: set[str]) -> None:

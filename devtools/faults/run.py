@@ -44,6 +44,8 @@ QUICK = (
     "smtp-down",
     "db-cutoff",
     "broker-cutoff",
+    "upgrade-producers-first",
+    "upgrade-consumers-first",
 )
 
 
@@ -74,21 +76,25 @@ class Outcome:
     detail: dict[str, Any]
 
 
-def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path, seed: int) -> tuple[Path, bool]:
-    chosen = [s for s in catalogue() if only is None or s.name in only]
+def run_faults(
+    stack: LocalStack, plan: Plan, only: list[str] | None, out: Path, seed: int, *, upgrade_from: str | None = None
+) -> tuple[Path, bool]:
+    """Run the chosen scenarios (all when `only` is None); the upgrade scenarios start from `upgrade_from`, a
+    commit, when given, else from the release before the latest contract change."""
+    chosen = [s for s in catalogue(upgrade_from) if only is None or s.name in only]
     unknown = set(only or ()) - {s.name for s in catalogue()}
     if unknown:
         names = ", ".join(s.name for s in catalogue())
         raise SystemExit(f"unknown scenario(s): {', '.join(sorted(unknown))}. Choose from: {names}")
     print("  restarting the services with 30-day urgent windows …", flush=True)
     stack.restart_services(MEASURING)
-    use_directory_defaults(stack)
+    answerers = use_directory_defaults(stack)
     token = issue_agency_token(stack, *SUBMITTER)
     outcomes: list[Outcome] = []
     try:
         for number, scenario in enumerate(chosen, 1):
             print(f"[{number}/{len(chosen)}] {scenario.name}: {scenario.what} …", flush=True)
-            outcome = asyncio.run(_one(stack, scenario, plan, token, seed + number))
+            outcome = asyncio.run(_one(stack, scenario, plan, token, answerers=answerers, seed=seed + number))
             outcomes.append(outcome)
             print(f"    {_line(outcome)}", flush=True)
             stack.up_services(lambda _line: None, extra_env=MEASURING)  # in case a fault left one down
@@ -107,28 +113,39 @@ def run_faults(stack: LocalStack, plan: Plan, only: list[str] | None, out: Path,
     return written, all(o.passed for o in outcomes)
 
 
-async def _one(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, seed: int) -> Outcome:
+async def _one(
+    stack: LocalStack, scenario: Scenario, plan: Plan, token: str, *, answerers: dict[str, str], seed: int
+) -> Outcome:
     if scenario.setup is not None:
         await scenario.setup(stack)
     try:
-        return await _measured(stack, scenario, plan, token, seed)
+        workload = Workload(
+            stack.base_url("intake"),
+            token,
+            run_id=uuid.uuid4().hex[:10],
+            seed=seed,
+            decline_every=scenario.decline_every,
+            referral_url=stack.base_url("referral"),
+            answerers=answerers,
+        )
+        return await _measured(stack, scenario, plan, workload)
     finally:
         if scenario.teardown is not None:
             await scenario.teardown(stack)
 
 
-async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, token: str, seed: int) -> Outcome:
+async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload: Workload) -> Outcome:
     bootstrap = stack.kafka.bootstrap_servers
     dsn = {name: stack.settings_for(name).database.dsn.get_secret_value() for name in SERVICES}
     dbs = checker.Databases(dsn["intake"], dsn["referral"], dsn["notify"], dsn["audit"])
     since = await checker.end_offsets(bootstrap)
-    workload = Workload(stack.base_url("intake"), token, run_id=uuid.uuid4().hex[:10], seed=seed)
     producer = create_producer(KafkaSettings(bootstrap_servers=bootstrap), client_id="faults")
     await producer.start()
+    rate = plan.rate if scenario.load_seconds is None else min(plan.rate, plan.consultations / scenario.load_seconds)
     try:
-        load = asyncio.create_task(workload.submit(plan.consultations, plan.rate))
+        load = asyncio.create_task(workload.submit(plan.consultations, rate))
         await workload.inject_poison(producer, round(plan.consultations * plan.poison_share))
-        await asyncio.sleep(plan.consultations / plan.rate / 3)
+        await asyncio.sleep(plan.consultations / rate / 3)
         await scenario.fault(stack, plan.outage)
         await load
         # Recovery is counted from the moment the fault is healed and the last submission was answered.
@@ -157,6 +174,7 @@ async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, token: st
             "duplicate_effects": dict(verdict.duplicate_effects),
             "unanswered": verdict.unanswered,
             "retried_submissions": sum(1 for item in workload.submitted if item.attempts > 1),
+            "declines_by_versions_recorded": dict(verdict.declines),
         },
     )
 
@@ -173,10 +191,13 @@ async def _drain(workload: Workload, dbs: checker.Databases, healed: float, budg
 def _line(o: Outcome) -> str:
     verdict = "PASS" if o.passed else "FAIL"
     recovery = f"{o.recovery_seconds}s" if o.recovery_seconds is not None else "not drained"
+    declines = o.detail.get("declines_by_versions_recorded") or {}
+    versions = ", ".join(f"{v}: {n}" for v, n in sorted(declines.items()))
+    declined = f", declines recorded as {versions}" if declines else ""
     return (
         f"{verdict}: accepted {o.accepted}, refused {o.refused}, lost {o.lost}, duplicates {o.duplicates}"
         f" (transport {o.transport_duplicates}), order {o.order_violations}, phantoms {o.phantoms},"
-        f" poison {o.poison}, recovered in {recovery}"
+        f" poison {o.poison}{declined}, recovered in {recovery}"
     )
 
 

@@ -15,6 +15,7 @@ from dataclasses import dataclass
 from backbone.settings import ServiceName
 from devtools.faults.proxy import TcpProxy
 from devtools.local.processes import ended
+from devtools.local.releases import Release, previous_release
 from devtools.local.stack import MEASURING, LocalStack
 
 SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
@@ -32,6 +33,8 @@ class Scenario:
     fault: Callable[[LocalStack, float], Awaitable[None]]  # (stack, outage seconds)
     setup: Callable[[LocalStack], Awaitable[None]] | None = None  # before the workload starts
     teardown: Callable[[LocalStack], Awaitable[None]] | None = None  # after the drain and the check
+    decline_every: int = 0  # every n-th consultation's first referral is declined by its agency (0: none)
+    load_seconds: float | None = None  # spread the consultations over at least this long (a slow fault)
 
 
 def _pid(stack: LocalStack, service: ServiceName, instance: int = 1) -> int:
@@ -210,7 +213,67 @@ def _reach_broker_at(stack: LocalStack, port: int | None) -> None:
         stack.restart_service(service, MEASURING | via)
 
 
-def catalogue() -> list[Scenario]:
+# A rolling upgrade, rehearsed: every service starts from the release before the latest contract change
+# (devtools/local/releases.py) and moves to today's code one at a time while the load runs. Producers first:
+# the release's consumers read today's records, a newer event version among them. Consumers first: today's
+# consumers read the release's records, without that version. referral's and notify's consumer groups hold one
+# instance of each release at once for a while, as Kubernetes' rolling update does (maxSurge 1); intake,
+# meetings and audit (one ledger writer) are replaced in place. A quarter of the first referrals are declined,
+# so that the contract that changed is in flight throughout.
+PRODUCERS_FIRST: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
+CONSUMERS_FIRST: tuple[ServiceName, ...] = ("audit", "notify", "meetings", "referral", "intake")
+UPGRADE_STEP_SECONDS = 4.0  # between two services' upgrades, and an old and a new instance side by side
+UPGRADE_LOAD_SECONDS = 60.0  # long enough that every step happens with records in flight
+
+
+def rolling_upgrade(order: tuple[ServiceName, ...], first: str, start: str | None = None) -> Scenario:
+    """From the release `start` names (a commit), else the one before the latest contract change."""
+    releases: list[Release] = []
+    upgraded: set[ServiceName] = set()
+
+    async def setup(stack: LocalStack) -> None:
+        release = await asyncio.to_thread(previous_release, stack.paths.home, _say, commit=start)
+        releases.append(release)
+        upgraded.clear()
+        _say(f"every service from {release.label} …")
+        for service in SERVICES:
+            await asyncio.to_thread(stack.restart_service, service, MEASURING, release=release)
+
+    async def fault(stack: LocalStack, _outage: float) -> None:
+        for service in order:
+            if service in SCALED:  # today's beside the release's in one consumer group, then today's alone
+                await asyncio.to_thread(stack.start_instance, service, 2, extra_env=MEASURING)
+                await asyncio.sleep(UPGRADE_STEP_SECONDS)
+                await asyncio.to_thread(stack.restart_service, service, MEASURING)
+                await asyncio.to_thread(stack.stop_instance, service, 2)
+            else:
+                await asyncio.to_thread(stack.restart_service, service, MEASURING)
+            upgraded.add(service)
+            _say(f"{service} upgraded to today's code")
+            await asyncio.sleep(UPGRADE_STEP_SECONDS)
+
+    async def teardown(stack: LocalStack) -> None:
+        """Today's code everywhere, whichever step a failure stopped at."""
+        for service in SERVICES:
+            if service not in upgraded:
+                await asyncio.to_thread(stack.restart_service, service, MEASURING)
+
+    return Scenario(
+        f"upgrade-{first}-first",
+        f"a rolling upgrade from the release before the latest contract change, {first} first, under load",
+        fault,
+        setup,
+        teardown,
+        decline_every=4,
+        load_seconds=UPGRADE_LOAD_SECONDS,
+    )
+
+
+def _say(line: str) -> None:
+    print(f"    {line}", flush=True)
+
+
+def catalogue(upgrade_from: str | None = None) -> list[Scenario]:
     return [
         Scenario("baseline", "no fault: the checker's control", lambda _stack, _outage: asyncio.sleep(0)),
         *(kill(service) for service in SERVICES),
@@ -223,4 +286,6 @@ def catalogue() -> list[Scenario]:
         Scenario("smtp-down", "the SMTP server down for the outage", _smtp_down),
         _cut_off("db-cutoff", "every service cut off from PostgreSQL by a proxy", _database_route, _reach_database_at),
         _cut_off("broker-cutoff", "every service cut off from Kafka by a proxy", _broker_route, _reach_broker_at),
+        rolling_upgrade(PRODUCERS_FIRST, "producers", upgrade_from),
+        rolling_upgrade(CONSUMERS_FIRST, "consumers", upgrade_from),
     ]

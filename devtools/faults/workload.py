@@ -6,6 +6,11 @@ key until it gets a definite answer — a 2xx (stored) or a 4xx (refused) — as
 would when a connection breaks or a service answers 5xx during a fault. Each run marks its consultations
 with a staff id of its own, so the checker finds exactly this run's work among earlier runs'.
 
+Where a scenario asks for it, every n-th accepted consultation's first referral is then declined by the agency
+it was proposed to, through referral's API as that agency's staff would: the next agency must be proposed, and
+the decline recorded once however many versions of its event were published (the upgrade scenarios run
+referral of two releases, which publish different versions).
+
 A few submissions are invalid on purpose (an unknown district); they must be refused and leave nothing
 behind. Poison records (bytes that are no event) go to the ingress topic; they must all end up in the
 dead-letter topic, and nothing else may.
@@ -17,6 +22,7 @@ import asyncio
 import random
 import time
 import uuid
+from collections.abc import Mapping
 from dataclasses import dataclass, field
 
 import httpx
@@ -49,8 +55,12 @@ class Workload:
     run_id: str
     seed: int
     invalid_share: float = 0.01
+    decline_every: int = 0  # every n-th consultation's first referral is declined (0: none is)
+    referral_url: str = ""
+    answerers: Mapping[str, str] = field(default_factory=dict)  # agency id → token, for the declines
     submitted: list[Submitted] = field(default_factory=list)
     poison_keys: list[str] = field(default_factory=list)
+    declined: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # case → its declined referral
 
     @property
     def agency(self) -> str:
@@ -73,17 +83,22 @@ class Workload:
     async def submit(self, count: int, rate: float) -> None:
         """`count` consultations at `rate` per second (open loop), each retried until answered."""
         chooser = random.Random(self.seed)  # noqa: S311 - a reproducible workload, not security
-        async with httpx.AsyncClient(
-            base_url=self.intake_url,
-            headers={"Authorization": f"Bearer {self.token}"},
-            timeout=10,
-            limits=httpx.Limits(max_connections=64),
-        ) as http:
+        async with (
+            httpx.AsyncClient(
+                base_url=self.intake_url,
+                headers={"Authorization": f"Bearer {self.token}"},
+                timeout=10,
+                limits=httpx.Limits(max_connections=64),
+            ) as http,
+            httpx.AsyncClient(base_url=self.referral_url, timeout=10) as referral,
+        ):
 
             async def one(n: int) -> None:
                 item = Submitted(key=f"{self.run_id}-{n}", valid=chooser.random() >= self.invalid_share)
                 self.submitted.append(item)
                 await self._until_answered(http, item, self.body(n, valid=item.valid))
+                if self.decline_every and n % self.decline_every == 0 and item.case_id is not None:
+                    await self._decline_first_referral(referral, item.case_id)
 
             await open_loop(rate, count, one)
 
@@ -105,6 +120,33 @@ class Workload:
                 return
             await asyncio.sleep(pause)
             pause = min(pause * 2, 5.0)
+
+    async def _decline_first_referral(self, referral: httpx.AsyncClient, case_id: uuid.UUID) -> None:
+        """Wait for the case's first referral, then decline it as the agency it is addressed to. Retried, as a
+        person would press the button again, until referral answers; a decline that never got through is not
+        recorded, so the checker expects nothing of it."""
+        deadline = time.monotonic() + RETRY_FOR_SECONDS
+        mine = {"Authorization": f"Bearer {self.token}"}
+        while time.monotonic() < deadline:
+            try:
+                answer = await referral.get("/v1/referrals", params={"case_id": str(case_id)}, headers=mine)
+                first = [r for r in answer.json() if r["attempt"] == 1] if answer.status_code == 200 else []
+                if first and first[0]["state"] == "declined":  # an earlier try got through, its answer did not
+                    self.declined[case_id] = uuid.UUID(first[0]["referral_id"])
+                    return
+                if first:
+                    theirs = {"Authorization": f"Bearer {self.answerers[first[0]['to_agency']]}"}
+                    done = await referral.post(
+                        f"/v1/referrals/{first[0]['referral_id']}/decline",
+                        json={"reason": "no-capacity"},
+                        headers=theirs,
+                    )
+                    if done.status_code == 200:
+                        self.declined[case_id] = uuid.UUID(first[0]["referral_id"])
+                        return
+            except httpx.HTTPError:
+                pass
+            await asyncio.sleep(1.0)
 
     async def inject_poison(self, producer: AIOKafkaProducer, count: int) -> None:
         """Records on the ingress topic that are no submission at all: no headers, bytes that are not JSON."""

@@ -34,7 +34,12 @@ class ManagedProcess:
         return pid
 
     def start(
-        self, argv: Sequence[str], *, log_file: Path, env: Mapping[str, str] | None = None
+        self,
+        argv: Sequence[str],
+        *,
+        log_file: Path,
+        env: Mapping[str, str] | None = None,
+        cwd: Path | None = None,
     ) -> subprocess.Popen[bytes]:
         """Start detached (own session, so a terminal's Ctrl-C does not reach it) and record the pid.
 
@@ -50,6 +55,7 @@ class ManagedProcess:
                 stdout=log,
                 stderr=subprocess.STDOUT,
                 env=dict(env) if env is not None else None,
+                cwd=cwd,
                 start_new_session=True,
             )
         self.pid_file.write_text(f"{process.pid}\n")

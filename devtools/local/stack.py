@@ -9,6 +9,7 @@ import sys
 import time
 from collections.abc import Callable, Mapping
 from dataclasses import dataclass
+from pathlib import Path
 
 import httpx
 from pydantic import SecretStr
@@ -23,6 +24,7 @@ from devtools.local.paths import LocalPaths
 from devtools.local.postgres import LocalPostgres, LocalSecrets
 from devtools.local.processes import ManagedProcess
 from devtools.local.realm import WORKBENCH_URL
+from devtools.local.releases import Release
 from schemas.topics import ALL_TOPICS
 from services.workbench.settings import WorkbenchOptions, WorkbenchSettings
 
@@ -176,10 +178,13 @@ class LocalStack:
         self.down_services(report)
         self.up_services(report, extra_env=extra_env)
 
-    def restart_service(self, service: ServiceName, extra_env: Mapping[str, str]) -> str:
-        """Stop one service and start it again with `extra_env` added to its settings."""
+    def restart_service(
+        self, service: ServiceName, extra_env: Mapping[str, str], *, release: Release | None = None
+    ) -> str:
+        """Stop one service and start it again with `extra_env` added to its settings; from an earlier
+        release's code when one is given (a rolling upgrade's or a rollback's step), else from today's."""
         self._process(service).stop(timeout=20)
-        return self._start_service(service, extra_env)
+        return self._start_service(service, extra_env, release=release)
 
     def status(self) -> list[str]:
         lines = [self.kafka.status(), self.postgres.status(), self.keycloak.status(), self.mail.status()]
@@ -204,11 +209,18 @@ class LocalStack:
         """Instance n of a service listens 100·(n−1) ports above the first (intake 2: 8201)."""
         return f"http://127.0.0.1:{SERVICE_PORTS[service] + 100 * (instance - 1)}"
 
-    def start_instance(self, service: ServiceName, instance: int, *, extra_env: Mapping[str, str] | None = None) -> str:
+    def start_instance(
+        self,
+        service: ServiceName,
+        instance: int,
+        *,
+        extra_env: Mapping[str, str] | None = None,
+        release: Release | None = None,
+    ) -> str:
         """Start one more instance of a service (not audit: its hash chain has one writer)."""
         if service == "audit" and instance != 1:
             raise LocalRuntimeError("audit runs as one instance: its ledger is one hash chain with one writer")
-        return self._start_service(service, extra_env or {}, instance=instance)
+        return self._start_service(service, extra_env or {}, instance=instance, release=release)
 
     def stop_instance(self, service: ServiceName, instance: int) -> bool:
         return self.process(service, instance).stop(timeout=20)
@@ -220,10 +232,14 @@ class LocalStack:
     def _process(self, service: ServiceName) -> ManagedProcess:
         return self.process(service)
 
-    def _start_service(self, service: ServiceName, extra_env: Mapping[str, str], *, instance: int = 1) -> str:
+    def _start_service(
+        self, service: ServiceName, extra_env: Mapping[str, str], *, instance: int = 1, release: Release | None = None
+    ) -> str:
         process = self.process(service, instance)
         url = self.instance_url(service, instance)
         label = service if instance == 1 else f"{service} (instance {instance})"
+        if release is not None:
+            label += f" from {release.label}"
         if process.pid() is not None:
             return f"{label}: already running on {url}"
         settings = self.settings_for(service)
@@ -243,10 +259,12 @@ class LocalStack:
             env |= {f"BACKBONE_INTAKE__{name.upper()}": value for name, value in self.intake_keys().items()}
         if service == "audit":
             env |= {f"BACKBONE_AUDIT__{name.upper()}": value for name, value in self.audit_settings().items()}
-        argv = [sys.executable, "-m", "console.main", "serve", service]
+        if release is not None:
+            env |= release.environment()
+        argv = [release.python if release else sys.executable, "-m", "console.main", "serve", service]
         if instance != 1:
             argv += ["--instance", str(instance)]
-        return self._launch(process, argv, env, url=url, label=label)
+        return self._launch(process, argv, env, url=url, label=label, cwd=release.source if release else None)
 
     def _start_workbench(self) -> str:
         process = self.workbench_process
@@ -272,11 +290,21 @@ class LocalStack:
         started = self._launch(process, argv, env, url=WORKBENCH_URL, label="workbench")
         return f"{started}; sign in with a demo login (backbone demo-login)"
 
-    def _launch(self, process: ManagedProcess, argv: list[str], env: dict[str, str], *, url: str, label: str) -> str:
-        """Start the process and wait until `url`/ready answers 200 (60 s at most)."""
+    def _launch(
+        self,
+        process: ManagedProcess,
+        argv: list[str],
+        env: dict[str, str],
+        *,
+        url: str,
+        label: str,
+        cwd: Path | None = None,
+    ) -> str:
+        """Start the process (in `cwd`, whose packages then come first) and wait until `url`/ready answers 200
+        (60 s at most)."""
         began = time.monotonic()
         log_file = self.paths.log_file(process.name)
-        handle = process.start(argv, log_file=log_file, env=env)
+        handle = process.start(argv, log_file=log_file, env=env, cwd=cwd)
         deadline = began + 60
         while not _ready(url):
             if handle.poll() is not None:

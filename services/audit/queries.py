@@ -286,6 +286,13 @@ def _by_reason(rows: list[Any]) -> dict[str, dict[str, int]]:
     return counts
 
 
+def _later_version(event_type: str) -> str:
+    """The suffix " (v2)" for a type's later version: during a deprecation window the same decision is recorded
+    in both, and the auditor sees two rows that say one thing in two versions of the contract, not two decisions."""
+    version = event_type.rsplit(".", 1)[-1]
+    return "" if version == "v1" else f" ({version})"
+
+
 def as_row(entry: dict[str, Any], language: str) -> dict[str, Any]:
     """A timeline row for people: time in Tokyo, what happened, who, the ids, the trace id."""
     data = entry.get("data") or {}
@@ -293,7 +300,7 @@ def as_row(entry: dict[str, Any], language: str) -> dict[str, Any]:
     return {
         "seq": entry["seq"],
         "time": moment.astimezone(TOKYO).strftime("%Y-%m-%d %H:%M:%S") if moment else "",
-        "what": label(entry["event_type"], language),
+        "what": label(entry["event_type"], language) + _later_version(entry["event_type"]),
         "who": actor(data),
         "why": why(entry["event_type"], data, language),
         "event_id": entry["event_id"],

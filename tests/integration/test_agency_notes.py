@@ -218,7 +218,11 @@ async def test_notes_stay_with_the_service_and_only_reason_codes_travel(
     finally:
         await auditor.aclose()
     whys = {row["what"]: row["why"] for row in timeline if row["why"]}
-    assert whys == {"referral declined": "no capacity", "referral cancelled": "person declined"}
+    assert whys == {
+        "referral declined": "no capacity",
+        "referral declined (v2)": "no capacity",  # the same decline, in both versions during v1's deprecation window
+        "referral cancelled": "person declined",
+    }
 
 
 async def cancellations_this_year(auditor: httpx.AsyncClient) -> int:

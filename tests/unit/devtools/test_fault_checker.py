@@ -2,10 +2,12 @@
 
 from __future__ import annotations
 
+import uuid
+
 import pytest
 
-from devtools.faults.checker import Verdict
-from devtools.faults.run import Outcome, Plan, markdown
+from devtools.faults.checker import Verdict, referrals_expected
+from devtools.faults.run import Outcome, Plan, _line, markdown
 from devtools.faults.workload import Submitted, Workload
 
 
@@ -54,3 +56,16 @@ def test_the_table_names_every_scenario_and_its_result() -> None:
     outcome = Outcome("kill-referral", "…", 30, 10, 1, 0, 0, 2, 0, 0, "2/2 (+0 other)", 4.2, True, {})
     table = markdown([outcome], Plan(10, 5, 1, 60))
     assert "| kill-referral | 30 | 10 | 1 | 0 | 0 | 2 | 0 | 0 | 2/2 (+0 other) | 4.2 | pass |" in table
+
+
+def test_a_declined_first_referral_expects_the_next_agencys_referral_too() -> None:
+    workload = Workload("http://127.0.0.1:1", "agency.secret", run_id="r", seed=1, decline_every=4)
+    declined, kept = uuid.uuid4(), uuid.uuid4()
+    workload.declined[declined] = uuid.uuid4()
+    assert (referrals_expected(workload, declined), referrals_expected(workload, kept)) == (2, 1)
+
+
+def test_the_line_says_in_which_versions_the_declines_were_recorded() -> None:
+    detail = {"declines_by_versions_recorded": {"v1": 41, "v1 + v2": 34}}
+    outcome = Outcome("upgrade-producers-first", "…", 30, 10, 1, 0, 0, 0, 0, 0, "2/2 (+0 other)", 0.1, True, detail)
+    assert "declines recorded as v1: 41, v1 + v2: 34," in _line(outcome)
