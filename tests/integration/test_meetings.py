@@ -9,6 +9,7 @@ from typing import Any
 
 from icalendar import Calendar
 
+from backbone.calendar import TOKYO, next_business_day
 from schemas.vocabulary import AgencyType
 from tests.integration.kafka_tools import eventually
 from tests.integration.meeting_steps import (
@@ -32,17 +33,17 @@ async def test_a_multi_agency_case_gets_a_lawful_meeting_an_invitation_a_plan_an
     async with await coordinator(services) as meetings:
         scheduled = await meetings.post(f"{url}/schedule", json={})
         assert scheduled.status_code == 200, scheduled.text
-        later = proposal["starts_at"] + timedelta(days=1)
-        moved = await meetings.post(
-            f"{url}/schedule",
-            json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
-        )
-        if moved.status_code == 422:  # the day after was not a business day: take the proposal's day + 7
-            later = proposal["starts_at"] + timedelta(days=7)
+        # Moved to the same hour of a later business day: the next one on which all three are free (earlier
+        # runs' meetings fill the calendar, and a proposal may fall just before a weekend or the year-end closing).
+        later = proposal["starts_at"].astimezone(TOKYO)
+        for _ in range(20):
+            later = datetime.combine(next_business_day(later.date()), later.timetz())
             moved = await meetings.post(
                 f"{url}/schedule",
                 json={"starts_at": later.isoformat(), "ends_at": (later + timedelta(hours=1)).isoformat()},
             )
+            if moved.status_code != 422:
+                break
         assert moved.status_code == 200 and moved.json()["sequence"] == 1, moved.text
         ics = await meetings.get(f"{url}/invitation.ics")
     event = next(iter(Calendar.from_ical(ics.text).walk("VEVENT")))
