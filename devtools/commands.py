@@ -177,6 +177,20 @@ def _add_tool_commands(commands: Commands) -> None:
     bench.add_argument(
         "--quick", action="store_true", help="smaller volumes (a 100,000-event ledger), for a first look"
     )
+    bench.add_argument(
+        "--against",
+        metavar="COMMIT",
+        help="instead of the suite, today's services against that release's, in alternating rounds: P1, the CPU per"
+        " consultation (C1), L1 and intake's POST latency (L3) at half of P1, with the ratios."
+        " Example: backbone bench --against c8cd663 --rounds 3",
+    )
+    bench.add_argument("--rounds", type=int, default=3, help="with --against: rounds per side (default 3)")
+    bench.add_argument(
+        "--consultations", type=int, default=600, help="with --against: consultations per P1 round (default 600)"
+    )
+    bench.add_argument(
+        "--seconds", type=float, default=20.0, help="with --against: seconds of L1 and of L3 per round (default 20)"
+    )
     bench.set_defaults(command=_bench)
 
     faults = commands.add_parser(
@@ -385,6 +399,15 @@ def _bench(args: argparse.Namespace) -> int:
 
     stack = LocalStack.default()
     stack.up_infrastructure(print)
+    if args.against:
+        from devtools.bench.ab import run_ab  # noqa: PLC0415
+
+        out = stack.paths.home / "bench"
+        written = run_ab(
+            stack, args.against, rounds=args.rounds, consultations=args.consultations, seconds=args.seconds, out=out
+        )
+        print(f"results: {written} (and the .json beside it)")
+        return 0
     written = run_bench(stack, quick=args.quick, out=stack.paths.home / "bench")
     print(f"results: {written} (and the .json beside it)")
     return 0

@@ -7,12 +7,14 @@ import json
 import logging
 import os
 import platform
+import statistics
 from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
 from backbone.settings import ServiceName
 from devtools.bench import baselines, stages, workbench
+from devtools.bench.cpu import LOAD_GENERATOR, CpuMeter, CpuUse
 from devtools.bench.measure import Figure, repeat
 from devtools.bench.otlp_sink import OtlpSink
 from devtools.bench.pipeline import Pipeline
@@ -21,6 +23,7 @@ from devtools.local.postgres import LocalSecrets
 from devtools.local.stack import MEASURING, LocalStack
 
 REPETITIONS = 3
+CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: the ledger and outboxes catch up
 SUBMITTER = "chiku-fukushi-katase"  # the agency whose staff submit the benchmark's consultations
 
 
@@ -130,12 +133,18 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
     pipeline = Pipeline(
         stack.base_url("intake"), tokens[SUBMITTER], stack.settings_for("notify").database.dsn.get_secret_value()
     )
-    p1 = await step(
-        "P1 consultations submitted → notifications delivered",
-        "consultations/s",
-        lambda: pipeline.throughput(scale["p1"]),
-    )
+    cpu_runs: list[CpuUse] = []
+
+    async def p1_once() -> float:
+        with CpuMeter() as meter:
+            rate = await pipeline.throughput(scale["p1"])
+            await asyncio.sleep(CPU_SETTLE_SECONDS)  # audit's ledger and the outboxes finish the last ones
+        cpu_runs.append(meter.use)
+        return rate
+
+    p1 = await step("P1 consultations submitted → notifications delivered", "consultations/s", p1_once)
     p1.extra["ratio_to_B3"] = _ratio(p1, b3)
+    report.append(_cpu_figure(cpu_runs, scale["p1"]))
     l1_runs = [await pipeline.latency(p1.median / 2, scale["l1"]) for _ in range(REPETITIONS)]
     report.append(_latency_figure(f"L1 submission → notification delivered at {p1.median / 2:,.0f}/s", l1_runs))
     report.extend(await _tracing_cost(stack, pipeline, scale["p1"]))
@@ -144,11 +153,17 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
     schema, cases = await stages.build_ledger(dsn, scale["ledger"])
     latencies = [await stages.trace_query_latency(dsn, schema, cases, scale["queries"]) for _ in range(REPETITIONS)]
     report.append(_latency_figure(f"Q1 case timeline on a {scale['ledger']:,}-event ledger", latencies))
-    l3_runs = [
-        await stages.intake_post_latency(stack.base_url("intake"), tokens[SUBMITTER], rate=200, seconds=scale["l3"])
-        for _ in range(REPETITIONS)
-    ]
-    report.append(_latency_figure("L3 intake POST at 200 req/s", l3_runs))
+    # At half of P1, as L1: a rate the machine can sustain, so that the latency says something about the edge.
+    l3_rate = p1.median / 2
+    l3_runs: list[dict[str, float]] = []
+    for _ in range(REPETITIONS):
+        with CpuMeter() as meter:
+            run = await stages.intake_post_latency(
+                stack.base_url("intake"), tokens[SUBMITTER], rate=l3_rate, seconds=scale["l3"]
+            )
+        run["load generator CPU ms/request"] = 1000 * meter.use.seconds.get(LOAD_GENERATOR, 0.0) / run["requests"]
+        l3_runs.append(run)
+    report.append(_latency_figure(f"L3 intake POST at {l3_rate:,.0f}/s (half of P1)", l3_runs))
     b1.extra["note"] = "the JVM client's ceiling; B2 is Python's"
     return report
 
@@ -201,6 +216,18 @@ async def _scaled_out(stack: LocalStack, pipeline: Pipeline, count: int, single:
     return figure
 
 
+def _cpu_figure(runs: list[CpuUse], consultations: int) -> Figure:
+    """C1: the backbone's CPU per consultation in P1 (all its processes), with each group's share and the load
+    generator's own beside it, medians of the runs."""
+    figure = Figure("C1 CPU per consultation in P1 (services, PostgreSQL, Kafka, SMTP)", "ms")
+    per_run = [use.per_item_ms(consultations) for use in runs]
+    figure.runs = [ms["backbone"] for ms in per_run]
+    groups = sorted({group for ms in per_run for group in ms} - {"backbone"})
+    figure.extra["per_group_ms"] = {g: statistics.median(ms.get(g, 0.0) for ms in per_run) for g in groups}
+    figure.extra["load_generator_ms"] = figure.extra["per_group_ms"].get(LOAD_GENERATOR, 0.0)
+    return figure
+
+
 def _ratio(figure: Figure, baseline: Figure) -> float | None:
     return round(figure.median / baseline.median, 3) if baseline.median else None
 
@@ -211,7 +238,11 @@ def _latency_figure(name: str, runs: list[dict[str, float]]) -> Figure:
         f"{name} (p99)",
         "ms",
         [round(run["p99"], 1) for run in runs],
-        {key: [round(run[key], 1) for run in runs] for key in ("p50", "p99.9", "errors") if key in runs[0]},
+        {
+            key: [round(run[key], 1) for run in runs]
+            for key in ("p50", "p99.9", "errors", "load generator CPU ms/request")
+            if key in runs[0]
+        },
     )
 
 
