@@ -216,7 +216,7 @@ def create_app(
     return app
 
 
-def _runtime_of(request: Request) -> ServiceRuntime:
+async def _runtime_of(request: Request) -> ServiceRuntime:
     runtime: ServiceRuntime = request.app.state.runtime
     return runtime
 

@@ -9,7 +9,7 @@ from fastapi import Depends, Request
 from services.intake.context import Intake
 
 
-def _intake(request: Request) -> Intake:
+async def _intake(request: Request) -> Intake:
     intake: Intake = request.app.state.intake
     return intake
 
