@@ -10,6 +10,7 @@ rule to acknowledgements sent to it by signed request.
 
 from __future__ import annotations
 
+import asyncio
 import hashlib
 import hmac
 import time
@@ -60,7 +61,70 @@ def verify(secret: bytes, body: bytes, header: str, *, now: float | None = None)
     return hmac.compare_digest(expected, fields.get("v1", ""))
 
 
-async def send_email(settings: NotifySettings, message: Outgoing) -> None:
+class Mailer:
+    """E-mail over kept SMTP sessions: at most `size` open at once, each reused for message after message. A new
+    session per message costs a connection, the greeting, EHLO (and STARTTLS and AUTH where configured) and a
+    lookup of this host's name, on both sides, several times what the message itself does.
+
+    A session that failed or was interrupted (the dispatcher's timeout) is closed, never reused. One the server
+    closed while it sat idle (servers drop idle sessions after a few minutes) is noticed on its next use, and that
+    message goes once more on a new session: if the server had in fact taken it, the recipient gets it twice with
+    one Message-ID, as after any retry (at-least-once, like every delivery here)."""
+
+    def __init__(self, settings: NotifySettings, size: int = 4) -> None:
+        self.settings = settings
+        self._idle: list[aiosmtplib.SMTP] = []
+        self._slots = asyncio.Semaphore(size)
+
+    async def send(self, message: Outgoing) -> None:
+        mail = _email(self.settings, message)
+        async with self._slots:
+            session = self._idle.pop() if self._idle else None
+            healthy = False
+            try:
+                if session is not None:
+                    try:
+                        await session.send_message(mail)
+                    except aiosmtplib.SMTPServerDisconnected:
+                        session.close()
+                        session = None  # closed while idle: once more, on a new session
+                if session is None:
+                    session = await self._open()
+                    await session.send_message(mail)
+                healthy = True
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                raise DeliveryError(f"smtp: {type(error).__name__}: {str(error)[:200]}") from None
+            finally:
+                if session is not None:
+                    if healthy:
+                        self._idle.append(session)
+                    else:
+                        session.close()
+
+    async def _open(self) -> aiosmtplib.SMTP:
+        settings = self.settings
+        session = aiosmtplib.SMTP(
+            hostname=settings.smtp_host,
+            port=settings.smtp_port,
+            start_tls=settings.smtp_starttls,
+            username=settings.smtp_username,
+            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
+            timeout=settings.send_timeout_seconds,
+        )
+        await session.connect()
+        return session
+
+    async def close(self) -> None:
+        """End every kept session politely (QUIT); one that does not answer is just closed."""
+        idle, self._idle = self._idle, []
+        for session in idle:
+            try:
+                await session.quit()
+            except (aiosmtplib.SMTPException, OSError, TimeoutError):
+                session.close()
+
+
+def _email(settings: NotifySettings, message: Outgoing) -> EmailMessage:
     mail = EmailMessage()
     mail["From"] = settings.mail_from
     mail["To"] = message.to
@@ -79,18 +143,7 @@ async def send_email(settings: NotifySettings, message: Outgoing) -> None:
             filename="invitation.ics",
             params={"method": "CANCEL" if "METHOD:CANCEL" in message.ics else "REQUEST"},
         )
-    try:
-        await aiosmtplib.send(
-            mail,
-            hostname=settings.smtp_host,
-            port=settings.smtp_port,
-            start_tls=settings.smtp_starttls,
-            username=settings.smtp_username,
-            password=settings.smtp_password.get_secret_value() if settings.smtp_password else None,
-            timeout=settings.send_timeout_seconds,
-        )
-    except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
-        raise DeliveryError(f"smtp: {type(error).__name__}: {str(error)[:200]}") from None
+    return mail
 
 
 async def send_webhook(http: httpx.AsyncClient, secret: bytes, message: Outgoing) -> None:

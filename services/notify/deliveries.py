@@ -182,6 +182,7 @@ class Dispatcher:
         settings = notifier.settings
         self.breakers = channels.CircuitBreakers(settings.breaker_failures, settings.breaker_open_seconds)
         self.http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)
+        self.mailer = channels.Mailer(settings)
         # Woken when deliveries are planned; the poll finds retries and escalations that fall due.
         self.wakeup = Wakeup(pool, "deliveries", settings.poll_seconds)
 
@@ -191,6 +192,7 @@ class Dispatcher:
                 await keep_running("notify dispatcher", self._step, idle=self.wakeup.wait)
         finally:
             await self.http.aclose()
+            await self.mailer.close()
 
     async def _step(self) -> int:
         return await self.send_due() + await self.escalate_due()
@@ -250,7 +252,7 @@ class Dispatcher:
                         self.http, self.notifier.webhook_secret(delivery.recipient_agency), outgoing
                     )
                 else:
-                    await channels.send_email(self.notifier.settings, outgoing)
+                    await self.mailer.send(outgoing)
         except channels.DeliveryError as error:
             self.breakers.record(endpoint, ok=False, now=time.monotonic())
             return Refused(str(error))

@@ -1,0 +1,103 @@
+"""E-mail over kept SMTP sessions, against a real SMTP server (aiosmtpd) on loopback: one session carries message
+after message; a session the server dropped while idle is replaced and the message still goes; a server that is
+down is a DeliveryError, and the next message opens a new session once it is back."""
+
+from __future__ import annotations
+
+import socket
+from collections.abc import Iterator
+from typing import Any
+
+import pytest
+from aiosmtpd.controller import Controller
+
+from services.notify.channels import DeliveryError, Mailer, Outgoing
+from services.notify.settings import NotifySettings
+
+
+class Recorder:
+    def __init__(self) -> None:
+        self.sessions: set[int] = set()
+        self.received: list[str] = []
+
+    async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
+        self.sessions.add(id(session))
+        self.received.append(envelope.content.decode().split("Message-ID: ", 1)[1].split("\r\n", 1)[0])
+        return "250 OK"
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return int(probe.getsockname()[1])
+
+
+class Server:
+    """An SMTP server on one port that can go away and come back (a new controller each time)."""
+
+    def __init__(self) -> None:
+        self.port, self.recorder = free_port(), Recorder()
+        self.controller: Controller | None = None
+
+    def start(self) -> None:
+        self.controller = Controller(self.recorder, hostname="127.0.0.1", port=self.port)
+        self.controller.start()
+
+    def stop(self) -> None:
+        if self.controller is not None:
+            self.controller.stop()
+            self.controller = None
+
+
+@pytest.fixture
+def server() -> Iterator[Server]:
+    running = Server()
+    running.start()
+    yield running
+    running.stop()
+
+
+def message(n: int) -> Outgoing:
+    return Outgoing(f"n-{n}", "oncall@example.jp", "つなぎ提案", "本文", "referral-proposed", "case", "urgent")
+
+
+def mailer_for(server: Server) -> Mailer:
+    return Mailer(NotifySettings(smtp_host="127.0.0.1", smtp_port=server.port, send_timeout_seconds=5))
+
+
+async def test_one_kept_session_carries_message_after_message(server: Server) -> None:
+    recorder = server.recorder
+    mailer = mailer_for(server)
+    for n in range(5):
+        await mailer.send(message(n))
+    await mailer.close()
+    assert recorder.received == [f"<n-{n}@fujisawa-backbone>" for n in range(5)]
+    assert len(recorder.sessions) == 1
+
+
+async def test_a_session_dropped_while_idle_is_replaced_and_the_message_still_goes(
+    server: Server,
+) -> None:
+    recorder = server.recorder
+    mailer = mailer_for(server)
+    await mailer.send(message(1))
+    server.stop()  # the server goes away, and with it the idle session ...
+    server.start()  # ... and comes back on the same port
+    await mailer.send(message(2))
+    await mailer.close()
+    assert recorder.received == ["<n-1@fujisawa-backbone>", "<n-2@fujisawa-backbone>"]
+    assert len(recorder.sessions) == 2
+
+
+async def test_a_server_that_is_down_is_a_delivery_error_and_the_next_send_reconnects(
+    server: Server,
+) -> None:
+    recorder = server.recorder
+    mailer = mailer_for(server)
+    server.stop()
+    with pytest.raises(DeliveryError, match="smtp: "):
+        await mailer.send(message(1))
+    server.start()
+    await mailer.send(message(2))
+    await mailer.close()
+    assert recorder.received == ["<n-2@fujisawa-backbone>"]
