@@ -45,11 +45,24 @@ class Migration:
 
 async def create_pool(settings: DatabaseSettings) -> asyncpg.Pool:
     pool = await asyncpg.create_pool(
-        dsn=settings.dsn.get_secret_value(), min_size=settings.pool_min, max_size=settings.pool_max
+        dsn=settings.dsn.get_secret_value(),
+        min_size=settings.pool_min,
+        max_size=settings.pool_max,
+        reset=_keep_session,
     )
     if pool is None:  # asyncpg's typing allows it; it never happens with a dsn
         raise RuntimeError("asyncpg returned no pool")
     return pool
+
+
+async def _keep_session(_conn: asyncpg.Connection) -> None:
+    """What the pool does to a connection given back, beyond what asyncpg always does (roll back an open
+    transaction, drop its listeners): nothing. asyncpg's default also runs `pg_advisory_unlock_all(); CLOSE ALL;
+    UNLISTEN *; RESET ALL`, a round trip on every release (several per request and per consumed batch), to undo
+    session state. The backbone leaves none on a pooled connection: every lock it takes on one is a transaction's
+    (`pg_advisory_xact_lock`), a cursor lives in its transaction, LISTEN has a connection of its own that
+    UNLISTENs before it goes back (`backbone.loops.Wakeup`), and nothing runs `SET` outside a transaction. The one
+    session-level lock, the migrations', is taken on a connection that is closed afterwards (`migrate`)."""
 
 
 def migrations_for(namespace: str, folder: Path) -> list[Migration]:
@@ -61,8 +74,8 @@ async def migrate(pool: asyncpg.Pool, service: str, service_migrations: Path) ->
     wanted = migrations_for("backbone", KIT_MIGRATIONS) + migrations_for(service, service_migrations)
     applied_now: list[str] = []
     async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
         try:
+            await conn.execute("SELECT pg_advisory_lock($1)", _MIGRATION_LOCK)
             await conn.execute(
                 "CREATE TABLE IF NOT EXISTS schema_migrations ("
                 " name text PRIMARY KEY, checksum text NOT NULL, applied_at timestamptz NOT NULL DEFAULT now())"
@@ -85,5 +98,7 @@ async def migrate(pool: asyncpg.Pool, service: str, service_migrations: Path) ->
                     )
                 applied_now.append(migration.name)
         finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _MIGRATION_LOCK)
+            # The lock is the session's: the session ends here (the pool opens a new one when it needs it), so no
+            # pooled connection keeps the lock, however the migrations ended.
+            await conn.close(timeout=5)
     return applied_now

@@ -191,15 +191,14 @@ async def publish_row(
 async def relay_paused(pool: asyncpg.Pool) -> AsyncIterator[None]:
     """Hold back every relay of this database until the block ends (they skip their turns meanwhile).
 
-    Takes the relays' own lock at session level, waiting for a batch in flight to finish first; so rows
-    published inside the block (an operator's replay) never interleave with the relays' new ones.
+    Takes the relays' own lock in a transaction held open for the block, waiting for a batch in flight to finish
+    first; so rows published inside the block (an operator's replay) never interleave with the relays' new ones.
+    The lock ends with the transaction, however the block ends: a pooled connection never keeps it (the pool does
+    not reset sessions, `backbone.db.create_pool`).
     """
-    async with pool.acquire() as conn:
-        await conn.execute("SELECT pg_advisory_lock($1)", _RELAY_LOCK)
-        try:
-            yield
-        finally:
-            await conn.execute("SELECT pg_advisory_unlock($1)", _RELAY_LOCK)
+    async with pool.acquire() as conn, conn.transaction():
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _RELAY_LOCK)
+        yield
 
 
 class TransactionStore:
