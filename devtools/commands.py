@@ -184,6 +184,9 @@ def _add_tool_commands(commands: Commands) -> None:
         " consultation (C1), L1 and intake's POST latency (L3) at half of P1, with the ratios."
         " Example: backbone bench --against c8cd663 --rounds 3",
     )
+    bench.add_argument(
+        "--to", metavar="COMMIT", help="with --against: that commit's services instead of today's (one change's A/B)"
+    )
     bench.add_argument("--rounds", type=int, default=3, help="with --against: rounds per side (default 3)")
     bench.add_argument(
         "--consultations", type=int, default=600, help="with --against: consultations per P1 round (default 600)"
@@ -404,7 +407,13 @@ def _bench(args: argparse.Namespace) -> int:
 
         out = stack.paths.home / "bench"
         written = run_ab(
-            stack, args.against, rounds=args.rounds, consultations=args.consultations, seconds=args.seconds, out=out
+            stack,
+            args.against,
+            to=args.to,
+            rounds=args.rounds,
+            consultations=args.consultations,
+            seconds=args.seconds,
+            out=out,
         )
         print(f"results: {written} (and the .json beside it)")
         return 0

@@ -65,9 +65,20 @@ FIGURES = (
 )
 
 
-def run_ab(stack: LocalStack, against: str, *, rounds: int, consultations: int, seconds: float, out: Path) -> Path:
+def run_ab(
+    stack: LocalStack,
+    against: str,
+    *,
+    to: str | None = None,
+    rounds: int,
+    consultations: int,
+    seconds: float,
+    out: Path,
+) -> Path:
+    """`against`'s services (a commit) before, `to`'s after (a later commit; today's working tree when None)."""
     release = previous_release(stack.paths.home, print, commit=against)
-    sides = [Side(release.label, release), Side(TODAY, None)]
+    later = previous_release(stack.paths.home, print, commit=to) if to else None
+    sides = [Side(release.label, release), Side(later.label if later else TODAY, later)]
     stack.up_services(print, extra_env=MEASURING)  # the agencies' defaults are set through the services' APIs
     tokens = use_directory_defaults(stack)
     pipeline = Pipeline(
@@ -126,7 +137,7 @@ def _summary(side: Side) -> str:
 def markdown(before: Side, after: Side, *, rounds: int, consultations: int) -> str:
     lines = [
         f"{before.name} against {after.name}: {rounds} alternating rounds of {consultations} consultations each;"
-        " medians of the rounds. The ratio is today's over the release's.",
+        " medians of the rounds. The ratio is the second's over the first's.",
         "",
         f"| figure | unit | {before.name} | {after.name} | ratio | rounds ({before.name}) | rounds ({after.name}) |",
         "|---|---|---:|---:|---:|---|---|",
