@@ -35,6 +35,7 @@ from devtools.local.stack import MEASURING, SERVICE_PORTS, LocalStack
 SUBMITTER = "chiku-fukushi-katase"
 CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: the ledger and outboxes catch up
 TODAY = "today"
+GROUP_PREFIX = "C1 of "  # each process group's CPU per consultation, in the second table
 
 
 @dataclass
@@ -120,6 +121,9 @@ async def _round(side: Side, pipeline: Pipeline, intake_url: str, consultations:
     side.add("P1", p1)
     side.add("C1 backbone CPU per consultation", cpu["backbone"])
     side.add("C1 load generator CPU per consultation", cpu.get(LOAD_GENERATOR, 0.0))
+    for group, ms in cpu.items():
+        if group not in {"backbone", LOAD_GENERATOR}:
+            side.add(f"{GROUP_PREFIX}{group}", ms)
     l1 = await pipeline.latency(p1 / 2, seconds)
     side.add("L1 p50 at half of P1", l1["p50"])
     side.add("L1 p99 at half of P1", l1["p99"])
@@ -131,7 +135,7 @@ async def _round(side: Side, pipeline: Pipeline, intake_url: str, consultations:
 
 
 def _summary(side: Side) -> str:
-    return ", ".join(f"{name} {values[-1]:g}" for name, values in side.rounds.items())
+    return ", ".join(f"{name} {values[-1]:g}" for name, values in side.rounds.items() if name in dict(FIGURES))
 
 
 def markdown(before: Side, after: Side, *, rounds: int, consultations: int) -> str:
@@ -142,9 +146,10 @@ def markdown(before: Side, after: Side, *, rounds: int, consultations: int) -> s
         f"| figure | unit | {before.name} | {after.name} | ratio | rounds ({before.name}) | rounds ({after.name}) |",
         "|---|---|---:|---:|---:|---|---|",
     ]
-    for figure, unit in FIGURES:
-        a, b = before.median(figure), after.median(figure)
+    groups = sorted({f for side in (before, after) for f in side.rounds if f.startswith(GROUP_PREFIX)})
+    for figure, unit in [*FIGURES, *((group, "ms") for group in groups)]:
+        a, b = (side.median(figure) if figure in side.rounds else 0.0 for side in (before, after))
         ratio = f"{b / a:.2f}×" if a else "—"
-        each = [", ".join(f"{v:g}" for v in side.rounds[figure]) for side in (before, after)]
+        each = [", ".join(f"{v:g}" for v in side.rounds.get(figure, [])) for side in (before, after)]
         lines.append(f"| {figure} | {unit} | {a:,.2f} | {b:,.2f} | {ratio} | {each[0]} | {each[1]} |")
     return "\n".join(lines) + "\n"
