@@ -6,12 +6,13 @@ from __future__ import annotations
 
 import socket
 from collections.abc import Iterator
+from email import message_from_bytes, policy
 from typing import Any
 
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.notify.channels import DeliveryError, Mailer, Outgoing
+from services.notify.channels import DeliveryError, Mailer, Outgoing, email_bytes
 from services.notify.settings import NotifySettings
 
 
@@ -101,3 +102,22 @@ async def test_a_server_that_is_down_is_a_delivery_error_and_the_next_send_recon
     await mailer.send(message(2))
     await mailer.close()
     assert recorder.received == ["<n-2@fujisawa-backbone>"]
+
+
+def test_the_email_reads_back_as_written_with_its_invitation() -> None:
+    settings = NotifySettings()
+    ics = "BEGIN:VCALENDAR\r\nMETHOD:CANCEL\r\nEND:VCALENDAR\r\n"
+    sent = Outgoing(
+        "n-9", "oncall@example.jp", "【緊急】つなぎ提案（辻堂）", "本文\nリンク", "meeting", "case-1", "urgent", ics
+    )
+    mail = message_from_bytes(email_bytes(settings, sent), policy=policy.default)
+    assert (mail["Subject"], mail["Message-ID"], mail["X-Backbone-Case"]) == (
+        "【緊急】つなぎ提案（辻堂）",
+        "<n-9@fujisawa-backbone>",
+        "case-1",
+    )
+    body = mail.get_body(("plain",))
+    assert body is not None and body.get_content() == "本文\nリンク"
+    (invitation,) = [part for part in mail.iter_attachments() if part.get_content_type() == "text/calendar"]
+    assert invitation.get_filename() == "invitation.ics" and invitation.get_param("method") == "CANCEL"
+    assert invitation.get_content() == ics
