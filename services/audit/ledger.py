@@ -89,10 +89,19 @@ async def append(conn: Connection, signer: Signer, entry: Entry) -> int | None:
     headers = {name: value.decode("utf-8", errors="replace") for name, value in entry.headers}
     event_id = _event_id(entry, headers)
     await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
-    if await conn.fetchval("SELECT 1 FROM ledger WHERE topic = $1 AND event_id = $2", entry.topic, event_id):
+    # After the lock, in a statement of its own, so that its snapshot sees every append committed before ours:
+    # whether this is a repeat, and the chain's head, in one round trip.
+    found = await conn.fetchrow(
+        "SELECT EXISTS (SELECT 1 FROM ledger WHERE topic = $1 AND event_id = $2) AS repeat, head.seq, head.row_hash"
+        " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
+        " (SELECT seq, row_hash FROM ledger ORDER BY seq DESC LIMIT 1) AS head ON true",
+        entry.topic,
+        event_id,
+    )
+    assert found is not None  # one row, always
+    if found["repeat"]:
         return None
-    head = await conn.fetchrow("SELECT seq, row_hash FROM ledger ORDER BY seq DESC LIMIT 1")
-    seq, prev = (head["seq"] + 1, head["row_hash"]) if head else (1, GENESIS)
+    seq, prev = (found["seq"] + 1, found["row_hash"]) if found["seq"] is not None else (1, GENESIS)
     body = canonical(entry)
     event_hash = hashlib.sha256(body).hexdigest()
     chained = row_hash(seq, prev, event_hash)
