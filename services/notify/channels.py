@@ -67,19 +67,19 @@ def verify(secret: bytes, body: bytes, header: str, *, now: float | None = None)
 
 
 class Mailer:
-    """E-mail over kept SMTP sessions: at most `size` open at once, each reused for message after message. A new
-    session per message costs a connection, the greeting, EHLO (and STARTTLS and AUTH where configured) and a
-    lookup of this host's name, on both sides, several times what the message itself does.
+    """E-mail over kept SMTP sessions: at most `smtp_sessions` (a setting) open at once, each reused for message
+    after message. A new session per message costs a connection, the greeting, EHLO (and STARTTLS and AUTH where
+    configured) and a lookup of this host's name, on both sides, several times what the message itself does.
 
     A session that failed or was interrupted (the dispatcher's timeout) is closed, never reused. One the server
     closed while it sat idle (servers drop idle sessions after a few minutes) is noticed on its next use, and that
     message goes once more on a new session: if the server had in fact taken it, the recipient gets it twice with
     one Message-ID, as after any retry (at-least-once, like every delivery here)."""
 
-    def __init__(self, settings: NotifySettings, size: int = 4) -> None:
+    def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
         self._idle: list[aiosmtplib.SMTP] = []
-        self._slots = asyncio.Semaphore(size)
+        self._slots = asyncio.Semaphore(settings.smtp_sessions)
 
     async def send(self, message: Outgoing) -> None:
         mail = email_bytes(self.settings, message)

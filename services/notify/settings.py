@@ -19,6 +19,13 @@ class NotifySettings(BaseSettings):
     mail_from: str = "backbone@fujisawa-backbone.invalid"
     public_base_url: str = Field(default="http://127.0.0.1:8104", description="Where acknowledgement links point")
     send_timeout_seconds: float = Field(default=10.0, gt=0)
+    smtp_sessions: int = Field(
+        default=8,
+        ge=1,
+        le=50,
+        description="SMTP sessions kept open to the mail server at most; a message waiting for a free one counts"
+        " towards its send timeout, so a hung server holds the dispatcher no longer than the timeout",
+    )
     max_attempts: int = Field(default=6, ge=1)
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
