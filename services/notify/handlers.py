@@ -32,7 +32,7 @@ def notifying(notifier: Notifier) -> Handler[Any]:
         store = notifier.on(conn)
         if isinstance(event, ReferralProposed):
             await store.add_case_agency(event.case_id, event.to_agency)
-        holders = await store.case_agencies(event.case_id)
+        holders = await store.case_agencies(event.case_id) if rules.needs_case_agencies(event) else frozenset()
         urgency = Urgency(getattr(event, "urgency", Urgency.NORMAL))
         if isinstance(event, ReferralEscalated):
             urgency = Urgency.URGENT  # an escalation is always urgent

@@ -48,6 +48,12 @@ class Recipient:
     category: str
 
 
+def needs_case_agencies(event: Event) -> bool:
+    """Whether `recipients` reads the agencies that hold the case for this event (only a withdrawal of consent
+    does): the caller reads them, a round trip, only then."""
+    return isinstance(event, ConsentWithdrawn)
+
+
 def recipients(event: Event, *, case_agencies: frozenset[str], coordinator: str) -> list[Recipient]:  # noqa: PLR0911 - the table above
     if isinstance(event, ReferralProposed):
         return [Recipient(event.to_agency, "primary", "referral-proposed")]

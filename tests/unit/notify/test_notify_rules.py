@@ -1,5 +1,6 @@
 from __future__ import annotations
 
+from collections.abc import Iterator
 from datetime import datetime, time
 
 import pytest
@@ -7,6 +8,7 @@ from pydantic import ValidationError
 
 from backbone import directory
 from backbone.calendar import TOKYO
+from schemas.events import EVENT_TYPES
 from schemas.vocabulary import Urgency
 from services.notify import channels, rules
 from services.notify.rosters import Roster, on_call
@@ -98,3 +100,37 @@ def test_a_place_without_a_system_is_answered_for_by_the_agency_the_directory_na
         Recipient("backup-fujisawa-shakyo", "primary", "meeting-cancelled"),
         Recipient("shuro-junbi", "primary", "meeting-cancelled"),
     ]
+
+
+class Untouchable(frozenset[str]):
+    """The agencies holding a case, which no rule may look at unless it said it needs them."""
+
+    def __iter__(self) -> Iterator[str]:
+        raise AssertionError("the rule read the case's agencies")
+
+    def __contains__(self, _item: object) -> bool:
+        raise AssertionError("the rule read the case's agencies")
+
+    def __len__(self) -> int:
+        raise AssertionError("the rule read the case's agencies")
+
+
+class Anything(str):
+    """Any field's value at once: an agency id, a list of them, an object whose attributes are agency ids."""
+
+    def __getattr__(self, _name: str) -> Anything:
+        return self
+
+    def __iter__(self) -> Iterator[Anything]:  # type: ignore[override] # a list of itself, not of its characters
+        return iter([self])
+
+
+@pytest.mark.parametrize("event_type", sorted(EVENT_TYPES))
+def test_only_the_events_that_say_so_need_the_agencies_holding_the_case(event_type: str) -> None:
+    """notify reads the case's agencies (a round trip per record) only for the events whose recipients need them."""
+    model = EVENT_TYPES[event_type]
+    event = model.model_construct(**dict.fromkeys(model.model_fields, Anything("x")))  # every field set, unvalidated
+    if rules.needs_case_agencies(event):
+        assert rules.recipients(event, case_agencies=frozenset({"a", "b"}), coordinator="c")
+    else:
+        rules.recipients(event, case_agencies=Untouchable(), coordinator="c")
