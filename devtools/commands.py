@@ -182,7 +182,7 @@ def _add_tool_commands(commands: Commands) -> None:
         metavar="COMMIT",
         help="instead of the suite, today's services against that release's, in alternating rounds: P1, the CPU per"
         " consultation (C1), L1 and intake's POST latency (L3) at half of P1, with the ratios."
-        " Example: backbone bench --against c8cd663 --rounds 3",
+        " Example: backbone bench --against 9f3b003 --rounds 3",
     )
     bench.add_argument(
         "--to", metavar="COMMIT", help="with --against: that commit's services instead of today's (one change's A/B)"

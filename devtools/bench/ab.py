@@ -25,15 +25,13 @@ from datetime import UTC, datetime
 from pathlib import Path
 from typing import Any
 
-from devtools.bench.cpu import LOAD_GENERATOR, CpuMeter
+from devtools.bench.cpu import LOAD_GENERATOR
 from devtools.bench.pipeline import Pipeline
 from devtools.bench.stages import intake_post_latency
 from devtools.local.operators import use_directory_defaults
-from devtools.local.releases import Release, previous_release
+from devtools.local.releases import Release, release_at
 from devtools.local.stack import MEASURING, SERVICE_PORTS, LocalStack
 
-SUBMITTER = "chiku-fukushi-katase"
-CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: the ledger and outboxes catch up
 TODAY = "today"
 GROUP_PREFIX = "C1 of "  # each process group's CPU per consultation, in the second table
 
@@ -77,14 +75,11 @@ def run_ab(
     out: Path,
 ) -> Path:
     """`against`'s services (a commit) before, `to`'s after (a later commit; today's working tree when None)."""
-    release = previous_release(stack.paths.home, print, commit=against)
-    later = previous_release(stack.paths.home, print, commit=to) if to else None
+    release = release_at(stack.paths.home, print, commit=against)
+    later = release_at(stack.paths.home, print, commit=to) if to else None
     sides = [Side(release.label, release), Side(later.label if later else TODAY, later)]
     stack.up_services(print, extra_env=MEASURING)  # the agencies' defaults are set through the services' APIs
-    tokens = use_directory_defaults(stack)
-    pipeline = Pipeline(
-        stack.base_url("intake"), tokens[SUBMITTER], stack.settings_for("notify").database.dsn.get_secret_value()
-    )
+    pipeline = Pipeline.on(stack, use_directory_defaults(stack))
     try:
         for number in range(1, rounds + 1):
             for side in sides:
@@ -114,10 +109,8 @@ def run_ab(
 
 
 async def _round(side: Side, pipeline: Pipeline, intake_url: str, consultations: int, seconds: float) -> None:
-    with CpuMeter() as meter:
-        p1 = await pipeline.throughput(consultations)
-        await asyncio.sleep(CPU_SETTLE_SECONDS)
-    cpu = meter.use.per_item_ms(consultations)
+    p1, used = await pipeline.metered_throughput(consultations)
+    cpu = used.per_item_ms(consultations)
     side.add("P1", p1)
     side.add("C1 backbone CPU per consultation", cpu["backbone"])
     side.add("C1 load generator CPU per consultation", cpu.get(LOAD_GENERATOR, 0.0))
@@ -127,11 +120,10 @@ async def _round(side: Side, pipeline: Pipeline, intake_url: str, consultations:
     l1 = await pipeline.latency(p1 / 2, seconds)
     side.add("L1 p50 at half of P1", l1["p50"])
     side.add("L1 p99 at half of P1", l1["p99"])
-    with CpuMeter() as meter:
-        l3 = await intake_post_latency(intake_url, pipeline.token, rate=p1 / 2, seconds=seconds)
+    l3 = await intake_post_latency(intake_url, pipeline.token, rate=p1 / 2, seconds=seconds)
     side.add("L3 intake POST p50 at half of P1", l3["p50"])
     side.add("L3 intake POST p99 at half of P1", l3["p99"])
-    side.add("L3 load generator CPU per request", 1000 * meter.use.seconds.get(LOAD_GENERATOR, 0.0) / l3["requests"])
+    side.add("L3 load generator CPU per request", l3["load generator CPU ms/request"])
 
 
 def _summary(side: Side) -> str:

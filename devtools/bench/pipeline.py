@@ -25,10 +25,14 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
+from devtools.bench.cpu import CpuMeter, CpuUse
 from devtools.bench.measure import open_loop, percentiles
+from devtools.local.stack import LocalStack
 from schemas.vocabulary import District
 
 SETTLE_TIMEOUT_SECONDS = 300.0
+SUBMITTER = "chiku-fukushi-katase"  # the agency whose staff submit the benchmark's consultations
+CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: audit's ledger and the outboxes catch up
 _DISTRICTS = [district.value for district in District]
 
 
@@ -56,6 +60,12 @@ class Pipeline:
         self.agency = token.split(".", 1)[0]
         self.notify_dsn = notify_dsn
         self._serial = itertools.count()
+
+    @classmethod
+    def on(cls, stack: LocalStack, tokens: dict[str, str]) -> Pipeline:
+        """Against the local stack's intake, as the benchmark's submitter (`tokens`: agency id → token)."""
+        notify_dsn = stack.settings_for("notify").database.dsn.get_secret_value()
+        return cls(stack.base_url("intake"), tokens[SUBMITTER], notify_dsn)
 
     def client(self, connections: int) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -114,6 +124,13 @@ class Pipeline:
             await asyncio.gather(*(one_client() for _ in range(clients)))
         last = max((await self.delivered(cases)).values())
         return count / (last - began).total_seconds()
+
+    async def metered_throughput(self, count: int) -> tuple[float, CpuUse]:
+        """P1, and the CPU every process spent on it (C1): the meter runs on a little past the last delivery."""
+        with CpuMeter() as meter:
+            rate = await self.throughput(count)
+            await asyncio.sleep(CPU_SETTLE_SECONDS)
+        return rate, meter.use
 
     async def latency(self, rate: float, seconds: float) -> dict[str, float]:
         """L1: submission → delivered at `rate` consultations/s, open loop; percentiles in ms."""

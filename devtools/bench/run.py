@@ -14,17 +14,15 @@ from typing import Any
 
 from backbone.settings import ServiceName
 from devtools.bench import baselines, stages, workbench
-from devtools.bench.cpu import LOAD_GENERATOR, CpuMeter, CpuUse
+from devtools.bench.cpu import LOAD_GENERATOR, CpuUse
 from devtools.bench.measure import Figure, repeat
 from devtools.bench.otlp_sink import OtlpSink
-from devtools.bench.pipeline import Pipeline
+from devtools.bench.pipeline import SUBMITTER, Pipeline
 from devtools.local.operators import use_directory_defaults
 from devtools.local.postgres import LocalSecrets
 from devtools.local.stack import MEASURING, LocalStack
 
 REPETITIONS = 3
-CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: the ledger and outboxes catch up
-SUBMITTER = "chiku-fukushi-katase"  # the agency whose staff submit the benchmark's consultations
 
 
 def machine() -> dict[str, Any]:
@@ -130,16 +128,12 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
             stack, tokens, open_referrals=scale["inbox"], requests=scale["inbox_requests"], repetitions=REPETITIONS
         )
     )
-    pipeline = Pipeline(
-        stack.base_url("intake"), tokens[SUBMITTER], stack.settings_for("notify").database.dsn.get_secret_value()
-    )
+    pipeline = Pipeline.on(stack, tokens)
     cpu_runs: list[CpuUse] = []
 
     async def p1_once() -> float:
-        with CpuMeter() as meter:
-            rate = await pipeline.throughput(scale["p1"])
-            await asyncio.sleep(CPU_SETTLE_SECONDS)  # audit's ledger and the outboxes finish the last ones
-        cpu_runs.append(meter.use)
+        rate, used = await pipeline.metered_throughput(scale["p1"])
+        cpu_runs.append(used)
         return rate
 
     p1 = await step("P1 consultations submitted → notifications delivered", "consultations/s", p1_once)
@@ -155,14 +149,10 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
     report.append(_latency_figure(f"Q1 case timeline on a {scale['ledger']:,}-event ledger", latencies))
     # At half of P1, as L1: a rate the machine can sustain, so that the latency says something about the edge.
     l3_rate = p1.median / 2
-    l3_runs: list[dict[str, float]] = []
-    for _ in range(REPETITIONS):
-        with CpuMeter() as meter:
-            run = await stages.intake_post_latency(
-                stack.base_url("intake"), tokens[SUBMITTER], rate=l3_rate, seconds=scale["l3"]
-            )
-        run["load generator CPU ms/request"] = 1000 * meter.use.seconds.get(LOAD_GENERATOR, 0.0) / run["requests"]
-        l3_runs.append(run)
+    l3_runs = [
+        await stages.intake_post_latency(stack.base_url("intake"), tokens[SUBMITTER], rate=l3_rate, seconds=scale["l3"])
+        for _ in range(REPETITIONS)
+    ]
     report.append(_latency_figure(f"L3 intake POST at {l3_rate:,.0f}/s (half of P1)", l3_runs))
     b1.extra["note"] = "the JVM client's ceiling; B2 is Python's"
     return report

@@ -15,7 +15,7 @@ from dataclasses import dataclass
 from backbone.settings import ServiceName
 from devtools.faults.proxy import TcpProxy
 from devtools.local.processes import ended
-from devtools.local.releases import Release, previous_release
+from devtools.local.releases import release_at
 from devtools.local.stack import MEASURING, LocalStack
 
 SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
@@ -228,12 +228,10 @@ UPGRADE_LOAD_SECONDS = 60.0  # long enough that every step happens with records 
 
 def rolling_upgrade(order: tuple[ServiceName, ...], first: str, start: str | None = None) -> Scenario:
     """From the release `start` names (a commit), else the one before the latest contract change."""
-    releases: list[Release] = []
     upgraded: set[ServiceName] = set()
 
     async def setup(stack: LocalStack) -> None:
-        release = await asyncio.to_thread(previous_release, stack.paths.home, _say, commit=start)
-        releases.append(release)
+        release = await asyncio.to_thread(release_at, stack.paths.home, _say, commit=start)
         upgraded.clear()
         _say(f"every service from {release.label} …")
         for service in SERVICES:

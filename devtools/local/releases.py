@@ -43,9 +43,7 @@ class Release:
         return {"PYTHONPATH": str(self.source)}
 
 
-def previous_release(
-    home: Path, report: Callable[[str], None] = lambda _line: None, *, commit: str | None = None
-) -> Release:
+def release_at(home: Path, report: Callable[[str], None] = lambda _line: None, *, commit: str | None = None) -> Release:
     """The release at `commit`, by default the one before the latest contract change, unpacked under
     `home`/releases (once; later calls reuse it)."""
     if commit is None:

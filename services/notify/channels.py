@@ -78,25 +78,25 @@ class Mailer:
 
     def __init__(self, settings: NotifySettings) -> None:
         self.settings = settings
+        self._sender = parseaddr(settings.mail_from)[1]
         self._idle: list[aiosmtplib.SMTP] = []
         self._slots = asyncio.Semaphore(settings.smtp_sessions)
 
     async def send(self, message: Outgoing) -> None:
         mail = email_bytes(self.settings, message)
-        sender = parseaddr(self.settings.mail_from)[1]
         async with self._slots:
             session = self._idle.pop() if self._idle else None
             healthy = False
             try:
                 if session is not None:
                     try:
-                        await session.sendmail(sender, [message.to], mail)
+                        await session.sendmail(self._sender, [message.to], mail)
                     except aiosmtplib.SMTPServerDisconnected:
                         session.close()
                         session = None  # closed while idle: once more, on a new session
                 if session is None:
                     session = await self._open()
-                    await session.sendmail(sender, [message.to], mail)
+                    await session.sendmail(self._sender, [message.to], mail)
                 healthy = True
             except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
                 raise DeliveryError(f"smtp: {type(error).__name__}: {str(error)[:200]}") from None

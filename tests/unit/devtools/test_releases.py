@@ -9,7 +9,7 @@ import pytest
 
 from devtools.local.kafka import LocalRuntimeError
 from devtools.local.paths import REPO
-from devtools.local.releases import RELEASED, previous_release
+from devtools.local.releases import RELEASED, release_at
 
 
 def git(*args: str) -> str:
@@ -17,7 +17,7 @@ def git(*args: str) -> str:
 
 
 def test_the_release_is_the_commit_before_the_latest_contract_change_unpacked_once(tmp_path: Path) -> None:
-    release = previous_release(tmp_path)
+    release = release_at(tmp_path)
     latest_change = git("log", "-n1", "--format=%H", "--", RELEASED)
     assert release.commit == git("rev-parse", f"{latest_change}^")
     assert (release.source / "console" / "main.py").is_file()
@@ -30,9 +30,9 @@ def test_the_release_is_the_commit_before_the_latest_contract_change_unpacked_on
         shown = ["git", "-C", str(REPO), "show", f"{latest_change}:{name}"]
         released = subprocess.run(shown, check=True, capture_output=True)
         assert not before.exists() or before.read_bytes() != released.stdout
-    assert previous_release(tmp_path) == release  # the second call reuses what the first unpacked
+    assert release_at(tmp_path) == release  # the second call reuses what the first unpacked
 
 
 def test_a_commit_the_history_does_not_have_is_refused_with_what_to_do(tmp_path: Path) -> None:
     with pytest.raises(LocalRuntimeError, match="git fetch --unshallow"):
-        previous_release(tmp_path, commit="0" * 40)
+        release_at(tmp_path, commit="0" * 40)
