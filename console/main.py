@@ -111,9 +111,12 @@ def _serve(args: argparse.Namespace) -> int:
     keep_access_log()
     app = importlib.import_module(f"services.{args.service}.app").build_app(settings)
     # uvicorn's loggers keep no handlers of their own (log_config=None): their lines go through logs.configure's.
-    # uvloop and httptools: the whole process (HTTP, the Kafka consumers, the database pool) runs on libuv's loop,
-    # and requests are parsed in C; the default pure-Python loop and h11 cost more CPU per request.
-    uvicorn.run(app, host=settings.http.host, port=settings.http.port, log_config=None, loop="uvloop", http="httptools")
+    # Requests are parsed in C (httptools; h11 costs more CPU per request). The loop stays asyncio's own: on uvloop,
+    # aiokafka's group coordinator dies when it writes to a connection a restarted broker closed (uvloop raises
+    # RuntimeError where asyncio ignores the write; aiokafka issue 1038), and the service stops consuming for good.
+    uvicorn.run(
+        app, host=settings.http.host, port=settings.http.port, log_config=None, loop="asyncio", http="httptools"
+    )
     return 0
 
 
