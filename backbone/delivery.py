@@ -18,18 +18,19 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import contextvars
 import logging
 import time
 from collections.abc import Awaitable, Callable, Iterator, Sequence
 from dataclasses import dataclass
 from typing import Any, Literal, TypeVar
+from uuid import UUID
 
 import asyncpg
 from aiokafka import AIOKafkaProducer, TopicPartition
 from aiokafka.structs import ConsumerRecord
 from faststream import AckPolicy
 from faststream.kafka import KafkaBroker
-from faststream.kafka.annotations import KafkaMessage
 from faststream.kafka.message import KafkaAckableMessage
 from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
@@ -63,6 +64,27 @@ OUTAGES: tuple[type[BaseException], ...] = (
 )
 
 
+_scratch: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("transaction_scratch", default=None)
+
+
+def transaction_scratch() -> dict[str, Any]:
+    """What a handler may keep for as long as the transaction it runs in: the kit gives every transaction it
+    applies records in a dict of its own, so that a batch's records can share what one of them learnt (a lock
+    taken, a row read under it) and a rolled-back try starts empty. Outside such a transaction it is a new
+    dict on every call, and nothing is kept."""
+    found = _scratch.get()
+    return found if found is not None else {}
+
+
+@contextlib.contextmanager
+def _new_scratch() -> Iterator[None]:
+    token = _scratch.set({})
+    try:
+        yield
+    finally:
+        _scratch.reset(token)
+
+
 Verdict = Literal["would apply", "already applied", "ignored", "poison", "would fail"]
 
 
@@ -90,6 +112,34 @@ class DeliveryStats:
     ignored: int = 0
     dead_lettered: int = 0
     retries: int = 0
+
+
+@dataclass(frozen=True)
+class _Step:
+    """How to apply one record. An event is claimed in the inbox first (`claim`), and `apply` runs only when the
+    claim is fresh; an ingress record's handler keeps its own idempotency (`claim` None)."""
+
+    headers: dict[str, str]
+    apply: Apply
+    claim: inbox.Claim | None = None
+
+    async def alone(self, conn: Connection, *, consumer: str) -> str:
+        """The record in a transaction of its own (one by one, or rehearsed): claimed, then applied."""
+        if self.claim is not None and not await inbox.claim(
+            conn, consumer=consumer, envelope=self.claim.envelope, position=self.claim.position
+        ):
+            return "duplicate"
+        return await self.apply(conn)
+
+    async def after_claim(self, conn: Connection, fresh: set[UUID]) -> str:
+        """The record in its batch's transaction, whose claims `claim_all` made: `fresh` holds the ids still to
+        apply, and loses this one, so that a second copy of the event in the batch is a duplicate."""
+        if self.claim is None:
+            return await self.apply(conn)
+        if self.claim.envelope.id not in fresh:
+            return "duplicate"
+        fresh.discard(self.claim.envelope.id)
+        return await self.apply(conn)
 
 
 class Subscription:
@@ -153,15 +203,15 @@ class Subscription:
         consumer = getattr(self._subscriber, "consumer", None)
         return frozenset(consumer.assignment()) if consumer is not None else frozenset()
 
-    async def _on_batch(self, message: KafkaMessage) -> None:
-        # Only the message is taken (no body parameter), so FastStream hands it over as is and
-        # validates nothing; `process` never raises, so no record is skipped by the next ack.
+    async def _on_batch(self, message: KafkaAckableMessage) -> None:
+        # The broker applies no types (backbone.kafka.create_broker) and the decoder hands over the message
+        # itself, so FastStream validates nothing; `process` never raises, so no record is skipped by the commit.
         records = list(message.raw_message)
         together, tried_once = await self._apply_together(records)
         for number, record in enumerate(records[together:]):
             # A record whose handler already failed in the batch has used one of its attempts.
             await self.process(record, failures=1 if number == 0 and tried_once else 0)
-        await message.ack()
+        await _commit_past(message.consumer, records)
 
     async def _apply_together(self, records: list[ConsumerRecord[bytes, bytes]]) -> tuple[int, bool]:
         """The fast path: apply the longest run of records that go through cleanly in one transaction;
@@ -194,33 +244,43 @@ class Subscription:
 
     async def _together(self, records: list[ConsumerRecord[bytes, bytes]]) -> list[tuple[str, str, float | None]]:
         """Apply records in one transaction up to the first poison record, and commit; a handler's failure
-        raises _StoppedAt (the transaction rolled back). Returns (topic, outcome, seconds applying it)."""
+        raises _StoppedAt (the transaction rolled back). Returns (topic, outcome, seconds applying it).
+
+        The inbox claims of the batch's events go first, in one statement. A batch this consumer has no business
+        with takes no transaction at all: at everyday rates a batch is one or two records, and most of a
+        service's topics carry types it only lets pass."""
+        steps: list[_Step | None] = []
+        for record in records:
+            try:
+                steps.append(self._plan(record))
+            except PoisonRecordError:
+                break
+        if not any(steps):
+            return [(record.topic, "ignored", None) for record in records[: len(steps)]]
         done: list[tuple[str, str, float | None]] = []
-        async with self.pool.acquire() as conn, conn.transaction():
-            for record in records:
-                try:
-                    step = self._plan(record)
-                except PoisonRecordError:
-                    break
-                if step is None:
-                    done.append((record.topic, "ignored", None))
-                    continue
-                headers, apply = step
-                with self._span(record, headers) as span:
-                    started = time.perf_counter()
-                    try:
-                        outcome = await apply(conn)
-                    except Exception as error:
-                        span.set_attribute("backbone.outcome", "retried alone")
-                        # Poison is the one-by-one path's to dead-letter; an outage spends no attempt.
-                        failed = not isinstance(error, (PoisonRecordError, *OUTAGES))
-                        raise _StoppedAt(len(done), handler_failed=failed) from error
-                    seconds = time.perf_counter() - started
-                    span.set_attribute("backbone.outcome", outcome)
-                done.append((record.topic, outcome, seconds))
+        with _new_scratch():
+            async with self.pool.acquire() as conn, conn.transaction():
+                claims = [step.claim for step in steps if step is not None and step.claim is not None]
+                fresh = await inbox.claim_all(conn, consumer=self.consumer, claims=claims)
+                for record, step in zip(records, steps, strict=False):  # up to the first poison record
+                    if step is None:
+                        done.append((record.topic, "ignored", None))
+                        continue
+                    with self._span(record, step.headers) as span:
+                        started = time.perf_counter()
+                        try:
+                            outcome = await step.after_claim(conn, fresh)
+                        except Exception as error:
+                            span.set_attribute("backbone.outcome", "retried alone")
+                            # Poison is the one-by-one path's to dead-letter; an outage spends no attempt.
+                            failed = not isinstance(error, (PoisonRecordError, *OUTAGES))
+                            raise _StoppedAt(len(done), handler_failed=failed) from error
+                        seconds = time.perf_counter() - started
+                        span.set_attribute("backbone.outcome", outcome)
+                    done.append((record.topic, outcome, seconds))
         return done
 
-    def _plan(self, record: ConsumerRecord[bytes, bytes]) -> tuple[dict[str, str], Apply] | None:
+    def _plan(self, record: ConsumerRecord[bytes, bytes]) -> _Step | None:
         """How to apply a record (None: this consumer has no business with it); PoisonRecordError if it cannot be."""
         record_handler = self._record_handlers.get(record.topic)
         if record_handler is not None:
@@ -229,7 +289,7 @@ class Subscription:
                 await record_handler(conn, record)
                 return "applied"
 
-            return _lenient_headers(record), apply_record
+            return _Step(_lenient_headers(record), apply_record)
         try:
             received = decode(record)
         except NewerEventError as newer:
@@ -247,7 +307,13 @@ class Subscription:
             if not involvement.involves(received.event):
                 return None
             handler = _nothing_more  # claimed all the same, for the involvement it records
-        return received.headers, lambda conn: self._apply_event(conn, received, handler)
+
+        async def apply_claimed(conn: Connection) -> str:
+            await involvement.record(conn, received.event)
+            await handler(conn, received)
+            return "applied"
+
+        return _Step(received.headers, apply_claimed, inbox.Claim(received.envelope, received.position))
 
     def on_records(self, topic: str, handler: RecordHandler) -> None:
         """Hand every record of `topic` to `handler` undecoded (an ingress topic that agency systems write).
@@ -270,9 +336,8 @@ class Subscription:
             self.stats.ignored += 1
             self.metrics.consumed(record.topic, "ignored")
             return "ignored"
-        headers, apply = step
-        with self._span(record, headers) as span:
-            outcome = await self._apply_with_retries(record, apply, failures=failures)
+        with self._span(record, step.headers) as span:
+            outcome = await self._apply_with_retries(record, step, failures=failures)
             span.set_attribute("backbone.outcome", outcome)
             if outcome == "dead-lettered":
                 span.set_status(StatusCode.ERROR)
@@ -289,20 +354,20 @@ class Subscription:
             return Rehearsal("poison", f"{poison.reason}: {poison.detail}")
         if step is None:
             return Rehearsal("ignored", "this consumer has no handler for its type")
-        _, apply = step
-        async with self.pool.acquire() as conn:
-            transaction = conn.transaction()
-            await transaction.start()
-            try:
-                outcome = await apply(conn)
-            except PoisonRecordError as poison:
-                return Rehearsal("poison", f"{poison.reason}: {poison.detail}")
-            except OUTAGES:
-                raise
-            except Exception as error:  # noqa: BLE001 - the handler's failure is the answer
-                return Rehearsal("would fail", f"{type(error).__name__}: {error}")
-            finally:
-                await transaction.rollback()
+        with _new_scratch():
+            async with self.pool.acquire() as conn:
+                transaction = conn.transaction()
+                await transaction.start()
+                try:
+                    outcome = await step.alone(conn, consumer=self.consumer)
+                except PoisonRecordError as poison:
+                    return Rehearsal("poison", f"{poison.reason}: {poison.detail}")
+                except OUTAGES:
+                    raise
+                except Exception as error:  # noqa: BLE001 - the handler's failure is the answer
+                    return Rehearsal("would fail", f"{type(error).__name__}: {error}")
+                finally:
+                    await transaction.rollback()
         return Rehearsal("already applied" if outcome == "duplicate" else "would apply")
 
     @contextlib.contextmanager
@@ -333,15 +398,14 @@ class Subscription:
         ):
             yield span
 
-    async def _apply_with_retries(
-        self, record: ConsumerRecord[bytes, bytes], apply: Apply, *, failures: int = 0
-    ) -> str:
+    async def _apply_with_retries(self, record: ConsumerRecord[bytes, bytes], step: _Step, *, failures: int = 0) -> str:
         outages = 0
         while True:
             started = time.perf_counter()
             try:
-                async with self.pool.acquire() as conn, conn.transaction():
-                    outcome = await apply(conn)
+                with _new_scratch():
+                    async with self.pool.acquire() as conn, conn.transaction():
+                        outcome = await step.alone(conn, consumer=self.consumer)
             except PoisonRecordError as poison:  # the handler found the record unprocessable
                 await self._dead_letter(record, poison, attempts=failures + 1)
                 return "dead-lettered"
@@ -384,14 +448,6 @@ class Subscription:
             self.stats.retries += 1
             await asyncio.sleep(delay)
 
-    async def _apply_event(self, conn: Connection, received: Received[Event], handler: Handler[Any]) -> str:
-        fresh = await inbox.claim(conn, consumer=self.consumer, envelope=received.envelope, position=received.position)
-        if not fresh:
-            return "duplicate"
-        await involvement.record(conn, received.event)
-        await handler(conn, received)
-        return "applied"
-
     async def _dead_letter(
         self, record: ConsumerRecord[bytes, bytes], poison: PoisonRecordError, attempts: int
     ) -> None:
@@ -428,20 +484,37 @@ async def _nothing_more(conn: Connection, received: Received[Event]) -> None:
     """The handler of an event a service consumes only for whom it involves in its case."""
 
 
+async def _commit_past(consumer: Any, records: list[ConsumerRecord[bytes, bytes]]) -> None:
+    """Commit the group's offsets past the batch's records, for the batch's own partitions only.
+
+    `commit()` without offsets (what FastStream's ack does) would send every assigned partition's position, and
+    audit is assigned every partition of every topic: encoding and reading that answer cost ~100 µs a batch.
+    """
+    past = {TopicPartition(r.topic, r.partition): r.offset + 1 for r in records}  # a partition's last record wins
+    # A partition taken away by a rebalance meanwhile is its new owner's to commit (the inbox makes its
+    # redelivered events no-ops), as it was when every assigned partition's position was committed.
+    assigned = consumer.assignment()
+    if mine := {partition: offset for partition, offset in past.items() if partition in assigned}:
+        await consumer.commit(mine)
+
+
 def _raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...], *, consumer: Any) -> KafkaAckableMessage:
+    message_id = f"{records[0].topic}-{records[0].partition}-{records[0].offset}" if records else "empty"
     return KafkaAckableMessage(
         body=records,
         headers={},
         batch_headers=[],
         raw_message=records,
         consumer=consumer,
-        message_id=f"{records[0].topic}-{records[0].partition}-{records[0].offset}" if records else "empty",
+        message_id=(
+            message_id := f"{records[0].topic}-{records[0].partition}-{records[0].offset}" if records else "empty"
+        ),
+        correlation_id=message_id,  # FastStream would make a uuid4 for it
     )
 
 
-async def _undecoded(message: KafkaAckableMessage) -> tuple[ConsumerRecord[bytes, bytes], ...]:
-    records: tuple[ConsumerRecord[bytes, bytes], ...] = message.raw_message
-    return records
+async def _undecoded(message: KafkaAckableMessage) -> KafkaAckableMessage:
+    return message
 
 
 def _lenient_headers(record: ConsumerRecord[bytes, bytes]) -> dict[str, str]:

@@ -8,6 +8,7 @@ done", and because the row commits with the effects, a crash can never leave one
 from __future__ import annotations
 
 from dataclasses import dataclass
+from uuid import UUID
 
 from backbone.db import Connection
 from schemas.envelope import Envelope
@@ -35,3 +36,36 @@ async def claim(conn: Connection, *, consumer: str, envelope: Envelope, position
         position.offset,
     )
     return bool(inserted)
+
+
+@dataclass(frozen=True)
+class Claim:
+    """One event of a consumed batch to claim: its envelope and where it was read."""
+
+    envelope: Envelope
+    position: Position
+
+
+async def claim_all(conn: Connection, *, consumer: str, claims: list[Claim]) -> set[UUID]:
+    """`claim` for the events of a batch in one statement; returns the ids this consumer had not applied before.
+
+    An event that appears twice in `claims` (a producer's retry read in the same batch) is claimed once, with its
+    first position, as `claim` one at a time would have done.
+    """
+    first: dict[UUID, Claim] = {}
+    for each in claims:
+        first.setdefault(each.envelope.id, each)
+    if not first:
+        return set()
+    rows = await conn.fetch(
+        "INSERT INTO inbox (consumer, event_id, event_type, topic, kafka_partition, kafka_offset)"
+        " SELECT $1, * FROM unnest($2::uuid[], $3::text[], $4::text[], $5::integer[], $6::bigint[])"
+        " ON CONFLICT DO NOTHING RETURNING event_id",
+        consumer,
+        list(first),
+        [each.envelope.type for each in first.values()],
+        [each.position.topic for each in first.values()],
+        [each.position.partition for each in first.values()],
+        [each.position.offset for each in first.values()],
+    )
+    return {row["event_id"] for row in rows}

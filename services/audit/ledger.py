@@ -28,6 +28,7 @@ from backbone.db import Connection
 
 GENESIS = "0" * 64
 _CHAIN_LOCK = 727_003
+_HEAD = "audit.ledger.head"  # the key of the chain's head in what a transaction keeps
 
 
 @dataclass(frozen=True)
@@ -81,37 +82,35 @@ def signature_valid(public: Ed25519PublicKey, text: str, signature: str) -> bool
     return True
 
 
-async def append(conn: Connection, signer: Signer, entry: Entry) -> int | None:
+async def append(conn: Connection, signer: Signer, entry: Entry, *, kept: dict[str, Any] | None = None) -> int | None:
     """Append the entry unless this topic already holds its event; returns its seq (None for a repeat).
 
     Runs in the caller's transaction; an advisory lock keeps appends in one chain even with several writers.
+    `kept` is what the caller's transaction keeps between appends (backbone.delivery.transaction_scratch): the
+    chain's head, read under the lock, which no other writer can move before this transaction ends. So the
+    first append of a consumed batch takes the lock and reads the head, and each one after it is one insert.
     """
     headers = {name: value.decode("utf-8", errors="replace") for name, value in entry.headers}
-    event_id = _event_id(entry, headers)
-    await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
-    # After the lock, in a statement of its own, so that its snapshot sees every append committed before ours:
-    # whether this is a repeat, and the chain's head, in one round trip.
-    found = await conn.fetchrow(
-        "SELECT EXISTS (SELECT 1 FROM ledger WHERE topic = $1 AND event_id = $2) AS repeat, head.seq, head.row_hash"
-        " FROM (SELECT 1) AS one LEFT JOIN LATERAL"
-        " (SELECT seq, row_hash FROM ledger ORDER BY seq DESC LIMIT 1) AS head ON true",
-        entry.topic,
-        event_id,
-    )
-    assert found is not None  # one row, always
-    if found["repeat"]:
-        return None
-    seq, prev = (found["seq"] + 1, found["row_hash"]) if found["seq"] is not None else (1, GENESIS)
+    kept = {} if kept is None else kept
+    head: tuple[int, str] | None = kept.get(_HEAD)
+    if head is None:
+        await conn.execute("SELECT pg_advisory_xact_lock($1)", _CHAIN_LOCK)
+        # After the lock, in a statement of its own, so that its snapshot sees every append committed before ours.
+        found = await conn.fetchrow("SELECT seq, row_hash FROM ledger ORDER BY seq DESC LIMIT 1")
+        head = (found["seq"], found["row_hash"]) if found is not None else (0, GENESIS)
+    seq, prev = head[0] + 1, head[1]
     body = canonical(entry)
     event_hash = hashlib.sha256(body).hexdigest()
     chained = row_hash(seq, prev, event_hash)
-    await conn.execute(
+    # A repeat (the topic holds the event already) conflicts and is left out: the head stays where it was.
+    inserted = await conn.fetchval(
         "INSERT INTO ledger (seq, topic, event_id, kafka_partition, kafka_offset, event_type, case_id, causation_id,"
         " trace_id, occurred_at, canonical, data, event_hash, prev_hash, row_hash, signature)"
-        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)",
+        " VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10, $11, $12, $13, $14, $15, $16)"
+        " ON CONFLICT (topic, event_id) DO NOTHING RETURNING seq",
         seq,
         entry.topic,
-        event_id,
+        _event_id(entry, headers),
         entry.partition,
         entry.offset,
         headers.get("ce_type", "unknown"),
@@ -126,7 +125,8 @@ async def append(conn: Connection, signer: Signer, entry: Entry) -> int | None:
         chained,
         signer.sign(chained),
     )
-    return int(seq)
+    kept[_HEAD] = (seq, chained) if inserted is not None else head
+    return None if inserted is None else int(seq)
 
 
 def _event_id(entry: Entry, headers: dict[str, str]) -> str:

@@ -13,7 +13,7 @@ import asyncpg
 from aiokafka.structs import ConsumerRecord
 
 from backbone.db import Connection
-from backbone.delivery import RecordHandler
+from backbone.delivery import RecordHandler, transaction_scratch
 from backbone.loops import keep_running
 from services.audit import ledger
 from services.audit.ledger import Entry, Signer
@@ -26,7 +26,7 @@ QUERY_TYPE = "jp.fujisawa.welfare.audit.query.performed.v1"
 def on_record(signer: Signer) -> RecordHandler:
     async def handle(conn: Connection, record: ConsumerRecord[bytes, bytes]) -> None:
         entry = Entry(record.topic, record.partition, record.offset, list(record.headers), record.key, record.value)
-        await ledger.append(conn, signer, entry)
+        await ledger.append(conn, signer, entry, kept=transaction_scratch())
 
     return handle
 

@@ -237,13 +237,24 @@ class KeptDeadLetters:
         self.sent.append(topic)
 
 
+class GroupMember:
+    """The consumer a batch came from: assigned every partition of its batches, keeping what was committed."""
+
+    def __init__(self, assigned: set[TopicPartition]) -> None:
+        self.assigned = assigned
+        self.committed: dict[TopicPartition, int] = {}
+
+    def assignment(self) -> set[TopicPartition]:
+        return self.assigned
+
+    async def commit(self, offsets: dict[TopicPartition, int]) -> None:
+        self.committed |= offsets
+
+
 class Batch:
     def __init__(self, records: list[ConsumerRecord[bytes, bytes]]) -> None:
         self.raw_message = tuple(records)
-        self.acked = False
-
-    async def ack(self) -> None:
-        self.acked = True
+        self.consumer = GroupMember({TopicPartition(r.topic, r.partition) for r in records})
 
 
 def record(
@@ -303,7 +314,9 @@ async def test_a_batch_counts_each_record_once_by_its_outcome() -> None:
     )
     await subscription(metrics, producer)._on_batch(batch)  # type: ignore[arg-type]
 
-    assert batch.acked
+    # Committed past every record, for the batch's own partitions only.
+    assert batch.consumer.committed == {TopicPartition(INGRESS, 0): 5, TopicPartition(EVENTS, 0): 7}
+
     assert value(metrics, "backbone_records_total", topic=INGRESS, outcome="applied") == 3
     assert value(metrics, "backbone_processing_seconds_count", topic=INGRESS) == 3
     assert value(metrics, "backbone_records_total", topic=INGRESS, outcome="dead-lettered") == 1
@@ -313,6 +326,36 @@ async def test_a_batch_counts_each_record_once_by_its_outcome() -> None:
     assert value(metrics, "backbone_dead_letters_total", topic=INGRESS) == 1
     assert value(metrics, "backbone_dead_letters_total", topic=EVENTS) == 1
     assert producer.sent == ["tests.dlq.v1", "tests.dlq.v1"]
+
+
+async def test_a_partition_a_rebalance_took_away_meanwhile_is_left_to_its_new_owner() -> None:
+    batch = Batch([record(INGRESS, 1), record(EVENTS, 5, event=(ConsentWithdrawn, WITHDRAWAL))])
+    batch.consumer.assigned.discard(TopicPartition(INGRESS, 0))
+    await subscription(ServiceMetrics(), KeptDeadLetters())._on_batch(batch)  # type: ignore[arg-type]
+
+    assert batch.consumer.committed == {TopicPartition(EVENTS, 0): 6}
+
+
+class Unreachable:
+    """A pool that must not be used: it counts the tries (the kit would survive the error it raises)."""
+
+    def __init__(self) -> None:
+        self.tries = 0
+
+    def acquire(self) -> None:
+        self.tries += 1
+        raise AssertionError("a batch with nothing to apply took a connection")
+
+
+async def test_a_batch_with_nothing_for_this_consumer_takes_no_transaction() -> None:
+    withdrawals = [record(EVENTS, n, event=(ConsentWithdrawn, WITHDRAWAL)) for n in (1, 2)]  # no handler, nobody new
+    sub = subscription(ServiceMetrics(), KeptDeadLetters())
+    sub.pool = pool = Unreachable()  # type: ignore[assignment]
+    batch = Batch(withdrawals)
+    await sub._on_batch(batch)  # type: ignore[arg-type]
+
+    assert pool.tries == 0 and sub.stats.ignored == 2
+    assert batch.consumer.committed == {TopicPartition(EVENTS, 0): 3}
 
 
 # --- the HTTP edge --------------------------------------------------------------------------------------
