@@ -26,7 +26,7 @@ referral's agency included), since it may have to account for what it did.
 
 from __future__ import annotations
 
-from collections.abc import Iterable
+from collections.abc import Iterable, Sequence
 from enum import StrEnum
 from uuid import UUID
 
@@ -91,14 +91,27 @@ def _meeting_agencies(event: MeetingFacts) -> tuple[str, ...]:
     return tuple(dict.fromkeys((event.organizer, *event.participants)))
 
 
-async def record(conn: Connection, event: Event) -> None:
-    """Record whom `event` involves in its case, in the caller's transaction (idempotent)."""
+async def record(conn: Connection, event: Event, *, along: tuple[str, Sequence[object]] | None = None) -> None:
+    """Record whom `event` involves in its case, in the caller's transaction (idempotent).
+
+    `along` is a statement of the caller's and its arguments, run in the same round trip (the outbox's insert of
+    the event, so that publishing an event that involves someone costs one round trip, not two).
+    """
+    statement, arguments = along if along is not None else ("", ())
     involved = involved_by(event)
     if not involved or not isinstance(event, CaseEvent):
+        if statement:
+            await conn.execute(statement, *arguments)
         return
+    first = len(arguments) + 1
+    recording = (
+        "INSERT INTO case_involvement (case_id, agency_id, role)"  # noqa: S608 - only placeholder numbers are formatted in
+        f" SELECT ${first}, agency, role FROM unnest(${first + 1}::text[], ${first + 2}::text[]) AS i(agency, role)"
+        " ON CONFLICT DO NOTHING"
+    )
     await conn.execute(
-        "INSERT INTO case_involvement (case_id, agency_id, role)"
-        " SELECT $1, agency, role FROM unnest($2::text[], $3::text[]) AS i(agency, role) ON CONFLICT DO NOTHING",
+        f"WITH along AS ({statement}) {recording}" if statement else recording,
+        *arguments,
         event.case_id,
         [agency for agency, _ in involved],
         [str(role) for _, role in involved],

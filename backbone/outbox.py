@@ -72,15 +72,10 @@ class Outbox:
         )
         headers = envelope.to_headers()
         inject_trace_headers(headers)
-        await conn.execute(
-            "INSERT INTO outbox (event_id, topic, record_key, headers, payload) VALUES ($1, $2, $3, $4, $5)",
-            envelope.id,
-            event.TOPIC.name,
-            event.record_key(),
-            json.dumps(headers),
-            event.model_dump_json().encode("utf-8"),
-        )
-        await involvement.record(conn, event)  # need to know: whom this service's own event involves
+        row = (envelope.id, event.TOPIC.name, event.record_key(), json.dumps(headers), event.model_dump_json().encode())
+        # Need to know: whom this service's own event involves, recorded in the same round trip as the row.
+        adding = "INSERT INTO outbox (event_id, topic, record_key, headers, payload) VALUES ($1, $2, $3, $4, $5)"
+        await involvement.record(conn, event, along=(adding, row))
         return envelope
 
 

@@ -59,10 +59,9 @@ async def receive(
     fingerprint = keyed_hash(intake.subject_key, facts.model_dump_json() + personal.model_dump_json())
     async with store.transaction():
         if idempotency_key is not None:
-            earlier = await store.earlier_submission(agency.id, idempotency_key)
-            if earlier is not None:
-                return _replay(earlier, fingerprint)
-            # Serialise retries of one key, so that exactly one of them writes.
+            # Serialise retries of one key, so that exactly one of them writes; then, in a statement of its own (a
+            # snapshot taken after the lock), see whether one already did. A retry is rare: checking before the
+            # lock as well would cost every first submission a round trip to save a retry an uncontended lock.
             await store.hold_idempotency_key(agency.id, idempotency_key)
             earlier = await store.earlier_submission(agency.id, idempotency_key)
             if earlier is not None:
