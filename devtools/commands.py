@@ -199,7 +199,7 @@ def _add_tool_commands(commands: Commands) -> None:
     faults = commands.add_parser(
         "faults",
         help="the fault suite: kill, stop and poison the backbone under load; check nothing is lost or doubled",
-        description="Each scenario runs a seeded workload of urgent consultations (1%% invalid, 1%% poison records on "
+        description="Each scenario runs a seeded workload of urgent consultations (1% invalid, 1% poison records on "
         "the ingress topic) while a fault is injected and healed, then checks every service's record: no lost "
         "consultation, no duplicate effect, order per case, no phantom, poison accounted for, drained in time. "
         "Example: backbone faults --quick; backbone faults --only kill-referral broker-kill",

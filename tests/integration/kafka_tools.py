@@ -61,6 +61,15 @@ async def read_from(
         await consumer.stop()
 
 
+async def read_to_end(bootstrap: str, topic: str, since: dict[int, int], *, within: float = 30.0) -> list[Record]:
+    """Every record appended to `topic` after `since` up to its end now: all of them, however slow the broker."""
+    ends = await end_offsets(bootstrap, topic)
+    count = sum(end - since.get(partition, 0) for partition, end in ends.items())
+    if not count:  # nothing to read (and a consumer stopped the moment it started trips over its own start)
+        return []
+    return await read_from(bootstrap, topic, since, until=lambda records: len(records) >= count, within=within)
+
+
 async def produce(
     bootstrap: str, topic: str, records: list[tuple[bytes | None, bytes, list[tuple[str, bytes]]]]
 ) -> None:
