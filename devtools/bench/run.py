@@ -64,9 +64,10 @@ def run_bench(stack: LocalStack, *, quick: bool, out: Path) -> Path:
         scale |= {"ledger": 100_000, "queries": 100, "l3": 5.0, "inbox_requests": 100}
     logging.getLogger("faststream").setLevel(logging.WARNING)  # P2's consumer would log every record
     dsn = stack.postgres.dsn("tests", LocalSecrets.load_or_create(stack.paths.secrets))
-    tokens = use_directory_defaults(stack)
+    # Started (or restarted) first: the directory's defaults are restored through the services' APIs.
     print("  restarting the services with the benchmark's windows (urgent answers and acknowledgements: 30 days) …")
     stack.restart_services(MEASURING, print)
+    tokens = use_directory_defaults(stack)
     try:
         figures = asyncio.run(_measure(stack, dsn, tokens, scale))
     finally:
