@@ -26,9 +26,12 @@ async def keep_running(
     idle: Callable[[], Awaitable[None]],
     busy_below: int = 1,
     backoff_base: float = 0.5,
-    backoff_max: float = 30.0,
+    backoff_max: float = 3.0,
 ) -> None:
-    """Run `step` until cancelled; `idle()` after a step that did less than `busy_below` units of work."""
+    """Run `step` until cancelled; `idle()` after a step that did less than `busy_below` units of work.
+
+    A failing step is tried again after a backoff capped at `backoff_max`: a few seconds, so that the loop finds
+    a healed dependency within them, with one try per cap meanwhile."""
     failures = 0
     while True:
         try:

@@ -62,7 +62,10 @@ class DeliverySettings(BaseModel):
 
     max_attempts: int = Field(default=4, ge=1, le=50)
     retry_base_seconds: float = Field(default=0.2, gt=0)
-    retry_max_seconds: float = Field(default=30.0, gt=0)
+    # The longest wait between two tries of an unreachable database or broker. Short, so that everything moves
+    # again within seconds of the dependency's return; the load it puts on one still down stays small (one
+    # try per loop and consumer every few seconds).
+    retry_max_seconds: float = Field(default=3.0, gt=0)
     relay_batch: int = Field(default=500, ge=1, le=50_000)
     relay_poll_seconds: float = Field(default=0.5, gt=0)
     # While Kafka does not acknowledge a batch (brokers unreachable, fewer in-sync replicas than

@@ -35,6 +35,15 @@ class DeliveryError(Exception):
     """The channel refused or failed; the message is safe to show (no personal data)."""
 
 
+class ChannelDownError(DeliveryError):
+    """The channel itself could not be used (the mail server unreachable, or refusing every message: its
+    greeting, our sign-in, our sender), not this message or recipient: it says nothing about the recipient."""
+
+
+# What the mail server says about one message or recipient: the server is up, and other messages may go.
+_REFUSED_MESSAGE = (aiosmtplib.SMTPRecipientsRefused, aiosmtplib.SMTPRecipientRefused, aiosmtplib.SMTPDataError)
+
+
 @dataclass(frozen=True)
 class Outgoing:
     notification_id: str
@@ -98,8 +107,10 @@ class Mailer:
                     session = await self._open()
                     await session.sendmail(self._sender, [message.to], mail)
                 healthy = True
-            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+            except _REFUSED_MESSAGE as error:
                 raise DeliveryError(f"smtp: {type(error).__name__}: {str(error)[:200]}") from None
+            except (aiosmtplib.SMTPException, OSError, TimeoutError) as error:
+                raise ChannelDownError(f"smtp: {type(error).__name__}: {str(error)[:200]}") from None
             finally:
                 if session is not None:
                     if healthy:
@@ -181,22 +192,39 @@ async def send_webhook(http: httpx.AsyncClient, secret: bytes, message: Outgoing
 
 
 class CircuitBreakers:
-    """Per endpoint: after N consecutive failures, stop trying it for a while (others are unaffected)."""
+    """Per key (the mail server, a webhook's URL): closed, it lets every send through. After `failures`
+    consecutive failures it opens, and nothing is tried for `open_seconds`; then one send at a time goes through
+    as a probe until one succeeds, which closes it, while the rest keep resting. A failed probe opens it again.
 
-    def __init__(self, failures: int, open_seconds: float) -> None:
+    So a dependency that comes back is found within `open_seconds` of its return, and one that stays down gets
+    one try per `open_seconds`. A probe that never reports (its task was cancelled) is given up after
+    `probe_seconds`, so that the breaker cannot stay shut for good.
+    """
+
+    def __init__(self, failures: int, open_seconds: float, probe_seconds: float) -> None:
         self.failures = failures
         self.open_seconds = open_seconds
+        self.probe_seconds = probe_seconds
         self._streak: dict[str, int] = {}
         self._open_until: dict[str, float] = {}
+        self._probe_since: dict[str, float] = {}
 
-    def allows(self, endpoint: str, now: float) -> bool:
-        return self._open_until.get(endpoint, 0.0) <= now
+    def allows(self, key: str, now: float) -> bool:
+        """Whether a send to `key` may go now; when the breaker is open, a True makes that send its probe."""
+        until = self._open_until.get(key)
+        if until is None:
+            return True
+        if now < until or now - self._probe_since.get(key, -self.probe_seconds) < self.probe_seconds:
+            return False
+        self._probe_since[key] = now
+        return True
 
-    def record(self, endpoint: str, ok: bool, now: float) -> None:
+    def record(self, key: str, ok: bool, now: float) -> None:
+        self._probe_since.pop(key, None)
         if ok:
-            self._streak.pop(endpoint, None)
-            self._open_until.pop(endpoint, None)
+            self._streak.pop(key, None)
+            self._open_until.pop(key, None)
             return
-        self._streak[endpoint] = self._streak.get(endpoint, 0) + 1
-        if self._streak[endpoint] >= self.failures:
-            self._open_until[endpoint] = now + self.open_seconds
+        self._streak[key] = self._streak.get(key, 0) + 1
+        if key in self._open_until or self._streak[key] >= self.failures:
+            self._open_until[key] = now + self.open_seconds

@@ -180,7 +180,10 @@ class Dispatcher:
         self.batch = batch
         self.metrics = metrics or NotificationMetrics.on(ServiceMetrics())
         settings = notifier.settings
-        self.breakers = channels.CircuitBreakers(settings.breaker_failures, settings.breaker_open_seconds)
+        self.breakers = channels.CircuitBreakers(
+            settings.breaker_failures, settings.breaker_open_seconds, probe_seconds=settings.send_timeout_seconds
+        )
+        self._mail_server = f"smtp://{settings.smtp_host}:{settings.smtp_port}"
         self.http = httpx.AsyncClient(timeout=settings.send_timeout_seconds)
         self.mailer = channels.Mailer(settings)
         # Woken when deliveries are planned; the poll finds retries and escalations that fall due.
@@ -233,7 +236,10 @@ class Dispatcher:
         """Try the channel once, unless the endpoint rests."""
         delivery, message = due.delivery, due.message
         endpoint = message.endpoint
-        if not self.breakers.allows(endpoint, time.monotonic()):
+        # E-mail rests on the mail server, which every address shares: its breaker is the server's. A webhook's is
+        # its own URL's.
+        key = self._mail_server if delivery.channel == "email" else endpoint
+        if not self.breakers.allows(key, time.monotonic()):
             return Resting()
         outgoing = channels.Outgoing(
             notification_id=str(delivery.notification_id),
@@ -254,12 +260,14 @@ class Dispatcher:
                 else:
                     await self.mailer.send(outgoing)
         except channels.DeliveryError as error:
-            self.breakers.record(endpoint, ok=False, now=time.monotonic())
+            # The mail server refusing one message or recipient is up all the same.
+            server_up = delivery.channel == "email" and not isinstance(error, channels.ChannelDownError)
+            self.breakers.record(key, ok=server_up, now=time.monotonic())
             return Refused(str(error))
         except TimeoutError:
-            self.breakers.record(endpoint, ok=False, now=time.monotonic())
+            self.breakers.record(key, ok=False, now=time.monotonic())
             return Refused(f"{delivery.channel}: no answer within {self.notifier.settings.send_timeout_seconds:.0f}s")
-        self.breakers.record(endpoint, ok=True, now=time.monotonic())
+        self.breakers.record(key, ok=True, now=time.monotonic())
         return Sent()
 
     async def _record(self, store: DeliveryStore, delivery: Delivery, tried: Tried, now: datetime) -> Outcome:

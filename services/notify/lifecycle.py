@@ -4,7 +4,7 @@ climbs to. `deliveries.py` loads the due deliveries, sends them, decides with th
     pending ──sent──────────────────▶ delivered ──acknowledged (acknowledgement.py)
       │ ▲ └─refused, attempts left──┐     │
       │ └───────retry (backoff)─────┘     └─unacknowledged past escalate_at──▶ escalated (the next rung told)
-      ├─endpoint resting (breaker open): no attempt spent, tried again when it may be
+      ├─channel resting (its breaker open: the mail server's, a webhook URL's): no attempt spent, tried again soon
       └─refused, no attempts left──▶ failed (NotificationFailed: a person must look)
 """
 

@@ -29,8 +29,15 @@ class NotifySettings(BaseSettings):
     max_attempts: int = Field(default=6, ge=1)
     retry_base_seconds: float = Field(default=2.0, gt=0)
     retry_max_seconds: float = Field(default=600.0, gt=0)
-    breaker_failures: int = Field(default=5, ge=1, description="Consecutive failures that open an endpoint's breaker")
-    breaker_open_seconds: float = Field(default=60.0, gt=0)
+    breaker_failures: int = Field(
+        default=5, ge=1, description="Consecutive failures that open a breaker (the mail server's, a webhook URL's)"
+    )
+    breaker_open_seconds: float = Field(
+        default=3.0,
+        gt=0,
+        description="How long an open breaker lets nothing through; then one probe at a time until one succeeds, so a"
+        " server that comes back is found within this, and one that stays down gets one try per this",
+    )
     ack_urgent_minutes: float = Field(default=15.0, gt=0, description="Unacknowledged urgent: escalate after")
     ack_normal_minutes: float = Field(default=240.0, gt=0)
     quiet_start: time = Field(

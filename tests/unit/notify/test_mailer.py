@@ -1,6 +1,7 @@
 """E-mail over kept SMTP sessions, against a real SMTP server (aiosmtpd) on loopback: one session carries message
 after message; a session the server dropped while idle is replaced and the message still goes; a server that is
-down is a DeliveryError, and the next message opens a new session once it is back."""
+down is a ChannelDownError (the server's breaker counts it), one that refuses a recipient is a plain DeliveryError
+(the server is up), and the next message opens a new session once it is back."""
 
 from __future__ import annotations
 
@@ -12,7 +13,7 @@ from typing import Any
 import pytest
 from aiosmtpd.controller import Controller
 
-from services.notify.channels import DeliveryError, Mailer, Outgoing, email_bytes
+from services.notify.channels import ChannelDownError, DeliveryError, Mailer, Outgoing, email_bytes
 from services.notify.settings import NotifySettings
 
 
@@ -20,6 +21,14 @@ class Recorder:
     def __init__(self) -> None:
         self.sessions: set[int] = set()
         self.received: list[str] = []
+
+    async def handle_RCPT(  # noqa: N802 - aiosmtpd's hook
+        self, _server: Any, _session: Any, envelope: Any, address: str, _options: list[str]
+    ) -> str:
+        if address.startswith("unknown@"):
+            return "550 5.1.1 no such mailbox"
+        envelope.rcpt_tos.append(address)
+        return "250 OK"
 
     async def handle_DATA(self, _server: Any, session: Any, envelope: Any) -> str:  # noqa: N802 - aiosmtpd's hook
         self.sessions.add(id(session))
@@ -96,12 +105,23 @@ async def test_a_server_that_is_down_is_a_delivery_error_and_the_next_send_recon
     recorder = server.recorder
     mailer = mailer_for(server)
     server.stop()
-    with pytest.raises(DeliveryError, match="smtp: "):
+    with pytest.raises(ChannelDownError, match="smtp: "):
         await mailer.send(message(1))
     server.start()
     await mailer.send(message(2))
     await mailer.close()
     assert recorder.received == ["<n-2@fujisawa-backbone>"]
+
+
+async def test_a_refused_recipient_is_that_message_s_error_not_the_server_s(server: Server) -> None:
+    mailer = mailer_for(server)
+    refused = Outgoing("n-1", "unknown@example.jp", "件名", "本文", "referral-proposed", "case", "urgent")
+    with pytest.raises(DeliveryError, match="SMTPRecipientsRefused") as raised:
+        await mailer.send(refused)
+    assert not isinstance(raised.value, ChannelDownError)
+    await mailer.send(message(2))  # the server is up, and the session with it
+    await mailer.close()
+    assert server.recorder.received == ["<n-2@fujisawa-backbone>"]
 
 
 def test_the_email_reads_back_as_written_with_its_invitation() -> None:
