@@ -198,6 +198,21 @@ class Subscription:
         subscriber(self._on_batch)
         self._subscriber = subscriber
 
+    def consuming(self) -> bool:
+        """False once this process can never consume again: its consumer's group coordinator has died.
+
+        aiokafka's coordinator runs as a task of its own. When an error it does not expect ends that task, every
+        fetch from then on fails with that error, and FastStream logs it and polls on, forever, while records pile
+        up (a broker's restart did this under uvloop). Nothing in the process can bring the consumer back, so the
+        liveness probe reports it and the orchestrator restarts the process. The task is aiokafka's private
+        attribute: tests/unit/kit/test_liveness.py pins its name on the aiokafka installed; if it is not found,
+        this says True, never a false alarm. Before the first rebalance and once stopped, it says True too.
+        """
+        consumer = getattr(self._subscriber, "consumer", None)
+        coordinator = getattr(consumer, "_coordinator", None)
+        task = getattr(coordinator, "_coordination_task", None)
+        return not (isinstance(task, asyncio.Future) and task.done() and not getattr(consumer, "_closed", False))
+
     def assignment(self) -> frozenset[TopicPartition]:
         """The partitions this process consumes now: none before the group's first rebalance or once stopped."""
         consumer = getattr(self._subscriber, "consumer", None)

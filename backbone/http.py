@@ -194,12 +194,22 @@ def _too_large(max_bytes: int) -> JSONResponse:
     return problem(413, "Body too large", f"The limit is {max_bytes // 1024} KiB. Nothing was stored.")
 
 
-def health_router(readiness: Callable[[], Awaitable[dict[str, bool]]]) -> APIRouter:
+def health_router(
+    readiness: Callable[[], Awaitable[dict[str, bool]]], liveness: Callable[[], bool] = lambda: True
+) -> APIRouter:
+    """`/health` answers 503 when `liveness()` says the process cannot recover by itself (the orchestrator's
+    liveness probe then restarts it); `/ready`, whether it can take work now."""
     router = APIRouter(tags=["operations"])
 
-    @router.get("/health", summary="Liveness: the process is serving")
-    async def health() -> dict[str, str]:
-        return {"status": "ok"}
+    @router.get(
+        "/health",
+        summary="Liveness: the process is serving, and can still consume",
+        response_model=dict[str, str],
+        responses={503: {"description": "The process cannot consume again (its Kafka consumer's coordinator died)"}},
+    )
+    async def health() -> JSONResponse:
+        alive = liveness()
+        return JSONResponse({"status": "ok" if alive else "consumer dead"}, status_code=200 if alive else 503)
 
     @router.get("/ready", summary="Readiness: database, Kafka and background loops are up")
     async def ready() -> JSONResponse:

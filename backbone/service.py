@@ -174,6 +174,10 @@ class ServiceRuntime:
         finally:
             await self.stop()
 
+    def liveness(self) -> bool:
+        """False when the process cannot recover by itself: its consumer's group coordinator has died."""
+        return self.subscription is None or self.subscription.consuming()
+
     async def readiness(self) -> dict[str, bool]:
         """Each dependency answers within two seconds, and the background loops are alive."""
         loops = {name: not task.done() for name, task in self._tasks.items()} or {"outbox_relay": False}
@@ -211,7 +215,7 @@ def create_app(
     install_server_spans(app, runtime.tracer)
     for router in routers:
         app.include_router(router)
-    app.include_router(health_router(runtime.readiness))
+    app.include_router(health_router(runtime.readiness, runtime.liveness))
     app.include_router(metrics_router(runtime.metrics.render))
     return app
 
