@@ -125,20 +125,16 @@ class _Step:
 
     async def alone(self, conn: Connection, *, consumer: str) -> str:
         """The record in a transaction of its own (one by one, or rehearsed): claimed, then applied."""
-        if self.claim is not None and not await inbox.claim(
-            conn, consumer=consumer, envelope=self.claim.envelope, position=self.claim.position
-        ):
-            return "duplicate"
-        return await self.apply(conn)
+        claims = [self.claim] if self.claim is not None else []
+        return await self.after_claim(conn, await inbox.claim_all(conn, consumer=consumer, claims=claims))
 
     async def after_claim(self, conn: Connection, fresh: set[UUID]) -> str:
-        """The record in its batch's transaction, whose claims `claim_all` made: `fresh` holds the ids still to
-        apply, and loses this one, so that a second copy of the event in the batch is a duplicate."""
-        if self.claim is None:
-            return await self.apply(conn)
-        if self.claim.envelope.id not in fresh:
-            return "duplicate"
-        fresh.discard(self.claim.envelope.id)
+        """The record in its transaction, whose claims `claim_all` made: `fresh` holds the ids still to apply, and
+        loses this one, so that a second copy of the event in a batch is a duplicate."""
+        if self.claim is not None:
+            if self.claim.envelope.id not in fresh:
+                return "duplicate"
+            fresh.discard(self.claim.envelope.id)
         return await self.apply(conn)
 
 

@@ -1,7 +1,7 @@
 """The inbox: which events a consumer has already applied.
 
-`claim` runs inside the consumer's transaction, before its effects. When the event was applied
-before, the insert conflicts and the caller skips the effects: a redelivered record is "already
+`claim_all` runs inside the consumer's transaction, before its effects. When an event was applied
+before, its insert conflicts and the caller skips its effects: a redelivered record is "already
 done", and because the row commits with the effects, a crash can never leave one without the other.
 """
 
@@ -23,21 +23,6 @@ class Position:
     offset: int
 
 
-async def claim(conn: Connection, *, consumer: str, envelope: Envelope, position: Position) -> bool:
-    """True when this consumer has not applied the event before (and now owns applying it)."""
-    inserted = await conn.fetchval(
-        "INSERT INTO inbox (consumer, event_id, event_type, topic, kafka_partition, kafka_offset)"
-        " VALUES ($1, $2, $3, $4, $5, $6) ON CONFLICT DO NOTHING RETURNING true",
-        consumer,
-        envelope.id,
-        envelope.type,
-        position.topic,
-        position.partition,
-        position.offset,
-    )
-    return bool(inserted)
-
-
 @dataclass(frozen=True)
 class Claim:
     """One event of a consumed batch to claim: its envelope and where it was read."""
@@ -47,10 +32,11 @@ class Claim:
 
 
 async def claim_all(conn: Connection, *, consumer: str, claims: list[Claim]) -> set[UUID]:
-    """`claim` for the events of a batch in one statement; returns the ids this consumer had not applied before.
+    """Claim the events of a batch (or one record's) in one statement; returns the ids this consumer had not applied
+    before, and now owns applying.
 
     An event that appears twice in `claims` (a producer's retry read in the same batch) is claimed once, with its
-    first position, as `claim` one at a time would have done.
+    first position, as claiming one at a time would have done.
     """
     first: dict[UUID, Claim] = {}
     for each in claims:

@@ -214,7 +214,8 @@ class CircuitBreakers:
         until = self._open_until.get(key)
         if until is None:
             return True
-        if now < until or now - self._probe_since.get(key, -self.probe_seconds) < self.probe_seconds:
+        probing_since = self._probe_since.get(key)
+        if now < until or (probing_since is not None and now - probing_since < self.probe_seconds):
             return False
         self._probe_since[key] = now
         return True

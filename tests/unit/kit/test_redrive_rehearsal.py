@@ -76,13 +76,16 @@ class Database:
     def transaction(self) -> Transaction:
         return Transaction(self)
 
-    async def fetchval(self, query: str, *args: Any) -> bool | None:
+    async def fetch(self, query: str, consumer: str, event_ids: list[uuid.UUID], *_: Any) -> list[dict[str, Any]]:
         assert query.startswith("INSERT INTO inbox")
-        row = ("inbox", args[1])
-        if row in self.rows or row in self.pending:
-            return None  # ON CONFLICT DO NOTHING RETURNING true: no row
-        self.pending.append(row)
-        return True
+        claimed = []
+        for event_id in event_ids:
+            row = ("inbox", event_id)
+            if row in self.rows or row in self.pending:
+                continue  # ON CONFLICT DO NOTHING RETURNING event_id: no row
+            self.pending.append(row)
+            claimed.append({"event_id": event_id})
+        return claimed
 
     async def execute(self, query: str, *args: Any) -> None:
         self.pending.append(("effect", args))
