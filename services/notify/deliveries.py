@@ -119,6 +119,7 @@ class Notifier:
         wait = timedelta(
             minutes=self.settings.ack_urgent_minutes if urgency is Urgency.URGENT else self.settings.ack_normal_minutes
         )
+        send_at = rules.send_at(now, urgency, self.settings.quiet_start, self.settings.quiet_end)
         delivery = Delivery(
             notification_id,
             case_id,
@@ -129,12 +130,13 @@ class Notifier:
             channel,
             urgency,
             0,
+            give_up_at=send_at + timedelta(minutes=self.settings.give_up_minutes),
         )
         return await store.plan(
             Planned(
                 delivery,
                 Message(endpoint, person.id, person.language, text.subject, text.body, ics),
-                send_at=rules.send_at(now, urgency, self.settings.quiet_start, self.settings.quiet_end),
+                send_at=send_at,
                 escalate_at=now + wait if needs_ack else None,
                 traceparent=current_traceparent(),
             )
@@ -209,7 +211,7 @@ class Dispatcher:
         async with self.pool.acquire() as conn, conn.transaction():
             store = self.notifier.on(conn)
             due = await store.due(now, limit=self.batch)
-            tries = await asyncio.gather(*(self._send(each) for each in due))
+            tries = await asyncio.gather(*(self._send(each, now) for each in due))
             now = self.clock()  # delivered (or failed) when the sends finished, not when they were picked
             outcomes: list[Outcome] = []
             for each, tried in zip(due, tries, strict=True):
@@ -232,14 +234,14 @@ class Dispatcher:
                 self.metrics.failed.inc()
         return len(due)
 
-    async def _send(self, due: Due) -> Tried:
-        """Try the channel once, unless the endpoint rests."""
+    async def _send(self, due: Due, now: datetime) -> Tried:
+        """Try the channel once, unless the endpoint rests and the delivery's deadline has not come."""
         delivery, message = due.delivery, due.message
         endpoint = message.endpoint
         # E-mail rests on the mail server, which every address shares: its breaker is the server's. A webhook's is
         # its own URL's.
         key = self._mail_server if delivery.channel == "email" else endpoint
-        if not self.breakers.allows(key, time.monotonic()):
+        if not delivery.out_of_time(now) and not self.breakers.allows(key, time.monotonic()):
             return Resting()
         outgoing = channels.Outgoing(
             notification_id=str(delivery.notification_id),

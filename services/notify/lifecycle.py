@@ -5,7 +5,11 @@ climbs to. `deliveries.py` loads the due deliveries, sends them, decides with th
       │ ▲ └─refused, attempts left──┐     │
       │ └───────retry (backoff)─────┘     └─unacknowledged past escalate_at──▶ escalated (the next rung told)
       ├─channel resting (its breaker open: the mail server's, a webhook URL's): no attempt spent, tried again soon
-      └─refused, no attempts left──▶ failed (NotificationFailed: a person must look)
+      └─refused, no attempts left or past its deadline──▶ failed (NotificationFailed: a person must look)
+
+Every retry and every rest ends by the delivery's deadline (`give_up_at`), where it gets a last try of its own even
+past an open breaker. So a person learns of a dead endpoint by then, however many deliveries wait on it: behind
+one breaker they would otherwise take turns at its single probe, and the last in line could wait for hours.
 """
 
 from __future__ import annotations
@@ -43,6 +47,15 @@ class Delivery:
     urgency: Urgency
     attempts: int
     state: State = State.PENDING
+    give_up_at: datetime | None = None
+    """The deadline of a pending delivery: its last try, and failed if that fails too (None when it has none)."""
+
+    def out_of_time(self, now: datetime) -> bool:
+        return self.give_up_at is not None and now >= self.give_up_at
+
+    def by_deadline(self, at: datetime) -> datetime:
+        """`at`, or the deadline if that comes first: the last try is not put off past it."""
+        return at if self.give_up_at is None else min(at, self.give_up_at)
 
 
 @dataclass(frozen=True)
@@ -132,14 +145,15 @@ def decide_attempt(
             delivered = NotificationDelivered(**said, urgency=delivery.urgency, delivered_at=now)
             return AttemptDecision(Delivered(now, event_id), delivered, "delivered")
         case Resting():
-            rest = TryAgain(now + timedelta(seconds=policy.breaker_open_seconds), delivery.attempts)
+            again = delivery.by_deadline(now + timedelta(seconds=policy.breaker_open_seconds))
+            rest = TryAgain(again, delivery.attempts)
             return AttemptDecision(rest, None, "resting")
         case Refused(error=error):
             attempts = delivery.attempts + 1
-            if attempts >= policy.max_attempts:
+            if attempts >= policy.max_attempts or delivery.out_of_time(now):
                 failed = NotificationFailed(**said, attempts=attempts, last_error=error[:300], failed_at=now)
                 return AttemptDecision(Failed(attempts, error), failed, "failed")
-            retry = TryAgain(now + policy.backoff(attempts, jitter), attempts, error)
+            retry = TryAgain(delivery.by_deadline(now + policy.backoff(attempts, jitter)), attempts, error)
             return AttemptDecision(retry, None, "retrying")
 
 

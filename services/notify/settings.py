@@ -38,6 +38,12 @@ class NotifySettings(BaseSettings):
         description="How long an open breaker lets nothing through; then one probe at a time until one succeeds, so a"
         " server that comes back is found within this, and one that stays down gets one try per this",
     )
+    give_up_minutes: float = Field(
+        default=10.0,
+        gt=0,
+        description="A delivery still unsent this long after it was due gets a last try, even past an open breaker,"
+        " and fails visibly (NotificationFailed) if that fails too: a person learns of a dead endpoint within this",
+    )
     ack_urgent_minutes: float = Field(default=15.0, gt=0, description="Unacknowledged urgent: escalate after")
     ack_normal_minutes: float = Field(default=240.0, gt=0)
     quiet_start: time = Field(

@@ -147,8 +147,8 @@ class PostgresStore(TransactionStore):
         inserted = await self.conn.fetchval(
             "INSERT INTO deliveries (notification_id, case_id, cause_event_id, category, recipient_agency,"
             " recipient_role, channel, urgency, person, endpoint, language, subject, body, ics, state,"
-            " next_attempt_at, escalate_at, trace_id, traceparent) VALUES ($1, $2, $3, $4, $5, $6, $7, $8, $9, $10,"
-            " $11, $12, $13, $14, 'pending', $15, $16, $17, $18)"
+            " next_attempt_at, escalate_at, trace_id, traceparent, give_up_at) VALUES ($1, $2, $3, $4, $5, $6, $7,"
+            " $8, $9, $10, $11, $12, $13, $14, 'pending', $15, $16, $17, $18, $19)"
             " ON CONFLICT (cause_event_id, recipient_agency, recipient_role) DO NOTHING RETURNING true",
             delivery.notification_id,
             delivery.case_id,
@@ -168,6 +168,7 @@ class PostgresStore(TransactionStore):
             planned.escalate_at,
             current_trace_id(),
             planned.traceparent,
+            delivery.give_up_at,
         )
         return bool(inserted)
 
@@ -271,6 +272,7 @@ def _delivery(row: asyncpg.Record) -> Delivery:
         urgency=Urgency(row["urgency"]),
         attempts=row["attempts"],
         state=State(row["state"]),
+        give_up_at=row["give_up_at"],
     )
 
 

@@ -572,7 +572,8 @@ async def test_an_agency_over_its_rate_is_answered_429_with_retry_after_and_othe
 ) -> None:
     runtime = services.runtime("referral")
     usual = runtime.limiter
-    runtime.limiter = AgencyLimiter(rate=1, burst=2)
+    # A clock that stands still: no allowance comes back between the requests, however slow the machine.
+    runtime.limiter = AgencyLimiter(rate=1, burst=2, clock=lambda: 0.0)
     try:
         async with await services.as_agency("ikiiki-endo", AgencyType.COMMUNITY_SUPPORT_CENTRE, "referral") as busy:
             answers = [await busy.get("/v1/inbox") for _ in range(4)]

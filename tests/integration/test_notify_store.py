@@ -39,6 +39,7 @@ def planned(*, cause: uuid.UUID | None = None, role: str = "primary", escalate: 
         channel="email",
         urgency=Urgency.URGENT,
         attempts=0,
+        give_up_at=NOW + 10 * MINUTE,
     )
     message = Message("oncall@ikiiki-zengyo.invalid", "p-1", "ja", "件名", "本文", None)
     return Planned(

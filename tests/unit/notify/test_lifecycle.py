@@ -29,7 +29,7 @@ POLICY = RetryPolicy(max_attempts=3, retry_base_seconds=2, retry_max_seconds=5, 
 EVENT_ID = uuid.uuid4()
 
 
-def delivery(attempts: int = 0) -> Delivery:
+def delivery(attempts: int = 0, give_up_at: datetime | None = None) -> Delivery:
     return Delivery(
         notification_id=uuid.uuid4(),
         case_id=uuid.uuid4(),
@@ -40,6 +40,7 @@ def delivery(attempts: int = 0) -> Delivery:
         channel="email",
         urgency=Urgency.URGENT,
         attempts=attempts,
+        give_up_at=give_up_at,
     )
 
 
@@ -63,6 +64,20 @@ def test_a_refused_try_is_retried_with_capped_jittered_backoff(attempts: int, ji
     decision = decide_attempt(delivery(attempts), refused, NOW, policy=POLICY, event_id=EVENT_ID, jitter=jitter)
     assert decision.change == TryAgain(NOW + timedelta(seconds=wait), attempts + 1, "smtp: 451 try later")
     assert decision.event is None and decision.outcome == "retrying"
+
+
+def test_a_refused_try_at_the_deadline_fails_visibly_with_attempts_left() -> None:
+    d = delivery(attempts=0, give_up_at=NOW)
+    decision = decide_attempt(d, Refused("webhook: refused"), NOW, policy=POLICY, event_id=EVENT_ID, jitter=1.0)
+    assert decision.change == Failed(1, "webhook: refused") and decision.outcome == "failed"
+    assert isinstance(decision.event, NotificationFailed) and decision.event.attempts == 1
+
+
+@pytest.mark.parametrize("tried", [Resting(), Refused("smtp: 451 try later")])
+def test_neither_a_rest_nor_a_retry_is_put_off_past_the_deadline(tried: Resting | Refused) -> None:
+    soon = NOW + timedelta(seconds=1)
+    decision = decide_attempt(delivery(give_up_at=soon), tried, NOW, policy=POLICY, event_id=EVENT_ID, jitter=1.0)
+    assert isinstance(decision.change, TryAgain) and decision.change.at == soon
 
 
 def test_backoff_is_capped() -> None:

@@ -47,6 +47,9 @@ async def test_at_night_a_normal_notification_waits_for_the_morning_and_an_urgen
     normal, urgent = store.deliveries.values()
     assert normal.planned.send_at == datetime(2026, 12, 3, 23, 0, tzinfo=UTC)  # 08:00 in Tokyo
     assert urgent.planned.send_at == NIGHT
+    # The deadline runs from when a delivery is due, not from when it was planned: the night is not held against it.
+    assert normal.delivery.give_up_at == normal.planned.send_at + timedelta(minutes=10)
+    assert urgent.delivery.give_up_at == NIGHT + timedelta(minutes=10)
 
 
 async def test_an_unacknowledged_notification_is_planned_for_the_next_rung_and_says_so() -> None:
