@@ -45,13 +45,7 @@ def run_day(stack: LocalStack, *, consultations: int, minutes: float, seed: int,
 async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: int, out: Path) -> int:
     loaded = directory.load()
     day = workload.generate(loaded, seed=seed, count=consultations, day_seconds=minutes * 60)
-    tokens = await asyncio.to_thread(issue_agency_tokens, stack, [(a.id, a.type) for a in loaded.agencies.values()])
-    urls = {service: stack.base_url(service) for service in ("intake", "referral", "meetings", "notify")}
-    # Every agency routable and reachable by e-mail, whatever earlier runs (tests, the fuzzer) registered.
-    await restore_directory_defaults(lambda s: httpx.AsyncClient(base_url=urls[s], timeout=30), tokens)
-    places = {str(d): [p.id for p in loaded.places() if d in p.districts] for d in loaded.districts}
-    agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed, places)
-    agencies.skip_earlier_mail()
+    tokens, urls, agencies = await simulated_agencies(stack, loaded, seed)
     consumer, _ = await watch.watch(stack.kafka.bootstrap_servers)
     tally = watch.Tally(cases=agencies.cases)
     print(f"\n藤沢の一日 / a day in Fujisawa: {consultations} consultations over {minutes:g} minutes (seed {seed})\n")
@@ -66,7 +60,7 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
             now = time.monotonic() - began
             while pending and pending[0].at <= now:
                 item = pending.pop(0)
-                submitted += await _submit(http, f"{urls['intake']}/v1/consultations", tokens, item, agencies)
+                submitted += await submit(http, f"{urls['intake']}/v1/consultations", tokens, item, agencies)
             await agencies.work(http)
             await watch.drain(consumer, tally)
             if live or now - last_line > 5:
@@ -97,7 +91,21 @@ async def _run(stack: LocalStack, *, consultations: int, minutes: float, seed: i
     return 0 if tally.count("consultation.received") == submitted == consultations else 1
 
 
-async def _submit(
+async def simulated_agencies(
+    stack: LocalStack, loaded: directory.Directory, seed: int
+) -> tuple[dict[str, str], dict[str, str], Agencies]:
+    """The simulated agencies, each with a token, and the services' URLs. Every agency is routable and reachable
+    by e-mail, whatever earlier runs (tests, the fuzzer) registered."""
+    tokens = await asyncio.to_thread(issue_agency_tokens, stack, [(a.id, a.type) for a in loaded.agencies.values()])
+    urls = {service: stack.base_url(service) for service in ("intake", "referral", "meetings", "notify")}
+    await restore_directory_defaults(lambda s: httpx.AsyncClient(base_url=urls[s], timeout=30), tokens)
+    places = {str(d): [p.id for p in loaded.places() if d in p.districts] for d in loaded.districts}
+    agencies = Agencies(tokens, {a.id for a in loaded.coordinators()}, urls, stack.mail.maildir, seed, places)
+    agencies.skip_earlier_mail()
+    return tokens, urls, agencies
+
+
+async def submit(
     http: httpx.AsyncClient, url: str, tokens: dict[str, str], item: workload.Consultation, agencies: Agencies
 ) -> bool:
     """Submit one consultation as its agency; today's cases and households are kept from the answer."""

@@ -1,0 +1,45 @@
+"""The soak's picture: one panel per figure, one line per process or service, minutes along the bottom."""
+
+from __future__ import annotations
+
+import csv
+from pathlib import Path
+
+import matplotlib
+
+matplotlib.use("Agg")  # files only, no display
+import matplotlib.pyplot as plt
+
+PANELS = (
+    ("pss_mib", "memory (PSS, MiB)"),
+    ("fds", "open file descriptors"),
+    ("sockets", "open sockets"),
+    ("consumer_lag", "consumer lag (records)"),
+    ("outbox_backlog", "outbox backlog (rows)"),
+    ("ledger_rows", "audit ledger (rows)"),
+)
+
+
+def draw(samples: Path, png: Path, *, title: str) -> Path:
+    lines: dict[str, dict[str, tuple[list[float], list[float]]]] = {}
+    with samples.open() as source:
+        for row in csv.DictReader(source):
+            minutes, values = lines.setdefault(row["figure"], {}).setdefault(row["subject"], ([], []))
+            minutes.append(float(row["minute"]))
+            values.append(float(row["value"]))
+    figure, axes = plt.subplots(3, 2, figsize=(14, 12), sharex=True)
+    for axis, (name, label) in zip(axes.flat, PANELS, strict=True):
+        for subject, (minutes, values) in sorted(lines.get(name, {}).items()):
+            axis.plot(minutes, values, label=subject, linewidth=1)
+        axis.set_title(label)
+        axis.set_ylim(bottom=0)
+        axis.grid(alpha=0.3)
+        if lines.get(name):
+            axis.legend(fontsize=7, loc="upper left")
+    for axis in axes[-1]:
+        axis.set_xlabel("minutes")
+    figure.suptitle(title)
+    figure.tight_layout()
+    figure.savefig(png, dpi=90)
+    plt.close(figure)
+    return png

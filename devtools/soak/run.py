@@ -1,0 +1,253 @@
+"""The soak: the simulated day's workload submitted at a steady rate for hours, with the simulated agencies
+answering, and every minute a sample of each process and of the backlogs (sampling.py). At the end: the samples
+as CSV, a picture, and the verdict (verdict.py); the exit code says whether it holds.
+
+The rate is "realistic-plus": the default 20 consultations a minute is 28,800 a day, far beyond the city's
+hundreds, while leaving the machine mostly idle, so that what grows is the software's, not a queue's.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import csv
+import dataclasses
+import time
+from collections.abc import Callable
+from datetime import UTC, datetime
+from pathlib import Path
+
+import asyncpg
+import httpx
+
+from backbone import directory
+from backbone.settings import ServiceName
+from devtools.local.postgres import LocalSecrets
+from devtools.local.stack import LocalStack
+from devtools.simulation import watch, workload
+from devtools.simulation.day import PACING, simulated_agencies, submit
+from devtools.soak import picture, sampling
+from devtools.soak.verdict import Finding, memory_flat, not_growing
+
+SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
+CHUNK_SECONDS = 600.0
+"""The workload is generated ten minutes at a time, each chunk a compressed day of its own seed."""
+
+
+@dataclasses.dataclass(frozen=True)
+class Plan:
+    hours: float
+    rate_per_minute: float
+    seed: int
+    out: Path
+    sample_seconds: float = 60.0
+
+    @property
+    def warmup_minutes(self) -> float:
+        """The first sixth of the run, at most 20 minutes: caches fill, pools open, the JIT-less interpreter's
+        allocator finds its size."""
+        return min(20.0, self.hours * 60 / 6)
+
+    @property
+    def window_minutes(self) -> float:
+        return min(15.0, self.hours * 60 / 6)
+
+
+def run_soak(stack: LocalStack, plan: Plan) -> int:
+    stack.set_world_aside(print)
+    stack.up_infrastructure(print)
+    stack.up_services(print, extra_env=PACING)
+    stack.workbench_process.pid()  # started by up_services; sampled like the rest
+    return asyncio.run(_soak(stack, plan))
+
+
+def _processes(stack: LocalStack) -> dict[str, Callable[[], list[int]]]:
+    """Each sampled process (or tree), by name: found again at every sample, so a restart would show."""
+
+    def one(pid: Callable[[], int | None]) -> Callable[[], list[int]]:
+        # With its children: Keycloak's JVM runs under its start script.
+        return lambda: sampling.process_tree(p) if (p := pid()) else []
+
+    def postgres() -> list[int]:
+        pid_file = stack.postgres.data_dir / "postmaster.pid"
+        return sampling.process_tree(int(pid_file.read_text().split()[0])) if pid_file.exists() else []
+
+    named: dict[str, Callable[[], list[int]]] = {s: one(stack.process(s).pid) for s in SERVICES}
+    named["workbench"] = one(stack.workbench_process.pid)
+    named["kafka"] = one(stack.kafka.process.pid)
+    named["postgresql"] = postgres
+    named["keycloak"] = one(stack.keycloak.process.pid)
+    named["mail catcher"] = one(stack.mail.process.pid)
+    return named
+
+
+async def _soak(stack: LocalStack, plan: Plan) -> int:
+    loaded = directory.load()
+    tokens, urls, agencies = await simulated_agencies(stack, loaded, plan.seed)
+    consumer, _ = await watch.watch(stack.kafka.bootstrap_servers)
+    tally = watch.Tally(cases=agencies.cases)
+    audit = await asyncpg.connect(stack.postgres.dsn("audit", LocalSecrets.load_or_create(stack.paths.secrets)))
+    processes = _processes(stack)
+    plan.out.mkdir(parents=True, exist_ok=True)
+    samples = plan.out / "samples.csv"
+    total = plan.hours * 3600
+    print(
+        f"\nsoak: {plan.rate_per_minute:g} consultations a minute for {plan.hours:g} h, a sample every "
+        f"{plan.sample_seconds:g} s into {samples}\n"
+    )
+    intake = f"{urls['intake']}/v1/consultations"
+    scraped = {service: stack.base_url(service) for service in SERVICES}  # each one's /metrics
+    began = time.monotonic()
+    submitted = chunk = 0
+    pending: list[workload.Consultation] = []
+    next_sample = 0.0
+    async with httpx.AsyncClient(timeout=30) as http:
+        with samples.open("w", newline="") as sink:
+            writer = csv.writer(sink)
+            writer.writerow(["minute", "subject", "figure", "value"])
+            while (now := time.monotonic() - began) < total:
+                if not pending:
+                    pending = _chunk(loaded, plan, chunk, offset=chunk * CHUNK_SECONDS)
+                    chunk += 1
+                while pending and pending[0].at <= now:
+                    submitted += await submit(http, intake, tokens, pending.pop(0), agencies)
+                await agencies.work(http)
+                await watch.drain(consumer, tally)
+                if now >= next_sample:
+                    rows = await _sample(now / 60, processes, http, scraped, audit)
+                    writer.writerows(rows)
+                    sink.flush()
+                    print(_progress(now / 60, plan, submitted, tally, rows), flush=True)
+                    next_sample += plan.sample_seconds
+                await asyncio.sleep(1.0)
+    settled = time.monotonic() + 60  # the last submissions' events, still on their way
+    while tally.count("consultation.received") < submitted and time.monotonic() < settled:
+        await watch.drain(consumer, tally)
+        await asyncio.sleep(0.5)
+    await consumer.stop()
+    await audit.close()
+    findings = judge(samples, plan)
+    png = picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted))
+    report = _report(plan, submitted, tally.count("consultation.received"), findings, png)
+    (plan.out / "report.md").write_text(report)
+    print("\n" + report)
+    every_one_received = tally.count("consultation.received") == submitted
+    return 0 if every_one_received and all(f.ok for f in findings) else 1
+
+
+def _chunk(loaded: directory.Directory, plan: Plan, index: int, *, offset: float) -> list[workload.Consultation]:
+    """Ten minutes of the workload, shifted to their place in the run; keys prefixed so that no chunk's
+    household joins another's by accident."""
+    count = max(1, round(plan.rate_per_minute * CHUNK_SECONDS / 60))
+    day = workload.generate(loaded, seed=plan.seed + index, count=count, day_seconds=CHUNK_SECONDS)
+    return [
+        dataclasses.replace(
+            c,
+            at=c.at + offset,
+            key=f"{index}/{c.key}",
+            household_of=f"{index}/{c.household_of}" if c.household_of else c.household_of,
+        )
+        for c in day
+    ]
+
+
+async def _sample(
+    minute: float,
+    processes: dict[str, Callable[[], list[int]]],
+    http: httpx.AsyncClient,
+    urls: dict[ServiceName, str],
+    audit: asyncpg.Connection,
+) -> list[tuple[float, str, str, float]]:
+    rows: list[tuple[float, str, str, float]] = []
+    for name, pids in processes.items():
+        each = sampling.figures(pids())
+        rows += [
+            (minute, name, "pss_mib", round(each.pss_bytes / 2**20, 1)),
+            (minute, name, "fds", each.fds),
+            (minute, name, "sockets", each.sockets),
+        ]
+    for service, url in urls.items():
+        try:
+            page = (await http.get(f"{url}/metrics")).text
+        except httpx.HTTPError:
+            continue  # a gap in the plot, and the verdict's windows average over it
+        figures = sampling.service_figures(page)
+        rows += [(minute, service, "consumer_lag", figures.consumer_lag)]
+        rows += [(minute, service, "outbox_backlog", figures.outbox_backlog)]
+    ledger = await audit.fetchrow("SELECT max(seq) AS rows, pg_total_relation_size('ledger') AS bytes FROM ledger")
+    assert ledger is not None
+    rows += [(minute, "audit", "ledger_rows", ledger["rows"] or 0)]
+    rows += [(minute, "audit", "ledger_mib", round(ledger["bytes"] / 2**20, 1))]
+    return [(round(m, 2), s, f, v) for m, s, f, v in rows]
+
+
+def judge(samples: Path, plan: Plan) -> list[Finding]:
+    """Memory of every process flat after warm-up; consumer lag and outbox backlog of every service not
+    growing. The ledger grows with the work by design (one row per event, kept for the auditors): it is
+    reported, not judged."""
+    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    with samples.open() as source:
+        for row in csv.DictReader(source):
+            minutes, values = series.setdefault((row["subject"], row["figure"]), ([], []))
+            minutes.append(float(row["minute"]))
+            values.append(float(row["value"]))
+    findings = []
+    shape = {"warmup": plan.warmup_minutes, "window": plan.window_minutes}
+    for (subject, figure), (minutes, values) in sorted(series.items()):
+        if figure == "pss_mib":
+            findings.append(memory_flat(f"{subject} memory (PSS MiB)", minutes, values, **shape))
+        elif figure in ("fds", "sockets"):
+            findings.append(not_growing(f"{subject} {figure}", minutes, values, **shape, slack=20, relative=0.1))
+        elif figure in ("consumer_lag", "outbox_backlog"):
+            findings.append(not_growing(f"{subject} {figure.replace('_', ' ')}", minutes, values, **shape, slack=50))
+    return findings
+
+
+def _progress(
+    minute: float, plan: Plan, submitted: int, tally: watch.Tally, rows: list[tuple[float, str, str, float]]
+) -> str:
+    pss = sum(v for _, s, f, v in rows if f == "pss_mib")
+    lag = sum(v for _, _, f, v in rows if f == "consumer_lag")
+    backlog = sum(v for _, _, f, v in rows if f == "outbox_backlog")
+    ledger = next((v for _, _, f, v in rows if f == "ledger_rows"), 0)
+    return (
+        f"[{minute:6.1f} / {plan.hours * 60:g} min] submitted {submitted:,}, received "
+        f"{tally.count('consultation.received'):,} · memory {pss:,.0f} MiB in all · lag {lag:,.0f} · "
+        f"outbox {backlog:,.0f} · ledger {ledger:,.0f} rows"
+    )
+
+
+def _title(plan: Plan, submitted: int) -> str:
+    day = datetime.now(UTC).strftime("%Y-%m-%d")
+    return f"backbone soak {day}: {plan.hours:g} h, {plan.rate_per_minute:g}/min, {submitted:,} consultations"
+
+
+def _report(plan: Plan, submitted: int, received: int, findings: list[Finding], png: Path) -> str:
+    held = sum(f.ok for f in findings)
+    too_short = [f for f in findings if f.rule.startswith("run too short")]
+    judged = (
+        [
+            f"The run was too short to judge: it needs the {plan.warmup_minutes:g}-minute warm-up and two windows of "
+            f"{plan.window_minutes:g} minutes at a sample a minute (`--hours 0.5` or more)."
+        ]
+        if too_short
+        else [
+            "| series | first window | last window | holds | rule |",
+            "|---|---:|---:|---|---|",
+            *(
+                f"| {f.series} | {f.first:,.1f} | {f.last:,.1f} | {'yes' if f.ok else 'NO'} | {f.rule} |"
+                for f in findings
+            ),
+        ]
+    )
+    lines = [
+        f"# Soak: {plan.hours:g} h at {plan.rate_per_minute:g} consultations a minute",
+        "",
+        f"- submitted {submitted:,}, received (ConsultationReceived on the topic) {received:,}",
+        f"- warm-up {plan.warmup_minutes:g} min; each verdict compares the first {plan.window_minutes:g} min after"
+        f" it with the last {plan.window_minutes:g} min",
+        f"- picture: {png}",
+        f"- verdict: {held} of {len(findings)} hold",
+        "",
+        *judged,
+    ]
+    return "\n".join(lines) + "\n"

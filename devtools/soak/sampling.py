@@ -1,0 +1,92 @@
+"""What a soak samples each minute, read where the operators would read it: a process's memory, file descriptors
+and sockets from /proc; consumer lag and outbox backlog from each service's /metrics; the ledger's size from the
+audit database.
+
+Memory is PSS (proportional set size), not RSS: PostgreSQL's backends share its buffers, and RSS would count them
+once per backend. For a single-process service the two differ only by shared libraries.
+"""
+
+from __future__ import annotations
+
+from dataclasses import dataclass
+from pathlib import Path
+
+from prometheus_client.parser import text_string_to_metric_families
+
+PROC = Path("/proc")
+
+
+@dataclass(frozen=True)
+class ProcessFigures:
+    pss_bytes: int
+    fds: int
+    sockets: int
+    processes: int
+    """How many processes were summed (PostgreSQL: the postmaster and its backends)."""
+
+
+def process_tree(pid: int, *, proc: Path = PROC) -> list[int]:
+    """`pid` and its descendants (PostgreSQL's backends are the postmaster's children)."""
+    children: dict[int, list[int]] = {}
+    for entry in proc.iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            parent = int((entry / "stat").read_text().rsplit(")", 1)[1].split()[1])
+        except (OSError, IndexError, ValueError):
+            continue  # ended while read
+        children.setdefault(parent, []).append(int(entry.name))
+    tree, todo = [], [pid]
+    while todo:
+        each = todo.pop()
+        tree.append(each)
+        todo.extend(children.get(each, []))
+    return tree
+
+
+def figures(pids: list[int], *, proc: Path = PROC) -> ProcessFigures:
+    """The summed figures of `pids`; a process that ended meanwhile counts nothing."""
+    pss = fds = sockets = counted = 0
+    for pid in pids:
+        try:
+            memory = _pss_bytes(proc / str(pid) / "smaps_rollup")
+            links = [link for fd in (proc / str(pid) / "fd").iterdir() if (link := _link(fd)) is not None]
+        except OSError:
+            continue  # the process ended
+        pss += memory
+        fds += len(links)
+        sockets += sum(link.startswith("socket:") for link in links)
+        counted += 1
+    return ProcessFigures(pss, fds, sockets, counted)
+
+
+def _link(fd: Path) -> str | None:
+    """What a descriptor points at; None for one closed since the listing (the listing's own, for one)."""
+    try:
+        return str(fd.readlink())
+    except OSError:
+        return None
+
+
+def _pss_bytes(smaps_rollup: Path) -> int:
+    for line in smaps_rollup.read_text().splitlines():
+        if line.startswith("Pss:"):
+            return int(line.split()[1]) * 1024
+    raise OSError(f"no Pss line in {smaps_rollup}")
+
+
+@dataclass(frozen=True)
+class ServiceFigures:
+    consumer_lag: int
+    outbox_backlog: int
+
+
+def service_figures(metrics_text: str) -> ServiceFigures:
+    """A service's consumer lag (summed over its partitions) and outbox backlog, from its /metrics page."""
+    lag = backlog = 0.0
+    for family in text_string_to_metric_families(metrics_text):
+        if family.name == "backbone_consumer_lag":
+            lag += sum(sample.value for sample in family.samples)
+        elif family.name == "backbone_outbox_backlog":
+            backlog += sum(sample.value for sample in family.samples)
+    return ServiceFigures(int(lag), int(backlog))
