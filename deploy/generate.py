@@ -7,7 +7,8 @@
 - one Kafka principal per service and per agency, and its ACLs (the owner alone writes its topic), from
   the ACL model in `backbone/acl.py`, which the local secured broker (`backbone secure-kafka`) applies too;
 - each service's Kubernetes Deployment, Service, PodDisruptionBudget and autoscaling, and the workbench's
-  (the staff's pages), which calls the services' APIs and has no Kafka of its own.
+  (the staff's pages), which calls the services' APIs and has no Kafka of its own;
+- the PostgreSQL cluster (CloudNativePG), with one database and one role for each of them.
 
     python deploy/generate.py          # rewrite the generated files
     python deploy/generate.py --check  # list stale files and exit 1 (tools/deploy-check/run does this)
@@ -53,6 +54,8 @@ BOOTSTRAP = f"{CLUSTER}-kafka-bootstrap:9093"  # Strimzi's bootstrap Service, th
 REPLICAS = 3
 MIN_INSYNC = 2
 IMAGE = "fujisawa-backbone"  # kustomize's `images:` sets the registry and tag
+DATABASE = "backbone-db"  # the CloudNativePG cluster's name; its primary is always behind Service backbone-db-rw
+BARMAN_PLUGIN = "barman-cloud.cloudnative-pg.io"
 
 
 @dataclass(frozen=True)
@@ -251,6 +254,11 @@ def deployment(shape: ServiceShape) -> dict[str, Any]:
                 "secret": {"secretName": f"{CLUSTER}-cluster-ca-cert", "items": [{"key": "ca.crt", "path": "ca.crt"}]},
             }
         )
+    # The database's CA (CloudNativePG's `<cluster>-ca` Secret), for the DSN's sslmode=verify-full.
+    mounts.append({"name": "db-ca", "mountPath": "/etc/backbone/db-ca", "readOnly": True})
+    volumes.append(
+        {"name": "db-ca", "secret": {"secretName": f"{DATABASE}-ca", "items": [{"key": "ca.crt", "path": "ca.crt"}]}}
+    )
     mounts.append({"name": "tmp", "mountPath": "/tmp"})  # noqa: S108
     volumes.append({"name": "tmp", "emptyDir": {"sizeLimit": "64Mi"}})
     if shape.name == "audit":
@@ -421,6 +429,108 @@ def audit_volume() -> dict[str, Any]:
 # --------------------------------------------------------------------------------------------------
 
 
+def postgres_cluster() -> list[dict[str, Any]]:
+    """The services' PostgreSQL: a CloudNativePG cluster of three instances, a commit acknowledged only once a
+    standby has it too, WAL archived continuously and a base backup every night to object storage (so any point
+    in time can be restored), and one database and one role per service, as everywhere else."""
+    owners = [shape.name for shape in SERVICES]
+    cluster = {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "Cluster",
+        "metadata": {"name": DATABASE, "labels": _labels("postgres")},
+        "spec": {
+            "description": "The backbone services' databases (one per service)",
+            # ASSUMPTION: PostgreSQL 15, as tested (`backbone up` runs Debian 12's); pin the image by digest in
+            # an overlay.
+            "imageName": "ghcr.io/cloudnative-pg/postgresql:15",
+            # Three: after a failover, the new primary still has a synchronous standby, so writes go on
+            # without giving up RPO 0.
+            "instances": 3,
+            "primaryUpdateStrategy": "unsupervised",
+            "postgresql": {
+                # A commit returns only once one standby has it (quorum of one among the standbys); with
+                # `required`, writes wait rather than go unreplicated when no standby is healthy.
+                "synchronous": {"method": "any", "number": 1, "dataDurability": "required"},
+                "parameters": {"max_connections": "400", "wal_keep_size": "1GB"},
+            },
+            "enableSuperuserAccess": False,
+            "managed": {
+                "roles": [
+                    {
+                        "name": owner,
+                        "ensure": "present",
+                        "login": True,
+                        "comment": f"the {owner} service",
+                        # kubernetes.io/basic-auth: username and password (deploy/README.md, "Secrets")
+                        "passwordSecret": {"name": f"backbone-{owner}-db-role"},
+                    }
+                    for owner in owners
+                ]
+            },
+            # WAL archived continuously through the Barman Cloud plugin, to the ObjectStore below.
+            "plugins": [
+                {
+                    "name": BARMAN_PLUGIN,
+                    "isWALArchiver": True,
+                    "parameters": {"barmanObjectName": f"{DATABASE}-backups"},
+                }
+            ],
+            "storage": {"size": "50Gi"},
+            "walStorage": {"size": "20Gi"},
+            "affinity": {"enablePodAntiAffinity": True, "podAntiAffinityType": "required"},
+            "resources": {"requests": {"cpu": "1", "memory": "2Gi"}, "limits": {"memory": "4Gi"}},
+        },
+    }
+    store = {
+        "apiVersion": "barmancloud.cnpg.io/v1",
+        "kind": "ObjectStore",
+        "metadata": {"name": f"{DATABASE}-backups", "labels": _labels("postgres")},
+        "spec": {
+            "retentionPolicy": "30d",
+            "configuration": {
+                # ASSUMPTION: the city's S3-compatible object storage; set the bucket and endpoint in an overlay.
+                "destinationPath": "s3://fujisawa-backbone-db/",
+                "endpointURL": "https://objects.city.example.invalid",
+                "s3Credentials": {
+                    "accessKeyId": {"name": f"{DATABASE}-backups", "key": "access-key-id"},
+                    "secretAccessKey": {"name": f"{DATABASE}-backups", "key": "secret-access-key"},
+                },
+                "wal": {"compression": "gzip"},
+                "data": {"compression": "gzip"},
+            },
+        },
+    }
+    nightly = {
+        "apiVersion": "postgresql.cnpg.io/v1",
+        "kind": "ScheduledBackup",
+        "metadata": {"name": f"{DATABASE}-nightly", "labels": _labels("postgres")},
+        "spec": {
+            "schedule": "0 0 17 * * *",  # seconds first: 02:00 in Tokyo
+            "immediate": True,  # the first base backup at once, so point-in-time recovery works from day one
+            "backupOwnerReference": "self",
+            "cluster": {"name": DATABASE},
+            "method": "plugin",
+            "pluginConfiguration": {"name": BARMAN_PLUGIN},
+        },
+    }
+    databases = [
+        {
+            "apiVersion": "postgresql.cnpg.io/v1",
+            "kind": "Database",
+            "metadata": {"name": f"{DATABASE}-{owner}", "labels": _labels("postgres")},
+            "spec": {
+                "name": owner,
+                "owner": owner,
+                "cluster": {"name": DATABASE},
+                "ensure": "present",
+                "databaseReclaimPolicy": "retain",  # deleting the manifest never drops a service's data
+            },
+        }
+        for owner in owners
+    ]
+    return [cluster, store, nightly, *databases]
+
+
 def compose_topics() -> str:
     lines = ["# name partitions configs(comma-separated key=value)"]
     for spec in ALL_TOPICS:
@@ -469,6 +579,9 @@ def rendered() -> dict[Path, str]:
         COMPOSE / "kafka" / "acls.txt": HEADER.format(sources=sources)
         + compose_acls(principal_acls(consumed, [a["id"] for a in agency_list])),
     }
+    files[K8S / "postgres" / "cluster.yaml"] = HEADER.format(sources="the service table in it") + _dump(
+        postgres_cluster()
+    )
     for shape in SERVICES:
         documents = [deployment(shape), service(shape), disruption_budget(shape)]
         if shape.autoscale:

@@ -1,6 +1,6 @@
 """Validates the deployment files offline; `tools/deploy-check/run` calls it with what it has prepared.
 
-    validate.py k8s RENDERED.yaml --crds DIR --keda SCHEMA.json --kube-version 1.33
+    validate.py k8s RENDERED.yaml --crds DIR [--crds DIR…] --keda SCHEMA.json --kube-version 1.33
     validate.py observability
     validate.py compose-env compose.yaml .env.example
     validate.py image WORKDIR
@@ -10,9 +10,13 @@ is an error, as `kubectl apply --validate=strict` would make it):
 - core kinds against the Kubernetes JSON Schemas that the kubernetes-validate package bundles;
 - Strimzi's Kafka, KafkaNodePool, KafkaTopic and KafkaUser against the CRDs that Strimzi's own
   crd-generator writes from its published API classes (run prepares them from Maven Central);
+- CloudNativePG's Cluster, Database and ScheduledBackup, and its Barman Cloud plugin's ObjectStore,
+  against the CRDs in those projects' Go modules (run takes them from the Go module proxy);
 - KEDA's ScaledObject and TriggerAuthentication against schemas/keda.json, written by hand (KEDA's
   CRDs are published only as release assets and in its Helm chart, which this CI cannot reach);
-and then against the backbone's own rules: every ACL names a declared topic; every service and the
+and then against the backbone's own rules: every ACL names a declared topic; PostgreSQL has three
+instances with a synchronous standby, WAL archiving, a scheduled backup, and a role and database for every
+service and the workbench; every service and the
 workbench have their probes on /health and /ready, resources, a non-root security context and a
 disruption budget, and their secrets from Secrets; every service has Kafka credentials, and the
 workbench, which never touches the bus, has none, calls the services at their in-cluster Services and is
@@ -71,6 +75,11 @@ CRD_KINDS = {
     ("kafka.strimzi.io/v1", "KafkaNodePool"): "nodepool.yaml",
     ("kafka.strimzi.io/v1", "KafkaTopic"): "topic.yaml",
     ("kafka.strimzi.io/v1", "KafkaUser"): "user.yaml",
+    # CloudNativePG's CRDs and its Barman Cloud plugin's, as their Go modules ship them (run copies them).
+    ("postgresql.cnpg.io/v1", "Cluster"): "postgresql.cnpg.io_clusters.yaml",
+    ("postgresql.cnpg.io/v1", "Database"): "postgresql.cnpg.io_databases.yaml",
+    ("postgresql.cnpg.io/v1", "ScheduledBackup"): "postgresql.cnpg.io_scheduledbackups.yaml",
+    ("barmancloud.cnpg.io/v1", "ObjectStore"): "barmancloud.cnpg.io_objectstores.yaml",
 }
 KEDA_KINDS = {("keda.sh/v1alpha1", "ScaledObject"), ("keda.sh/v1alpha1", "TriggerAuthentication")}
 SERVICES = ("intake", "referral", "meetings", "notify", "audit")
@@ -130,6 +139,13 @@ def crd_schema(path: Path, version: str) -> dict[str, Any]:
     raise SystemExit(f"{path}: no version {version} in the CRD")
 
 
+def _crd_file(directories: list[Path], name: str) -> Path:
+    for directory in directories:
+        if (directory / name).exists():
+            return directory / name
+    raise SystemExit(f"no CRD {name} in {', '.join(map(str, directories))}")
+
+
 def schema_errors(schema: dict[str, Any], document: dict[str, Any]) -> Iterator[str]:
     validator = jsonschema.Draft7Validator(schema)
     for error in sorted(validator.iter_errors(document), key=lambda e: list(e.absolute_path)):
@@ -137,10 +153,10 @@ def schema_errors(schema: dict[str, Any], document: dict[str, Any]) -> Iterator[
         yield f"{path}: {error.message[:300]}"
 
 
-def check_k8s(rendered: Path, crds: Path, keda: Path, kube_version: str) -> int:
+def check_k8s(rendered: Path, crds: list[Path], keda: Path, kube_version: str) -> int:
     documents = [doc for doc in yaml.safe_load_all(rendered.read_text()) if doc]
     findings = Findings()
-    schemas = {key: crd_schema(crds / name, key[0].split("/")[1]) for key, name in CRD_KINDS.items()}
+    schemas = {key: crd_schema(_crd_file(crds, name), key[0].split("/")[1]) for key, name in CRD_KINDS.items()}
     keda_schemas = json.loads(keda.read_text())
     for doc in documents:
         key = (doc.get("apiVersion", ""), doc.get("kind", ""))
@@ -169,6 +185,7 @@ def backbone_rules(documents: list[dict[str, Any]], findings: Findings) -> None:
         by_kind.setdefault(doc["kind"], {})[doc["metadata"]["name"]] = doc
     kafka_rules(by_kind, findings)
     acl_rules(by_kind, findings)
+    postgres_rules(by_kind, findings)
     for service in SERVICES:
         service_rules(service, by_kind, findings)
     workbench_rules(by_kind, findings)
@@ -199,6 +216,42 @@ def kafka_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Finding
     for name, topic in by_kind.get("KafkaTopic", {}).items():
         if topic["spec"].get("replicas") != 3:
             findings.add(f"KafkaTopic/{name}", "replicas must be 3")
+
+
+def postgres_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
+    """One PostgreSQL cluster: three instances with a synchronous standby that writes wait for, no superuser
+    access, WAL archived to an object store that is declared, a scheduled base backup, and for every service
+    and the workbench a login role and a database it owns."""
+    clusters = by_kind.get("Cluster", {})
+    if len(clusters) != 1:
+        findings.add("Cluster", f"one PostgreSQL cluster expected, found {len(clusters)}")
+        return
+    name, cluster = next(iter(clusters.items()))
+    where, spec = f"Cluster/{name}", cluster["spec"]
+    if spec.get("instances", 1) < 3:
+        findings.add(where, "fewer than three instances: after a failover no synchronous standby would be left")
+    synchronous = spec.get("postgresql", {}).get("synchronous", {})
+    if synchronous.get("number", 0) < 1 or synchronous.get("dataDurability") != "required":
+        findings.add(where, "needs postgresql.synchronous with number >= 1 and dataDurability: required (RPO 0)")
+    if spec.get("enableSuperuserAccess", False):
+        findings.add(where, "superuser access must stay disabled")
+    archivers = [p for p in spec.get("plugins", []) if p.get("isWALArchiver") and p.get("enabled", True)]
+    stores = {p.get("parameters", {}).get("barmanObjectName") for p in archivers}
+    if not archivers or not stores <= set(by_kind.get("ObjectStore", {})):
+        findings.add(where, "WAL must be archived by a plugin to a declared ObjectStore")
+    if not any(b["spec"]["cluster"]["name"] == name for b in by_kind.get("ScheduledBackup", {}).values()):
+        findings.add(where, "no ScheduledBackup: point-in-time recovery needs base backups")
+    roles = {r["name"]: r for r in spec.get("managed", {}).get("roles", [])}
+    owned = {d["spec"]["name"]: d["spec"] for d in by_kind.get("Database", {}).values()}
+    for owner in (*SERVICES, WORKBENCH):
+        if not roles.get(owner, {}).get("login"):
+            findings.add(where, f"no login role {owner!r}")
+        database = owned.get(owner)
+        if database is None or database["owner"] != owner or database["cluster"]["name"] != name:
+            findings.add(f"Database/{owner}", f"missing, or not owned by role {owner!r} on cluster {name}")
+    for role in roles.values():
+        if role.get("superuser") or role.get("bypassrls") or role.get("createrole"):
+            findings.add(where, f"role {role['name']!r}: no superuser, bypassrls or createrole for a service")
 
 
 def acl_rules(by_kind: dict[str, dict[str, dict[str, Any]]], findings: Findings) -> None:
@@ -456,7 +509,7 @@ def main() -> int:
     commands = parser.add_subparsers(dest="command", required=True)
     k8s = commands.add_parser("k8s")
     k8s.add_argument("rendered", type=Path)
-    k8s.add_argument("--crds", type=Path, required=True)
+    k8s.add_argument("--crds", type=Path, action="append", required=True, help="a directory of CRDs (repeatable)")
     k8s.add_argument("--keda", type=Path, required=True)
     k8s.add_argument("--kube-version", required=True)
     commands.add_parser("observability")
