@@ -81,6 +81,13 @@ def _add_stack_commands(commands: Commands) -> None:
     up.add_argument(
         "--infra", action="store_true", help="only Kafka, PostgreSQL, the topics and Keycloak (what tests need)"
     )
+    up.add_argument(
+        "--ha",
+        action="store_true",
+        help="PostgreSQL as a primary and a synchronous standby that pg_auto_failover promotes when the primary dies"
+        " (127.0.0.1:55441-55442, its monitor on 55440); the services connect to both. Kept until `backbone up`"
+        " without it. The pair has databases of its own, apart from the single server's",
+    )
     up.set_defaults(command=_up)
 
     run = commands.add_parser(
@@ -266,8 +273,20 @@ def _add_tool_commands(commands: Commands) -> None:
     pytest.set_defaults(command=test)
 
 
-def _up(args: argparse.Namespace) -> int:
+def _single_server_stack() -> LocalStack:
+    """The stack for the commands that break, fill and measure PostgreSQL (the tests, the benchmarks, the fault
+    suite, the simulated day): they run against the single server, and say so if `backbone up --ha` is chosen."""
     stack = LocalStack.default()
+    if stack.ha is not None:
+        raise LocalRuntimeError(
+            "this command runs against the single PostgreSQL server, and `backbone up --ha` chose the pair:"
+            " run `backbone up --infra` first to switch back (the pair's data is kept for the next --ha)"
+        )
+    return stack
+
+
+def _up(args: argparse.Namespace) -> int:
+    stack = LocalStack.default().choose_postgres(ha=args.ha, report=print)
     stack.up_infrastructure(print)
     if not args.infra:
         stack.up_services(print)
@@ -363,7 +382,7 @@ def _replication_status(cluster: LocalKafkaCluster) -> str:
 def _run(args: argparse.Namespace) -> int:
     from devtools.simulation.day import PACING, run_day  # noqa: PLC0415
 
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     # The day begins in a world of its own: what tests, benchmarks and earlier days left would fall due at once
     # under the day's compressed deadlines. The day is compressed, so the services run with compressed deadlines
     # (`backbone up` keeps real time).
@@ -379,7 +398,7 @@ def _walkthrough(_: argparse.Namespace) -> int:
     from devtools.local.operators import use_directory_defaults  # noqa: PLC0415
     from devtools.local.scenario import follow_one_consultation  # noqa: PLC0415
 
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     # The main job compresses waiting: an unacknowledged urgent notification climbs after seconds, not
     # minutes, so the ladder shows. The services are restarted with that pacing (`backbone up` keeps real time),
     # in a world of their own, as for the day.
@@ -416,7 +435,7 @@ def _compatibility(args: argparse.Namespace) -> int:
 def _bench(args: argparse.Namespace) -> int:
     from devtools.bench.run import run_bench  # noqa: PLC0415
 
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     stack.up_infrastructure(print)
     if args.against:
         from devtools.bench.ab import run_ab  # noqa: PLC0415
@@ -450,7 +469,7 @@ def _faults(args: argparse.Namespace) -> int:
     if args.consultations or args.outage:
         outage = args.outage or plan.outage
         plan = Plan(args.consultations or plan.consultations, plan.rate, outage, max(plan.drain_budget, 2 * outage))
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     stack.up_infrastructure(print)
     only = args.only or (list(QUICK) if args.quick else None)
     out = stack.paths.home / "faults"
@@ -462,7 +481,7 @@ def _faults(args: argparse.Namespace) -> int:
 def _soak(args: argparse.Namespace) -> int:
     from devtools.soak.run import Plan, run_soak  # noqa: PLC0415
 
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
     return run_soak(stack, Plan(args.hours, args.rate, args.seed, stack.paths.home / "soak" / started))
 
@@ -473,7 +492,7 @@ def _leak_scan(args: argparse.Namespace) -> int:
     from devtools.faults.leaks import report, scan  # noqa: PLC0415
     from devtools.local.operators import use_directory_defaults  # noqa: PLC0415
 
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     stack.up_infrastructure(print)
     stack.up_services(print)
     tokens = use_directory_defaults(stack)  # the run's agency tokens: the scan acts with them and looks for them
@@ -490,7 +509,7 @@ def _leak_scan(args: argparse.Namespace) -> int:
 def _fuzz(args: argparse.Namespace) -> int:
     from devtools.faults.fuzz import fuzz, table  # noqa: PLC0415
 
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     stack.up_infrastructure(print)
     stack.up_services(print)
     out = stack.paths.home / "fuzz"
@@ -527,7 +546,7 @@ def _regenerate(check: bool, stale: Callable[[], list[str]], write: Callable[[],
 
 def test(args: argparse.Namespace) -> int:
     """`backbone test`: the README's test command (`main` hands it pytest's arguments verbatim)."""
-    stack = LocalStack.default()
+    stack = _single_server_stack()
     was_running = stack.kafka.process.pid() is not None
     # The tests run the services in their own process, under the services' consumer groups.
     stack.down_services(print)

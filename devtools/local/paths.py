@@ -33,6 +33,11 @@ class LocalPaths:
         return self.home / "postgres"
 
     @property
+    def ha_marker(self) -> Path:
+        """Present while `backbone up --ha` is this home's choice: the services use the PostgreSQL pair."""
+        return self.home / "postgres-ha"
+
+    @property
     def run(self) -> Path:
         return self.home / "run"
 

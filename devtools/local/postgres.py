@@ -179,16 +179,7 @@ class LocalPostgres:
             database="postgres",
         )
         try:
-            for service in SERVICES_WITH_DATABASES:
-                password = local_secrets.service_passwords[service]
-                role_exists = await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", service)
-                verb = "ALTER" if role_exists else "CREATE"
-                # Identifiers come from our own constant list; the password is quoted by the server.
-                quoted = await admin.fetchval("SELECT quote_literal($1)", password)
-                await admin.execute(f'{verb} ROLE "{service}" LOGIN PASSWORD {quoted}')
-                if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", service):
-                    await admin.execute(f'CREATE DATABASE "{service}" OWNER "{service}"')
-                await admin.execute(f'REVOKE ALL ON DATABASE "{service}" FROM PUBLIC')
+            await ensure_databases(admin, local_secrets)
         finally:
             await admin.close()
 
@@ -220,3 +211,17 @@ class LocalPostgres:
 
     def _as_owner(self) -> list[str]:
         return ["runuser", "-u", "postgres", "--"] if self.as_root else []
+
+
+async def ensure_databases(admin: asyncpg.Connection, local_secrets: LocalSecrets) -> None:
+    """One login role and one database per service, each password the one kept in secrets.json; idempotent."""
+    for service in SERVICES_WITH_DATABASES:
+        password = local_secrets.service_passwords[service]
+        role_exists = await admin.fetchval("SELECT 1 FROM pg_roles WHERE rolname = $1", service)
+        verb = "ALTER" if role_exists else "CREATE"
+        # Identifiers come from our own constant list; the password is quoted by the server.
+        quoted = await admin.fetchval("SELECT quote_literal($1)", password)
+        await admin.execute(f'{verb} ROLE "{service}" LOGIN PASSWORD {quoted}')
+        if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", service):
+            await admin.execute(f'CREATE DATABASE "{service}" OWNER "{service}"')
+        await admin.execute(f'REVOKE ALL ON DATABASE "{service}" FROM PUBLIC')

@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import os
 import shutil
 import sys
@@ -17,6 +18,7 @@ from pydantic import SecretStr
 from backbone.kafka import ensure_topics
 from backbone.settings import DatabaseSettings, HttpSettings, KafkaSettings, ServiceName, ServiceSettings
 from backbone.staff import IdentitySettings
+from devtools.local.ha_postgres import LocalHaPostgres
 from devtools.local.kafka import LocalKafka, LocalRuntimeError
 from devtools.local.keycloak import LocalKeycloak
 from devtools.local.mail import LocalMail
@@ -61,11 +63,36 @@ class LocalStack:
     kafka: LocalKafka
     postgres: LocalPostgres
     mail: LocalMail
+    ha: LocalHaPostgres | None = None
+    """The PostgreSQL pair with automatic failover, when `backbone up --ha` chose it; then the services use it,
+    and the single server (`postgres`, which the fault suite and the benchmarks break and measure) rests."""
 
     @classmethod
     def default(cls) -> LocalStack:
         paths = LocalPaths.default()
-        return cls(paths, LocalKafka(paths), LocalPostgres(paths), LocalMail(paths))
+        ha = LocalHaPostgres(paths) if paths.ha_marker.exists() else None
+        return cls(paths, LocalKafka(paths), LocalPostgres(paths), LocalMail(paths), ha)
+
+    def choose_postgres(self, *, ha: bool, report: Report) -> LocalStack:
+        """The stack with the single server or the pair, as `backbone up [--ha]` asks; the choice is kept in
+        $BACKBONE_HOME, so later commands use the same. Services running against the other one are stopped."""
+        if ha == (self.ha is not None):
+            return self
+        self.down_services(report)
+        if ha:
+            report(self.postgres.stop())
+            self.paths.ha_marker.parent.mkdir(parents=True, exist_ok=True)
+            self.paths.ha_marker.write_text("backbone up --ha\n")
+            return dataclasses.replace(self, ha=LocalHaPostgres(self.paths))
+        assert self.ha is not None
+        report(self.ha.stop())
+        self.paths.ha_marker.unlink(missing_ok=True)
+        return dataclasses.replace(self, ha=None)
+
+    @property
+    def database(self) -> LocalPostgres | LocalHaPostgres:
+        """The PostgreSQL the services use."""
+        return self.ha or self.postgres
 
     @property
     def keycloak(self) -> LocalKeycloak:
@@ -77,7 +104,7 @@ class LocalStack:
         local_secrets = LocalSecrets.load_or_create(self.paths.secrets)
         return ServiceSettings(
             service=service,
-            database=DatabaseSettings(dsn=self.postgres.dsn(service, local_secrets)),
+            database=DatabaseSettings(dsn=self.database.dsn(service, local_secrets)),
             kafka=KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers),
             http=HttpSettings(port=SERVICE_PORTS.get(service, 8100)),
             credentials_key=local_secrets.credential_keys[service] if service in AGENCY_FACING else None,
@@ -88,7 +115,7 @@ class LocalStack:
         """What the workbench needs to run against this stack: its database, the local Keycloak, the services."""
         local_secrets = LocalSecrets.load_or_create(self.paths.secrets)
         return WorkbenchSettings(
-            database=DatabaseSettings(dsn=self.postgres.dsn("workbench", local_secrets)),
+            database=DatabaseSettings(dsn=self.database.dsn("workbench", local_secrets)),
             identity=IdentitySettings(issuer=self.keycloak.issuer),
             workbench=WorkbenchOptions(
                 public_url=WORKBENCH_URL,
@@ -125,7 +152,7 @@ class LocalStack:
         if not self.kafka.jars_ready():
             report("Kafka: resolving jars (the first run downloads about 50 MB from Maven Central) …")
         report(self.kafka.start())
-        report(self.postgres.start())
+        report(self.database.start())
         created = asyncio.run(ensure_topics(self.kafka.bootstrap_servers, ALL_TOPICS))
         report(f"Topics: {len(ALL_TOPICS)} declared, {len(created)} created now")
         report(keycloak_ready(180.0))  # the first start also builds the server (about 40 s)
@@ -141,7 +168,7 @@ class LocalStack:
         self.down_services(report)
         report(self.mail.stop())
         report(self.kafka.stop())
-        report(self.postgres.stop())
+        report(self.database.stop())
         report(self.keycloak.stop())
 
     def set_world_aside(self, report: Report) -> None:
@@ -187,7 +214,7 @@ class LocalStack:
         return self._start_service(service, extra_env, release=release)
 
     def status(self) -> list[str]:
-        lines = [self.kafka.status(), self.postgres.status(), self.keycloak.status(), self.mail.status()]
+        lines = [self.kafka.status(), self.database.status(), self.keycloak.status(), self.mail.status()]
         for service in SERVICE_PORTS:
             pid = self._process(service).pid()
             state = f"running (pid {pid}) on {self.base_url(service)}" if pid else "stopped"
