@@ -43,6 +43,7 @@ from devtools.local.postgres import LocalSecrets, ensure_databases
 from devtools.local.processes import ManagedProcess, ended
 
 NODES = ("node1", "node2")
+DEFAULT_MONITOR_PORT = 55440
 
 # The monitor decides faster than pg_auto_failover's defaults (a failover in about 8 s instead of 50):
 # a health check every second, a node unhealthy after 4 s without answers, and the old primary given 4 s
@@ -73,7 +74,13 @@ class NodeState:
 
 
 class LocalHaPostgres:
-    def __init__(self, paths: LocalPaths, *, monitor_port: int = 55440, node_ports: tuple[int, int] = (55441, 55442)):
+    def __init__(
+        self,
+        paths: LocalPaths,
+        *,
+        monitor_port: int = DEFAULT_MONITOR_PORT,
+        node_ports: tuple[int, int] = (55441, 55442),
+    ):
         self.paths = paths
         self.monitor_port = monitor_port
         self.ports = dict(zip(NODES, node_ports, strict=True))
@@ -208,11 +215,19 @@ class LocalHaPostgres:
         if keeper.pid() is not None:
             return
         argv = [*self._as_owner(), "env", *self._xdg(), "pg_autoctl", "run", "--pgdata", str(self._pgdata(name))]
-        keeper.start(argv, log_file=self.paths.log_file(f"postgres-ha-{name}"), cwd=self.base)
+        keeper.start(argv, log_file=self.paths.log_file(self._process_name(name)), cwd=self.base)
 
     def _keeper(self, name: str) -> ManagedProcess:
-        return ManagedProcess(
-            f"postgres-ha-{name}", self.paths.pid_file(f"postgres-ha-{name}"), marker=str(self._pgdata(name))
+        process = self._process_name(name)
+        return ManagedProcess(process, self.paths.pid_file(process), marker=str(self._pgdata(name)))
+
+    def _process_name(self, name: str) -> str:
+        """`postgres-ha-node1` for `backbone up --ha`'s pair; a pair on other ports (the failover test's) names
+        its pid and log files after its monitor's port, so that the two never take each other's."""
+        return (
+            f"postgres-ha-{name}"
+            if self.monitor_port == DEFAULT_MONITOR_PORT
+            else f"postgres-ha-{self.monitor_port}-{name}"
         )
 
     def _serving(self, node: str) -> bool:
