@@ -13,6 +13,7 @@ referrals, and they must not escalate in the middle of later runs.
 from __future__ import annotations
 
 import asyncio
+import dataclasses
 import json
 import mailbox
 import time
@@ -27,7 +28,10 @@ from backbone.settings import KafkaSettings
 from devtools.faults import checker
 from devtools.faults.scenarios import SERVICES, Scenario, catalogue
 from devtools.faults.workload import Workload
+from devtools.local.cluster import LocalKafkaCluster
+from devtools.local.ha_postgres import LocalHaPostgres
 from devtools.local.operators import issue_agency_token, use_directory_defaults
+from devtools.local.replication import ensure_replicated_topics
 from devtools.local.stack import MEASURING, LocalStack
 from schemas.vocabulary import AgencyType
 
@@ -94,7 +98,12 @@ def run_faults(
     try:
         for number, scenario in enumerate(chosen, 1):
             print(f"[{number}/{len(chosen)}] {scenario.name}: {scenario.what} …", flush=True)
-            outcome = asyncio.run(_one(stack, scenario, plan, token, answerers=answerers, seed=seed + number))
+            if scenario.on_pair:
+                outcome = _on_the_pair(stack, scenario, plan, seed + number)
+            elif scenario.on_cluster:
+                outcome = _on_the_cluster(stack, scenario, plan, token, answerers=answerers, seed=seed + number)
+            else:
+                outcome = asyncio.run(_one(stack, scenario, plan, token, answerers=answerers, seed=seed + number))
             outcomes.append(outcome)
             print(f"    {_line(outcome)}", flush=True)
             stack.up_services(lambda _line: None, extra_env=MEASURING)  # in case a fault left one down
@@ -111,6 +120,41 @@ def run_faults(
     written.write_text(table, encoding="utf-8")
     print(table)
     return written, all(o.passed for o in outcomes)
+
+
+def _on_the_pair(stack: LocalStack, scenario: Scenario, plan: Plan, seed: int) -> Outcome:
+    """A scenario whose services run against the PostgreSQL pair: the pair started, the services restarted on it
+    (with agencies and tokens of its own databases), and afterwards moved back to the single server."""
+    pair = LocalHaPostgres(stack.paths)
+    on_pair = dataclasses.replace(stack, ha=pair)
+    print(f"    {pair.start(lambda line: print(f'    {line}', flush=True))}", flush=True)
+    try:
+        on_pair.restart_services(MEASURING)
+        answerers = use_directory_defaults(on_pair)
+        token = issue_agency_token(on_pair, *SUBMITTER)
+        return asyncio.run(_one(on_pair, scenario, plan, token, answerers=answerers, seed=seed))
+    finally:
+        stack.restart_services(MEASURING)
+        print(f"    {pair.stop()}", flush=True)
+
+
+def _on_the_cluster(
+    stack: LocalStack, scenario: Scenario, plan: Plan, token: str, *, answerers: dict[str, str], seed: int
+) -> Outcome:
+    """A scenario whose services use the three-broker cluster: it started with the backbone's topics
+    replicated three times, the services restarted on it, and afterwards moved back to the single broker."""
+    cluster = LocalKafkaCluster(stack.paths.cluster)
+    on_cluster = dataclasses.replace(stack, kafka_cluster=cluster)
+    for line in cluster.start():
+        print(f"    {line}", flush=True)
+    asyncio.run(ensure_replicated_topics(cluster.bootstrap_servers))
+    try:
+        on_cluster.restart_services(MEASURING)
+        return asyncio.run(_one(on_cluster, scenario, plan, token, answerers=answerers, seed=seed))
+    finally:
+        stack.restart_services(MEASURING)
+        for line in cluster.stop():
+            print(f"    {line}", flush=True)
 
 
 async def _one(
@@ -135,7 +179,7 @@ async def _one(
 
 
 async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload: Workload) -> Outcome:
-    bootstrap = stack.kafka.bootstrap_servers
+    bootstrap = stack.bootstrap_servers
     dsn = {name: stack.settings_for(name).database.dsn.get_secret_value() for name in SERVICES}
     dbs = checker.Databases(dsn["intake"], dsn["referral"], dsn["notify"], dsn["audit"])
     since = await checker.end_offsets(bootstrap)
@@ -155,6 +199,7 @@ async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload:
     recovery = await _drain(workload, dbs, healed, plan.drain_budget)
     verdict = await checker.check(workload, dbs, bootstrap, since, mailbox.Maildir(stack.mail.maildir, create=True))
     passed = verdict.passed and recovery is not None
+    longest, p99 = workload.answering()
     return Outcome(
         scenario=scenario.name,
         what=scenario.what,
@@ -175,6 +220,8 @@ async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload:
             "unanswered": verdict.unanswered,
             "retried_submissions": sum(1 for item in workload.submitted if item.attempts > 1),
             "declines_by_versions_recorded": dict(verdict.declines),
+            "longest_without_acceptance_s": round(longest, 1),
+            "p99_answer_ms": round(p99 * 1000),
         },
     )
 
@@ -194,10 +241,12 @@ def _line(o: Outcome) -> str:
     declines = o.detail.get("declines_by_versions_recorded") or {}
     versions = ", ".join(f"{v}: {n}" for v, n in sorted(declines.items()))
     declined = f", declines recorded as {versions}" if declines else ""
+    longest, p99 = o.detail.get("longest_without_acceptance_s"), o.detail.get("p99_answer_ms")
+    seen = "" if longest is None else f"; agencies saw at most {longest}s without an acceptance, p99 answer {p99} ms"
     return (
         f"{verdict}: accepted {o.accepted}, refused {o.refused}, lost {o.lost}, duplicates {o.duplicates}"
         f" (transport {o.transport_duplicates}), order {o.order_violations}, phantoms {o.phantoms},"
-        f" poison {o.poison}{declined}, recovered in {recovery}"
+        f" poison {o.poison}{declined}, recovered in {recovery}{seen}"
     )
 
 

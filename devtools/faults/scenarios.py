@@ -7,6 +7,7 @@ supervisor) would. The suite measures how long the backbone then takes to catch 
 from __future__ import annotations
 
 import asyncio
+import functools
 import os
 import signal
 from collections.abc import Awaitable, Callable
@@ -14,9 +15,12 @@ from dataclasses import dataclass
 
 from backbone.settings import ServiceName
 from devtools.faults.proxy import TcpProxy
+from devtools.local.ha_postgres import LocalHaPostgres
 from devtools.local.processes import ended
 from devtools.local.releases import release_at
+from devtools.local.replication import leaders, partition_states
 from devtools.local.stack import MEASURING, LocalStack
+from schemas.topics import ALL_TOPICS
 
 SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 SCALED: tuple[ServiceName, ...] = ("referral", "notify")
@@ -35,6 +39,8 @@ class Scenario:
     teardown: Callable[[LocalStack], Awaitable[None]] | None = None  # after the drain and the check
     decline_every: int = 0  # every n-th consultation's first referral is declined by its agency (0: none)
     load_seconds: float | None = None  # spread the consultations over at least this long (a slow fault)
+    on_pair: bool = False  # the services run against the PostgreSQL pair (backbone up --ha) for this one
+    on_cluster: bool = False  # the services run against the three-broker Kafka cluster for this one
 
 
 def _pid(stack: LocalStack, service: ServiceName, instance: int = 1) -> int:
@@ -271,6 +277,40 @@ def _say(line: str) -> None:
     print(f"    {line}", flush=True)
 
 
+async def _primary_failed_over(stack: LocalStack, outage: float) -> None:
+    """The pair's primary dies (keeper and PostgreSQL SIGKILLed together); pg_auto_failover promotes the standby;
+    after the outage the old primary's keeper starts again and makes it the new primary's standby."""
+    pair = stack.ha
+    if pair is None:
+        raise RuntimeError("postgres-failover runs on the PostgreSQL pair; the harness starts it (on_pair)")
+    victim = pair.primary()
+    if victim is None:
+        raise RuntimeError("the pair has no primary")
+    await asyncio.to_thread(pair.crash, victim)
+    promoted = functools.partial(_promoted_other_than, pair, victim)
+    await asyncio.to_thread(pair.wait_until, promoted, within=60, what="the standby's promotion")
+    await asyncio.sleep(outage)
+    await asyncio.to_thread(pair.rejoin, victim)
+    await asyncio.to_thread(pair.wait_until, pair.replicating, within=120, what="the old primary to rejoin")
+
+
+async def _cluster_broker_killed(stack: LocalStack, outage: float) -> None:
+    """The cluster's busiest broker (the one leading most of the backbone's partitions) SIGKILLed, down for the
+    outage, started again. Two in-sync replicas remain for every partition, so nothing need wait."""
+    cluster = stack.kafka_cluster
+    if cluster is None:
+        raise RuntimeError("cluster-broker-kill runs on the three-broker cluster; the harness starts it (on_cluster)")
+    states = await partition_states(cluster.bootstrap_servers, [topic.name for topic in ALL_TOPICS])
+    busiest, _ = leaders(states).most_common(1)[0]
+    await asyncio.to_thread(cluster.kill_node, busiest)
+    await asyncio.sleep(outage)
+    await asyncio.to_thread(cluster.start_node, busiest)
+
+
+def _promoted_other_than(pair: LocalHaPostgres, victim: str) -> bool:
+    return pair.primary() not in (None, victim)
+
+
 def catalogue(upgrade_from: str | None = None) -> list[Scenario]:
     return [
         Scenario("baseline", "no fault: the checker's control", lambda _stack, _outage: asyncio.sleep(0)),
@@ -286,4 +326,16 @@ def catalogue(upgrade_from: str | None = None) -> list[Scenario]:
         _cut_off("broker-cutoff", "every service cut off from Kafka by a proxy", _broker_route, _reach_broker_at),
         rolling_upgrade(PRODUCERS_FIRST, "producers", upgrade_from),
         rolling_upgrade(CONSUMERS_FIRST, "consumers", upgrade_from),
+        Scenario(
+            "cluster-broker-kill",
+            "on the three-broker cluster: the broker leading most partitions SIGKILLed, down, restarted",
+            _cluster_broker_killed,
+            on_cluster=True,
+        ),
+        Scenario(
+            "postgres-failover",
+            "on the PostgreSQL pair: the primary SIGKILLed, the standby promoted, the old primary rejoins",
+            _primary_failed_over,
+            on_pair=True,
+        ),
     ]

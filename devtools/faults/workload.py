@@ -19,6 +19,7 @@ dead-letter topic, and nothing else may.
 from __future__ import annotations
 
 import asyncio
+import itertools
 import random
 import time
 import uuid
@@ -46,6 +47,8 @@ class Submitted:
     case_id: uuid.UUID | None = None
     event_id: uuid.UUID | None = None
     attempts: int = 0
+    sent_at: float = 0.0  # monotonic: the first try
+    answered_at: float | None = None  # monotonic: the definite answer, after however many tries
 
 
 @dataclass
@@ -94,7 +97,9 @@ class Workload:
         ):
 
             async def one(n: int) -> None:
-                item = Submitted(key=f"{self.run_id}-{n}", valid=chooser.random() >= self.invalid_share)
+                item = Submitted(
+                    key=f"{self.run_id}-{n}", valid=chooser.random() >= self.invalid_share, sent_at=time.monotonic()
+                )
                 self.submitted.append(item)
                 await self._until_answered(http, item, self.body(n, valid=item.valid))
                 if self.decline_every and n % self.decline_every == 0 and item.case_id is not None:
@@ -112,7 +117,7 @@ class Workload:
             except httpx.HTTPError:
                 answer = None
             if answer is not None and answer.status_code < 500:
-                item.status = answer.status_code
+                item.status, item.answered_at = answer.status_code, time.monotonic()
                 if answer.status_code in (200, 201):
                     accepted = answer.json()
                     item.case_id = uuid.UUID(accepted["case_id"])
@@ -155,6 +160,15 @@ class Workload:
             value = b"\xff\xfe not an event " + key.encode()
             await producer.send_and_wait(INTAKE_SUBMISSIONS.name, value=value, key=key.encode())
             self.poison_keys.append(key)
+
+    def answering(self) -> tuple[float, float]:
+        """What an agency saw of the run: the longest time with no consultation accepted (between the first
+        acceptance and the last), and the 99th percentile of the time to a definite answer, tries included."""
+        accepted = sorted(s.answered_at for s in self.submitted if s.answered_at is not None and s.case_id)
+        gaps = [later - earlier for earlier, later in itertools.pairwise(accepted)]
+        waits = sorted(s.answered_at - s.sent_at for s in self.submitted if s.answered_at is not None)
+        p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))] if waits else 0.0
+        return max(gaps, default=0.0), p99
 
     def accepted(self) -> list[Submitted]:
         return [item for item in self.submitted if item.status in (200, 201)]

@@ -18,6 +18,7 @@ from pydantic import SecretStr
 from backbone.kafka import ensure_topics
 from backbone.settings import DatabaseSettings, HttpSettings, KafkaSettings, ServiceName, ServiceSettings
 from backbone.staff import IdentitySettings
+from devtools.local.cluster import LocalKafkaCluster
 from devtools.local.ha_postgres import LocalHaPostgres
 from devtools.local.kafka import LocalKafka, LocalRuntimeError
 from devtools.local.keycloak import LocalKeycloak
@@ -63,6 +64,9 @@ class LocalStack:
     kafka: LocalKafka
     postgres: LocalPostgres
     mail: LocalMail
+    kafka_cluster: LocalKafkaCluster | None = None
+    """The three-broker cluster, when the services are to use it instead of the single broker (the fault suite's
+    cluster scenario does this; `backbone cluster up` alone leaves the services on the single broker)."""
     ha: LocalHaPostgres | None = None
     """The PostgreSQL pair with automatic failover, when `backbone up --ha` chose it; then the services use it,
     and the single server (`postgres`, which the fault suite and the benchmarks break and measure) rests."""
@@ -71,7 +75,7 @@ class LocalStack:
     def default(cls) -> LocalStack:
         paths = LocalPaths.default()
         ha = LocalHaPostgres(paths) if paths.ha_marker.exists() else None
-        return cls(paths, LocalKafka(paths), LocalPostgres(paths), LocalMail(paths), ha)
+        return cls(paths, LocalKafka(paths), LocalPostgres(paths), LocalMail(paths), ha=ha)
 
     def choose_postgres(self, *, ha: bool, report: Report) -> LocalStack:
         """The stack with the single server or the pair, as `backbone up [--ha]` asks; the choice is kept in
@@ -90,6 +94,11 @@ class LocalStack:
         return dataclasses.replace(self, ha=None)
 
     @property
+    def bootstrap_servers(self) -> str:
+        """The Kafka the services use."""
+        return (self.kafka_cluster or self.kafka).bootstrap_servers
+
+    @property
     def database(self) -> LocalPostgres | LocalHaPostgres:
         """The PostgreSQL the services use."""
         return self.ha or self.postgres
@@ -105,7 +114,7 @@ class LocalStack:
         return ServiceSettings(
             service=service,
             database=DatabaseSettings(dsn=self.database.dsn(service, local_secrets)),
-            kafka=KafkaSettings(bootstrap_servers=self.kafka.bootstrap_servers),
+            kafka=KafkaSettings(bootstrap_servers=self.bootstrap_servers),
             http=HttpSettings(port=SERVICE_PORTS.get(service, 8100)),
             credentials_key=local_secrets.credential_keys[service] if service in AGENCY_FACING else None,
             identity=IdentitySettings(issuer=self.keycloak.issuer),  # staff sign in at the local Keycloak
@@ -138,7 +147,10 @@ class LocalStack:
         """audit's signing key and where its checkpoints go, as BACKBONE_AUDIT__* would carry them."""
         return {
             "signing_key": LocalSecrets.load_or_create(self.paths.secrets).intake_keys["audit_signing_key"],
-            "checkpoint_file": str(self.paths.home / "audit" / "checkpoints.jsonl"),
+            # The pair's ledger is another chain than the single server's: its checkpoints go to a file of their own.
+            "checkpoint_file": str(
+                self.paths.home / "audit" / ("checkpoints-ha.jsonl" if self.ha else "checkpoints.jsonl")
+            ),
         }
 
     def base_url(self, service: ServiceName) -> str:

@@ -69,3 +69,20 @@ def test_the_line_says_in_which_versions_the_declines_were_recorded() -> None:
     detail = {"declines_by_versions_recorded": {"v1": 41, "v1 + v2": 34}}
     outcome = Outcome("upgrade-producers-first", "…", 30, 10, 1, 0, 0, 0, 0, 0, "2/2 (+0 other)", 0.1, True, detail)
     assert "declines recorded as v1: 41, v1 + v2: 34," in _line(outcome)
+
+
+def test_what_agencies_saw_is_the_longest_time_without_an_acceptance_and_the_p99_answer() -> None:
+    workload = Workload("http://127.0.0.1:1", "agency.secret", run_id="r", seed=1)
+    case = uuid.uuid4()
+    # accepted at 1, 2 and 9.5 s (a failover between), one refused at 3 s; each sent half a second before
+    workload.submitted = [
+        Submitted("a", True, 201, case, sent_at=0.5, answered_at=1.0),
+        Submitted("b", True, 201, case, sent_at=1.5, answered_at=2.0),
+        Submitted("c", False, 422, sent_at=2.5, answered_at=3.0),
+        Submitted("d", True, 201, case, sent_at=2.5, answered_at=9.5),
+    ]
+    longest, p99 = workload.answering()
+    assert longest == 7.5 and p99 == 7.0
+    outcome = Outcome("postgres-failover", "…", 9, 3, 1, 0, 0, 0, 0, 0, "0/0 (+0 other)", 1.0, True, {})
+    outcome.detail.update(longest_without_acceptance_s=7.5, p99_answer_ms=7000)
+    assert "at most 7.5s without an acceptance, p99 answer 7000 ms" in _line(outcome)
