@@ -100,7 +100,7 @@ def _parser(tools: ModuleType | None) -> argparse.ArgumentParser:
 def _serve(args: argparse.Namespace) -> int:
     import uvicorn  # noqa: PLC0415
 
-    from backbone import logs  # noqa: PLC0415
+    from backbone import logs, memory_probe  # noqa: PLC0415
     from backbone.http import keep_access_log  # noqa: PLC0415
     from backbone.settings import ServiceSettings  # noqa: PLC0415
     from services.workbench.settings import WorkbenchSettings  # noqa: PLC0415
@@ -109,6 +109,7 @@ def _serve(args: argparse.Namespace) -> int:
     settings = WorkbenchSettings() if args.service == "workbench" else ServiceSettings(service=args.service)
     logs.configure(args.service, settings.log)
     keep_access_log()
+    memory_probe.install_if_asked(args.service)
     app = importlib.import_module(f"services.{args.service}.app").build_app(settings)
     # uvicorn's loggers keep no handlers of their own (log_config=None): their lines go through logs.configure's.
     # Requests are parsed in C (httptools; h11 costs more CPU per request). The loop stays asyncio's own: on uvloop,

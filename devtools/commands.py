@@ -241,6 +241,12 @@ def _add_tool_commands(commands: Commands) -> None:
     soak.add_argument("--hours", type=float, default=2.0, help="how long to run (default 2; at least 0.5 to judge)")
     soak.add_argument("--rate", type=float, default=20.0, help="consultations a minute (default 20)")
     soak.add_argument("--seed", type=int, default=2026, help="the same seed gives the same workload")
+    soak.add_argument(
+        "--trace-memory",
+        action="store_true",
+        help="run the services with tracemalloc and write, per service, the source lines whose memory grew from the"
+        " end of the warm-up to the end (under the run's directory, memory/); slower: for finding a leak",
+    )
     soak.set_defaults(command=_soak)
 
     leaks = commands.add_parser(
@@ -483,7 +489,8 @@ def _soak(args: argparse.Namespace) -> int:
 
     stack = _single_server_stack()
     started = datetime.now(UTC).strftime("%Y%m%dT%H%M%SZ")
-    return run_soak(stack, Plan(args.hours, args.rate, args.seed, stack.paths.home / "soak" / started))
+    out = stack.paths.home / "soak" / started
+    return run_soak(stack, Plan(args.hours, args.rate, args.seed, out, trace_memory=args.trace_memory))
 
 
 def _leak_scan(args: argparse.Namespace) -> int:

@@ -11,6 +11,8 @@ from __future__ import annotations
 import asyncio
 import csv
 import dataclasses
+import os
+import signal
 import time
 from collections.abc import Callable
 from datetime import UTC, datetime
@@ -18,6 +20,7 @@ from pathlib import Path
 
 import asyncpg
 import httpx
+from aiokafka import AIOKafkaConsumer
 
 from backbone import directory
 from backbone.settings import ServiceName
@@ -40,6 +43,9 @@ class Plan:
     seed: int
     out: Path
     sample_seconds: float = 60.0
+    trace_memory: bool = False
+    """Run the services with tracemalloc and have each say, at the end, which source lines' memory grew since
+    the warm-up ended (backbone/memory_probe.py); slower, so for finding a leak, not for the figures."""
 
     @property
     def warmup_minutes(self) -> float:
@@ -55,8 +61,8 @@ class Plan:
 def run_soak(stack: LocalStack, plan: Plan) -> int:
     stack.set_world_aside(print)
     stack.up_infrastructure(print)
-    stack.up_services(print, extra_env=PACING)
-    stack.workbench_process.pid()  # started by up_services; sampled like the rest
+    probe = {"PYTHONTRACEMALLOC": "1", "BACKBONE_MEMORY_PROBE": str(plan.out / "memory")} if plan.trace_memory else {}
+    stack.up_services(print, extra_env=PACING | probe)
     return asyncio.run(_soak(stack, plan))
 
 
@@ -113,17 +119,17 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
                 await agencies.work(http)
                 await watch.drain(consumer, tally)
                 if now >= next_sample:
+                    if plan.trace_memory and now / 60 >= plan.warmup_minutes > (now - plan.sample_seconds) / 60:
+                        _ask_for_memory(stack)  # the baseline, as the warm-up ends
                     rows = await _sample(now / 60, processes, http, scraped, audit)
                     writer.writerows(rows)
                     sink.flush()
                     print(_progress(now / 60, plan, submitted, tally, rows), flush=True)
                     next_sample += plan.sample_seconds
                 await asyncio.sleep(1.0)
-    settled = time.monotonic() + 60  # the last submissions' events, still on their way
-    while tally.count("consultation.received") < submitted and time.monotonic() < settled:
-        await watch.drain(consumer, tally)
-        await asyncio.sleep(0.5)
-    await consumer.stop()
+    if plan.trace_memory:
+        _ask_for_memory(stack)  # what grew since the baseline
+    await _settle(consumer, tally, submitted)
     await audit.close()
     findings = judge(samples, plan)
     png = picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted))
@@ -132,6 +138,22 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
     print("\n" + report)
     every_one_received = tally.count("consultation.received") == submitted
     return 0 if every_one_received and all(f.ok for f in findings) else 1
+
+
+async def _settle(consumer: AIOKafkaConsumer, tally: watch.Tally, submitted: int) -> None:
+    """Wait a minute at most for the last submissions' events, then let the topics go."""
+    settled = time.monotonic() + 60
+    while tally.count("consultation.received") < submitted and time.monotonic() < settled:
+        await watch.drain(consumer, tally)
+        await asyncio.sleep(0.5)
+    await consumer.stop()
+
+
+def _ask_for_memory(stack: LocalStack) -> None:
+    """SIGUSR1 to every service: each writes where its memory is held (backbone/memory_probe.py)."""
+    for service in SERVICES:
+        if (pid := stack.process(service).pid()) is not None:
+            os.kill(pid, signal.SIGUSR1)
 
 
 def _chunk(loaded: directory.Directory, plan: Plan, index: int, *, offset: float) -> list[workload.Consultation]:
@@ -246,6 +268,7 @@ def _report(plan: Plan, submitted: int, received: int, findings: list[Finding], 
         f"- warm-up {plan.warmup_minutes:g} min; each verdict compares the first {plan.window_minutes:g} min after"
         f" it with the last {plan.window_minutes:g} min",
         f"- picture: {png}",
+        *([f"- where memory grew (tracemalloc, by source line): {plan.out / 'memory'}"] if plan.trace_memory else []),
         f"- verdict: {held} of {len(findings)} hold",
         "",
         *judged,
