@@ -212,7 +212,7 @@ def _add_tool_commands(commands: Commands) -> None:
         "consultation, no duplicate effect, order per case, no phantom, poison accounted for, drained in time. "
         "Example: backbone faults --quick; backbone faults --only kill-referral broker-kill",
     )
-    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (13 scenarios, 300 each)")
+    faults.add_argument("--quick", action="store_true", help="the reduced run CI makes (15 scenarios, 300 each)")
     faults.add_argument("--only", nargs="+", metavar="SCENARIO", help="run these scenarios only (see --list)")
     faults.add_argument("--list", action="store_true", help="list the scenarios and exit")
     faults.add_argument("--consultations", type=int, help="consultations per scenario (full run: 1,200)")

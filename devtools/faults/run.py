@@ -50,6 +50,8 @@ QUICK = (
     "broker-cutoff",
     "upgrade-producers-first",
     "upgrade-consumers-first",
+    "cluster-broker-kill",
+    "postgres-failover",
 )
 
 
