@@ -232,10 +232,11 @@ def _add_tool_commands(commands: Commands) -> None:
         "soak",
         help="hours of steady work with faults off, sampled every minute: shows that nothing grows",
         description="Runs the simulated day's workload at a steady rate through the whole backbone, with the simulated "
-        "agencies answering, and every minute samples each process's memory (PSS), open file descriptors and "
-        "sockets, each service's consumer lag and outbox backlog (from its /metrics), and the audit ledger's size. "
-        "At the end: samples.csv, soak.png and report.md under $BACKBONE_HOME/soak/<start>, and a verdict: memory "
-        "flat after warm-up within 10%, no backlog or descriptor count that grows. Exit code 1 if any does not "
+        "agencies answering, and every minute samples each process's memory (PSS, split into private and shared), "
+        "what each service's allocators hold, open file descriptors and sockets, each service's consumer lag and "
+        "outbox backlog (from its /metrics), and the audit ledger's size. At the end: samples.csv, soak.png and "
+        "report.md under $BACKBONE_HOME/soak/<start>, and a verdict: private memory flat after warm-up within "
+        "10%, no backlog or descriptor count that grows. Exit code 1 if any does not "
         "hold. Like `backbone run`, it begins in a world of its own. Example: backbone soak --hours 2",
     )
     soak.add_argument("--hours", type=float, default=2.0, help="how long to run (default 2; at least 0.5 to judge)")

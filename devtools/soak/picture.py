@@ -11,7 +11,11 @@ matplotlib.use("Agg")  # files only, no display
 import matplotlib.pyplot as plt
 
 PANELS = (
-    ("pss_mib", "memory (PSS, MiB)"),
+    ("private_mib", "private memory (judged, MiB)"),
+    ("pss_mib", "memory in all (PSS, MiB)"),
+    ("pymalloc_used_mib", "Python's objects (pymalloc blocks in use, MiB)"),
+    ("allocators_free_mib", "kept free inside the allocators (pymalloc + malloc, MiB)"),
+    ("shared_mib", "shared memory (PostgreSQL's buffers, MiB)"),
     ("fds", "open file descriptors"),
     ("sockets", "open sockets"),
     ("consumer_lag", "consumer lag (records)"),
@@ -27,7 +31,7 @@ def draw(samples: Path, png: Path, *, title: str) -> Path:
             minutes, values = lines.setdefault(row["figure"], {}).setdefault(row["subject"], ([], []))
             minutes.append(float(row["minute"]))
             values.append(float(row["value"]))
-    figure, axes = plt.subplots(3, 2, figsize=(14, 12), sharex=True)
+    figure, axes = plt.subplots(5, 2, figsize=(14, 19), sharex=True)
     for axis, (name, label) in zip(axes.flat, PANELS, strict=True):
         for subject, (minutes, values) in sorted(lines.get(name, {}).items()):
             axis.plot(minutes, values, label=subject, linewidth=1)

@@ -23,13 +23,14 @@ import httpx
 from aiokafka import AIOKafkaConsumer
 
 from backbone import directory
+from backbone.memory_probe import ALLOCATOR_FIGURES
 from backbone.settings import ServiceName
 from devtools.local.postgres import LocalSecrets
 from devtools.local.stack import LocalStack
 from devtools.simulation import watch, workload
 from devtools.simulation.day import PACING, simulated_agencies, submit
 from devtools.soak import picture, sampling
-from devtools.soak.verdict import Finding, memory_flat, not_growing
+from devtools.soak.verdict import Finding, memory_flat, not_growing, windows
 
 SERVICES: tuple[ServiceName, ...] = ("intake", "referral", "meetings", "notify", "audit")
 CHUNK_SECONDS = 600.0
@@ -48,6 +49,11 @@ class Plan:
     the warm-up ended (backbone/memory_probe.py); slower, so for finding a leak, not for the figures."""
 
     @property
+    def memory(self) -> Path:
+        """Where the services write what their allocators hold (backbone/memory_probe.py)."""
+        return self.out / "memory"
+
+    @property
     def warmup_minutes(self) -> float:
         """The first sixth of the run, at most 20 minutes: caches fill, pools open, the JIT-less interpreter's
         allocator finds its size."""
@@ -61,7 +67,8 @@ class Plan:
 def run_soak(stack: LocalStack, plan: Plan) -> int:
     stack.set_world_aside(print)
     stack.up_infrastructure(print)
-    probe = {"PYTHONTRACEMALLOC": "1", "BACKBONE_MEMORY_PROBE": str(plan.out / "memory")} if plan.trace_memory else {}
+    # The allocators' figures cost a millisecond a minute; tracemalloc costs far more, so only when asked.
+    probe = {"BACKBONE_MEMORY_PROBE": str(plan.memory)} | ({"PYTHONTRACEMALLOC": "1"} if plan.trace_memory else {})
     stack.up_services(print, extra_env=PACING | probe)
     return asyncio.run(_soak(stack, plan))
 
@@ -120,20 +127,23 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
                 await watch.drain(consumer, tally)
                 if now >= next_sample:
                     if plan.trace_memory and now / 60 >= plan.warmup_minutes > (now - plan.sample_seconds) / 60:
-                        _ask_for_memory(stack)  # the baseline, as the warm-up ends
+                        _signal_services(stack, signal.SIGUSR1)  # tracemalloc's baseline, as the warm-up ends
+                    _signal_services(stack, signal.SIGUSR2)  # each writes its allocators' figures
                     rows = await _sample(now / 60, processes, http, scraped, audit)
+                    rows += _allocators(now / 60, plan.memory)
                     writer.writerows(rows)
                     sink.flush()
                     print(_progress(now / 60, plan, submitted, tally, rows), flush=True)
                     next_sample += plan.sample_seconds
                 await asyncio.sleep(1.0)
     if plan.trace_memory:
-        _ask_for_memory(stack)  # what grew since the baseline
+        _signal_services(stack, signal.SIGUSR1)  # what grew since the baseline
     await _settle(consumer, tally, submitted)
     await audit.close()
     findings = judge(samples, plan)
     png = picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted))
     report = _report(plan, submitted, tally.count("consultation.received"), findings, png)
+    report += "\n## Where the memory is (reported, not judged)\n\n" + "\n".join(where_memory_is(samples, plan)) + "\n"
     (plan.out / "report.md").write_text(report)
     print("\n" + report)
     every_one_received = tally.count("consultation.received") == submitted
@@ -149,11 +159,29 @@ async def _settle(consumer: AIOKafkaConsumer, tally: watch.Tally, submitted: int
     await consumer.stop()
 
 
-def _ask_for_memory(stack: LocalStack) -> None:
-    """SIGUSR1 to every service: each writes where its memory is held (backbone/memory_probe.py)."""
+def _signal_services(stack: LocalStack, signum: signal.Signals) -> None:
+    """SIGUSR1 (where Python's memory grew) or SIGUSR2 (what the allocators hold) to every service: each writes
+    its answer under `Plan.memory` (backbone/memory_probe.py)."""
     for service in SERVICES:
         if (pid := stack.process(service).pid()) is not None:
-            os.kill(pid, signal.SIGUSR1)
+            os.kill(pid, signum)
+
+
+def _allocators(minute: float, directory: Path) -> list[tuple[float, str, str, float]]:
+    """Each service's latest allocator figures (written on the SIGUSR2 sent before this sample's other work),
+    in MiB; a service whose row is not there yet, or is a minute old, is left out of this sample."""
+    rows: list[tuple[float, str, str, float]] = []
+    for service in SERVICES:
+        files = sorted(directory.glob(f"{service}-*-allocators.csv"), key=lambda f: f.stat().st_mtime)
+        if not files or time.time() - files[-1].stat().st_mtime > 30:
+            continue
+        with files[-1].open() as source:
+            last = list(csv.DictReader(source))[-1]
+        mib = {name: int(value) / 2**20 for name, value in last.items() if name in ALLOCATOR_FIGURES}
+        kept_free = mib["pymalloc_free"] + mib["malloc_free"]
+        rows += [(minute, service, f"{name}_mib", round(value, 2)) for name, value in mib.items()]
+        rows += [(minute, service, "allocators_free_mib", round(kept_free, 2))]
+    return [(round(m, 2), s, f, v) for m, s, f, v in rows]
 
 
 def _chunk(loaded: directory.Directory, plan: Plan, index: int, *, offset: float) -> list[workload.Consultation]:
@@ -184,6 +212,8 @@ async def _sample(
         each = sampling.figures(pids())
         rows += [
             (minute, name, "pss_mib", round(each.pss_bytes / 2**20, 1)),
+            (minute, name, "private_mib", round(each.private_bytes / 2**20, 1)),
+            (minute, name, "shared_mib", round(each.shared_bytes / 2**20, 1)),
             (minute, name, "fds", each.fds),
             (minute, name, "sockets", each.sockets),
         ]
@@ -203,20 +233,18 @@ async def _sample(
 
 
 def judge(samples: Path, plan: Plan) -> list[Finding]:
-    """Memory of every process flat after warm-up; consumer lag and outbox backlog of every service not
-    growing. The ledger grows with the work by design (one row per event, kept for the auditors): it is
-    reported, not judged."""
-    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
-    with samples.open() as source:
-        for row in csv.DictReader(source):
-            minutes, values = series.setdefault((row["subject"], row["figure"]), ([], []))
-            minutes.append(float(row["minute"]))
-            values.append(float(row["value"]))
+    """Private memory of every process flat after warm-up; consumer lag and outbox backlog of every service not
+    growing.
+
+    Reported, not judged: the ledger, which grows with the work by design (one row per event, kept for the
+    auditors); PSS in all, whose shared part is PostgreSQL's buffer pool filling up to `shared_buffers` as the
+    ledger and the outboxes are written (sampling.py); and the allocators' figures, which say where a growth
+    of private memory is when there is one."""
     findings = []
     shape = {"warmup": plan.warmup_minutes, "window": plan.window_minutes}
-    for (subject, figure), (minutes, values) in sorted(series.items()):
-        if figure == "pss_mib":
-            findings.append(memory_flat(f"{subject} memory (PSS MiB)", minutes, values, **shape))
+    for (subject, figure), (minutes, values) in sorted(_series(samples).items()):
+        if figure == "private_mib":
+            findings.append(memory_flat(f"{subject} memory (private MiB)", minutes, values, **shape))
         elif figure in ("fds", "sockets"):
             findings.append(not_growing(f"{subject} {figure}", minutes, values, **shape, slack=20, relative=0.1))
         elif figure in ("consumer_lag", "outbox_backlog"):
@@ -224,16 +252,39 @@ def judge(samples: Path, plan: Plan) -> list[Finding]:
     return findings
 
 
+def _series(samples: Path) -> dict[tuple[str, str], tuple[list[float], list[float]]]:
+    """(subject, figure) → (minutes, values), from the samples file."""
+    series: dict[tuple[str, str], tuple[list[float], list[float]]] = {}
+    with samples.open() as source:
+        for row in csv.DictReader(source):
+            minutes, values = series.setdefault((row["subject"], row["figure"]), ([], []))
+            minutes.append(float(row["minute"]))
+            values.append(float(row["value"]))
+    return series
+
+
+def where_memory_is(samples: Path, plan: Plan) -> list[str]:
+    """A table, for the report: each process's PSS and its shared part, and each service's allocators, in the
+    first window after warm-up and in the last (the same windows as the verdict's)."""
+    figures = ("pss_mib", "shared_mib", *(f"{name}_mib" for name in ALLOCATOR_FIGURES))
+    lines = ["| process | figure (MiB) | first window | last window |", "|---|---|---:|---:|"]
+    for (subject, figure), (minutes, values) in sorted(_series(samples).items()):
+        means = windows(minutes, values, warmup=plan.warmup_minutes, window=plan.window_minutes)
+        if figure in figures and means is not None and max(means) > 0:
+            lines.append(f"| {subject} | {figure.removesuffix('_mib')} | {means[0]:,.1f} | {means[1]:,.1f} |")
+    return lines
+
+
 def _progress(
     minute: float, plan: Plan, submitted: int, tally: watch.Tally, rows: list[tuple[float, str, str, float]]
 ) -> str:
-    pss = sum(v for _, s, f, v in rows if f == "pss_mib")
+    private = sum(v for _, s, f, v in rows if f == "private_mib")
     lag = sum(v for _, _, f, v in rows if f == "consumer_lag")
     backlog = sum(v for _, _, f, v in rows if f == "outbox_backlog")
     ledger = next((v for _, _, f, v in rows if f == "ledger_rows"), 0)
     return (
         f"[{minute:6.1f} / {plan.hours * 60:g} min] submitted {submitted:,}, received "
-        f"{tally.count('consultation.received'):,} · memory {pss:,.0f} MiB in all · lag {lag:,.0f} · "
+        f"{tally.count('consultation.received'):,} · private memory {private:,.0f} MiB in all · lag {lag:,.0f} · "
         f"outbox {backlog:,.0f} · ledger {ledger:,.0f} rows"
     )
 

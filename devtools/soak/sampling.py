@@ -3,7 +3,10 @@ and sockets from /proc; consumer lag and outbox backlog from each service's /met
 audit database.
 
 Memory is PSS (proportional set size), not RSS: PostgreSQL's backends share its buffers, and RSS would count them
-once per backend. For a single-process service the two differ only by shared libraries.
+once per backend. PSS is then split by kind. *Private* (anonymous) memory is what a process allocated for itself:
+heaps, Python's objects, a JVM's heap, a backend's caches; a leak shows there. *Shared* memory is PostgreSQL's
+buffer pool and the like: PSS counts a page of it once touched, so it fills as the database is read and written,
+up to the configured size (`shared_buffers`) and no further. The rest is files mapped (code and libraries).
 """
 
 from __future__ import annotations
@@ -19,6 +22,10 @@ PROC = Path("/proc")
 @dataclass(frozen=True)
 class ProcessFigures:
     pss_bytes: int
+    private_bytes: int
+    """Pss_Anon: anonymous memory, the part a leak grows."""
+    shared_bytes: int
+    """Pss_Shmem: shared memory, bounded by its configured size."""
     fds: int
     sockets: int
     processes: int
@@ -46,18 +53,20 @@ def process_tree(pid: int, *, proc: Path = PROC) -> list[int]:
 
 def figures(pids: list[int], *, proc: Path = PROC) -> ProcessFigures:
     """The summed figures of `pids`; a process that ended meanwhile counts nothing."""
-    pss = fds = sockets = counted = 0
+    pss = private = shared = fds = sockets = counted = 0
     for pid in pids:
         try:
-            memory = _pss_bytes(proc / str(pid) / "smaps_rollup")
+            memory = _rollup(proc / str(pid) / "smaps_rollup")
             links = [link for fd in (proc / str(pid) / "fd").iterdir() if (link := _link(fd)) is not None]
         except OSError:
             continue  # the process ended
-        pss += memory
+        pss += memory["Pss"]
+        private += memory.get("Pss_Anon", memory["Pss"])  # a kernel without the split: all of it
+        shared += memory.get("Pss_Shmem", 0)
         fds += len(links)
         sockets += sum(link.startswith("socket:") for link in links)
         counted += 1
-    return ProcessFigures(pss, fds, sockets, counted)
+    return ProcessFigures(pss, private, shared, fds, sockets, counted)
 
 
 def _link(fd: Path) -> str | None:
@@ -68,11 +77,15 @@ def _link(fd: Path) -> str | None:
         return None
 
 
-def _pss_bytes(smaps_rollup: Path) -> int:
-    for line in smaps_rollup.read_text().splitlines():
-        if line.startswith("Pss:"):
-            return int(line.split()[1]) * 1024
-    raise OSError(f"no Pss line in {smaps_rollup}")
+def _rollup(smaps_rollup: Path) -> dict[str, int]:
+    """The Pss lines of `smaps_rollup`, in bytes (the split by kind needs Linux 5.8 or later)."""
+    found = {
+        name.rstrip(":"): int(size) * 1024
+        for name, size, *_ in (line.split() for line in smaps_rollup.read_text().splitlines() if line.startswith("Pss"))
+    }
+    if "Pss" not in found:
+        raise OSError(f"no Pss line in {smaps_rollup}")
+    return found
 
 
 @dataclass(frozen=True)

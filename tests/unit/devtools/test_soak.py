@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from devtools.soak import sampling
-from devtools.soak.run import Plan, judge
+from devtools.soak.run import Plan, judge, where_memory_is
 from devtools.soak.verdict import memory_flat, not_growing
 
 MINUTES = [float(m) for m in range(121)]
@@ -52,7 +52,7 @@ def test_a_process_figures_come_from_proc_and_a_new_socket_shows() -> None:
     before = sampling.figures([os.getpid()])
     with socket.socket():
         during = sampling.figures([os.getpid()])
-    assert before.pss_bytes > 0 and before.processes == 1
+    assert before.pss_bytes >= before.private_bytes > 0 and before.processes == 1
     assert during.sockets == before.sockets + 1 and during.fds == before.fds + 1
     assert sampling.figures([2**22 + 1]).processes == 0  # no such process: nothing counted, no error
 
@@ -70,11 +70,20 @@ def test_the_verdict_over_a_samples_file_names_the_series_that_grows(tmp_path: P
     samples = tmp_path / "samples.csv"
     rows = ["minute,subject,figure,value"]
     for m in MINUTES:
-        rows += [f"{m},intake,pss_mib,120", f"{m},notify,pss_mib,{100 + m}", f"{m},notify,outbox_backlog,0"]
+        rows += [f"{m},intake,private_mib,120", f"{m},notify,private_mib,{100 + m}", f"{m},notify,outbox_backlog,0"]
+        rows += [
+            f"{m},postgresql,private_mib,50",
+            f"{m},postgresql,shared_mib,{10 + m}",
+            f"{m},postgresql,pss_mib,{60 + m}",
+        ]
     samples.write_text("\n".join(rows) + "\n")
-    findings = {f.series: f.ok for f in judge(samples, Plan(2.0, 20, 1, tmp_path))}
+    plan = Plan(2.0, 20, 1, tmp_path)
+    findings = {f.series: f.ok for f in judge(samples, plan)}
     assert findings == {
-        "intake memory (PSS MiB)": True,
-        "notify memory (PSS MiB)": False,
+        "intake memory (private MiB)": True,
+        "notify memory (private MiB)": False,
         "notify outbox backlog": True,
+        "postgresql memory (private MiB)": True,  # its buffer pool filling is shared memory: reported, not judged
     }
+    table = where_memory_is(samples, plan)
+    assert "| postgresql | shared | 37.0 | 123.0 |" in table and "| postgresql | pss | 87.0 | 173.0 |" in table
