@@ -19,7 +19,7 @@ from aiokafka import AIOKafkaProducer, TopicPartition
 from fastapi import APIRouter, Depends, FastAPI, Request
 from pydantic import BaseModel
 
-from backbone import directory, involvement
+from backbone import allocator, directory, involvement
 from backbone.agencies import Credentials
 from backbone.db import create_pool, migrate
 from backbone.delivery import Handler, RecordHandler, Subscription
@@ -121,6 +121,8 @@ class ServiceRuntime:
         self._tasks["outbox_relay"] = asyncio.create_task(self.relay.run(), name=f"{self.name}-outbox-relay")
         for name, loop in self._loops.items():
             self._tasks[name] = asyncio.create_task(loop(self._pool), name=f"{self.name}-{name}")
+        if allocator.can_trim():  # glibc: free heap memory goes back to the system (backbone/allocator.py)
+            self._tasks["heap_trim"] = asyncio.create_task(allocator.keep_trimmed(), name=f"{self.name}-heap-trim")
         if self._topics:
             broker = create_broker(self.settings.kafka, client_id=f"backbone-{self.name}")
             self.subscription = self.consumer(self._pool, producer)
