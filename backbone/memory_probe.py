@@ -1,8 +1,9 @@
 """Diagnostics for memory that grows (`backbone soak` uses them): where a process's memory is, between two
 moments an operator chooses, without reading a value of a case.
 
-Off unless `BACKBONE_MEMORY_PROBE` names a directory. Then:
-- each SIGUSR2 appends one row to `<directory>/<service>-<pid>-allocators.csv`: what CPython's small-object
+Each SIGUSR2 logs one line of what the allocators hold (below), so that an operator who sees a service's memory
+climb can ask it without a restart. When `BACKBONE_MEMORY_PROBE` names a directory:
+- each SIGUSR2 appends instead one row to `<directory>/<service>-<pid>-allocators.csv`: what CPython's small-object
   allocator (pymalloc) and glibc's malloc hold, and how much of it is free inside them. Cheap (a millisecond),
   so a soak asks for it every minute. It tells a leak (memory in use grows) from fragmentation (the free
   memory kept inside the allocators grows) and Python's objects from C libraries' allocations;
@@ -17,6 +18,7 @@ from __future__ import annotations
 
 import ctypes
 import ctypes.util
+import logging
 import os
 import re
 import signal
@@ -27,6 +29,8 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+
+log = logging.getLogger(__name__)
 
 SHOWN = 25
 ALLOCATOR_FIGURES = (
@@ -46,6 +50,7 @@ use of both, and what it keeps free."""
 def install_if_asked(service: str) -> None:
     directory = os.environ.get("BACKBONE_MEMORY_PROBE")
     if not directory:
+        signal.signal(signal.SIGUSR2, _log_allocators)
         return
     Path(directory).mkdir(parents=True, exist_ok=True)
     _write_allocators_on(signal.SIGUSR2, Path(directory) / f"{service}-{os.getpid()}-allocators.csv")
@@ -56,6 +61,15 @@ def install_if_asked(service: str) -> None:
 def allocator_figures() -> dict[str, int]:
     """The figures of `ALLOCATOR_FIGURES`; glibc's are 0 on a C library without `mallinfo2` (musl, macOS)."""
     return _pymalloc() | _glibc_malloc()
+
+
+def _log_allocators(_signum: int, _frame: FrameType | None) -> None:
+    figures = allocator_figures()
+    log.info(
+        "memory: %s",
+        ", ".join(f"{name.replace('_', ' ')} {figures[name] / 2**20:.1f} MiB" for name in ALLOCATOR_FIGURES),
+        extra={"allocators": figures},
+    )
 
 
 def _write_allocators_on(signum: signal.Signals, path: Path) -> None:

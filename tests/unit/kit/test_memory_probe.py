@@ -1,10 +1,11 @@
-"""The memory probe: off unless a directory is named. Then each SIGUSR2 appends what the allocators hold, and
+"""The memory probe: without a directory, SIGUSR2 logs what the allocators hold; with one, each SIGUSR2 appends it, and
 Python's objects grown by this test show in it; with tracemalloc tracing, a first SIGUSR1 writes a baseline and a
 later one the source lines whose held memory grew, with this test's own allocation among them."""
 
 from __future__ import annotations
 
 import csv
+import logging
 import os
 import signal
 import tracemalloc
@@ -24,11 +25,15 @@ def _handlers_restored() -> Iterator[None]:
         signal.signal(signum, handler)
 
 
-def test_without_a_directory_nothing_is_installed(monkeypatch: pytest.MonkeyPatch) -> None:
+def test_without_a_directory_sigusr2_logs_what_the_allocators_hold(
+    monkeypatch: pytest.MonkeyPatch, caplog: pytest.LogCaptureFixture
+) -> None:
     monkeypatch.delenv("BACKBONE_MEMORY_PROBE", raising=False)
-    before = signal.getsignal(signal.SIGUSR2)
     memory_probe.install_if_asked("intake")
-    assert signal.getsignal(signal.SIGUSR2) is before
+    with caplog.at_level(logging.INFO, logger="backbone.memory_probe"):
+        os.kill(os.getpid(), signal.SIGUSR2)  # the default action would end the process: the handler is there
+    (line,) = [record.getMessage() for record in caplog.records if record.name == "backbone.memory_probe"]
+    assert line.startswith("memory: pymalloc arenas ") and "malloc free" in line
 
 
 def test_without_tracing_only_the_allocators_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
