@@ -9,7 +9,8 @@ climb can ask it without a restart. When `BACKBONE_MEMORY_PROBE` names a directo
   memory kept inside the allocators grows) and Python's objects from C libraries' allocations;
 - with `PYTHONTRACEMALLOC` set as well (tracing costs CPU and memory of its own), each SIGUSR1 writes to
   `<directory>/<service>-<pid>.txt`: the first a baseline, every later one the 25 source lines whose held
-  memory grew most since that baseline.
+  memory grew most since that baseline and, when it keeps more than one frame (`PYTHONTRACEMALLOC=8`), the 10
+  call paths that grew most.
 
 Sizes and line numbers only: nothing of a case can reach the files.
 """
@@ -33,6 +34,7 @@ from types import FrameType
 log = logging.getLogger(__name__)
 
 SHOWN = 25
+TRACED = 10
 ALLOCATOR_FIGURES = (
     "pymalloc_arenas",
     "pymalloc_used",
@@ -99,6 +101,11 @@ def _write_growth_on(signum: signal.Signals, path: Path) -> None:
             out.write(f"# {at}: {held:.1f} MiB held; the lines that grew most since the baseline\n")
             for stat in snapshot.compare_to(baseline[0], "lineno")[:SHOWN]:
                 out.write(f"{stat}\n")
+            if tracemalloc.get_traceback_limit() > 1:  # who called: what holds the memory is often a caller
+                out.write(f"# the {TRACED} call paths that grew most, innermost call last\n")
+                for stat in snapshot.compare_to(baseline[0], "traceback")[:TRACED]:
+                    out.write(f"{stat.size_diff / 1024:+.1f} KiB in {stat.count_diff:+d} blocks:\n")
+                    out.write("".join(f"    {line}\n" for line in stat.traceback.format()))
 
     signal.signal(signum, dump)
 

@@ -245,8 +245,9 @@ def _add_tool_commands(commands: Commands) -> None:
     soak.add_argument(
         "--trace-memory",
         action="store_true",
-        help="run the services with tracemalloc and write, per service, the source lines whose memory grew from the"
-        " end of the warm-up to the end (under the run's directory, memory/); slower: for finding a leak",
+        help="run the services with tracemalloc (8 frames) and write, per service, the source lines and the call paths"
+        " whose memory grew from the end of the warm-up to the end (under the run's directory, memory/); slower: for"
+        " finding a leak",
     )
     soak.set_defaults(command=_soak)
 

@@ -68,7 +68,7 @@ def run_soak(stack: LocalStack, plan: Plan) -> int:
     stack.set_world_aside(print)
     stack.up_infrastructure(print)
     # The allocators' figures cost a millisecond a minute; tracemalloc costs far more, so only when asked.
-    probe = {"BACKBONE_MEMORY_PROBE": str(plan.memory)} | ({"PYTHONTRACEMALLOC": "1"} if plan.trace_memory else {})
+    probe = {"BACKBONE_MEMORY_PROBE": str(plan.memory)} | ({"PYTHONTRACEMALLOC": "8"} if plan.trace_memory else {})
     stack.up_services(print, extra_env=PACING | probe)
     return asyncio.run(_soak(stack, plan))
 

@@ -59,7 +59,7 @@ def test_each_sigusr2_appends_what_the_allocators_hold(tmp_path: Path, monkeypat
 
 def test_a_growth_since_the_baseline_is_named_by_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
     monkeypatch.setenv("BACKBONE_MEMORY_PROBE", str(tmp_path))
-    tracemalloc.start()
+    tracemalloc.start(4)
     try:
         memory_probe.install_if_asked("intake")
         os.kill(os.getpid(), signal.SIGUSR1)
@@ -71,3 +71,5 @@ def test_a_growth_since_the_baseline_is_named_by_its_line(tmp_path: Path, monkey
     text = written.read_text()
     assert written.name == f"intake-{os.getpid()}.txt" and "baseline" in text
     assert "test_memory_probe.py:" in text.split("grew most", 1)[1] and len(kept) == 2000
+    paths = text.split("call paths that grew most", 1)[1]
+    assert "KiB in +" in paths and "kept = [bytearray(1024)" in paths  # the path, with its source lines
