@@ -181,6 +181,7 @@ def _allocators(minute: float, directory: Path) -> list[tuple[float, str, str, f
         kept_free = mib["pymalloc_free"] + mib["malloc_free"]
         rows += [(minute, service, f"{name}_mib", round(value, 2)) for name, value in mib.items()]
         rows += [(minute, service, "allocators_free_mib", round(kept_free, 2))]
+        rows += [(minute, service, "full_collections", int(last["full_collections"]))]
     return [(round(m, 2), s, f, v) for m, s, f, v in rows]
 
 

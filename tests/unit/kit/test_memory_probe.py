@@ -5,6 +5,7 @@ later one the source lines whose held memory grew, with this test's own allocati
 from __future__ import annotations
 
 import csv
+import gc
 import logging
 import os
 import signal
@@ -33,7 +34,7 @@ def test_without_a_directory_sigusr2_logs_what_the_allocators_hold(
     with caplog.at_level(logging.INFO, logger="backbone.memory_probe"):
         os.kill(os.getpid(), signal.SIGUSR2)  # the default action would end the process: the handler is there
     (line,) = [record.getMessage() for record in caplog.records if record.name == "backbone.memory_probe"]
-    assert line.startswith("memory: pymalloc arenas ") and "malloc free" in line
+    assert line.startswith("memory: pymalloc arenas ") and "malloc free" in line and "full collections " in line
 
 
 def test_without_tracing_only_the_allocators_are_written(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
@@ -55,6 +56,8 @@ def test_each_sigusr2_appends_what_the_allocators_hold(tmp_path: Path, monkeypat
     assert written.name == f"intake-{os.getpid()}-allocators.csv" and len(kept) == 200_000
     assert second["pymalloc_used"] - first["pymalloc_used"] >= 200_000 * 16
     assert all(first[name] >= 0 for name in memory_probe.ALLOCATOR_FIGURES) and first["malloc_heap"] > 0
+    gc.collect()
+    assert memory_probe.full_collections() > second["full_collections"]
 
 
 def test_a_growth_since_the_baseline_is_named_by_its_line(tmp_path: Path, monkeypatch: pytest.MonkeyPatch) -> None:
