@@ -16,19 +16,24 @@ from __future__ import annotations
 import asyncio
 import ctypes
 import ctypes.util
-import logging
 from collections.abc import Callable
 from functools import cache
-
-log = logging.getLogger(__name__)
+from typing import Any
 
 TRIM_EVERY_SECONDS = 60.0
 
 
 @cache
+def libc_function(name: str) -> Any:  # a ctypes function pointer, or None
+    """A function of the C library, looked up once per process (`find_library` runs a program to find it);
+    None where the C library has no such function."""
+    library = ctypes.util.find_library("c")
+    return getattr(ctypes.CDLL(library), name, None) if library else None
+
+
+@cache
 def _malloc_trim() -> Callable[[int], int] | None:
-    name = ctypes.util.find_library("c")
-    function = getattr(ctypes.CDLL(name), "malloc_trim", None) if name else None
+    function = libc_function("malloc_trim")
     if function is None:
         return None
     function.argtypes, function.restype = [ctypes.c_size_t], ctypes.c_int

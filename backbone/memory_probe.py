@@ -18,7 +18,6 @@ Sizes and line numbers only: nothing of a case can reach the files.
 from __future__ import annotations
 
 import ctypes
-import ctypes.util
 import gc
 import logging
 import os
@@ -31,6 +30,8 @@ import tracemalloc
 from datetime import UTC, datetime
 from pathlib import Path
 from types import FrameType
+
+from backbone.allocator import libc_function
 
 log = logging.getLogger(__name__)
 
@@ -164,8 +165,7 @@ class _MallInfo2(ctypes.Structure):
 
 
 def _glibc_malloc() -> dict[str, int]:
-    name = ctypes.util.find_library("c")
-    mallinfo2 = getattr(ctypes.CDLL(name), "mallinfo2", None) if name else None
+    mallinfo2 = libc_function("mallinfo2")
     if mallinfo2 is None:
         return dict.fromkeys(ALLOCATOR_FIGURES[3:], 0)
     mallinfo2.restype = _MallInfo2
