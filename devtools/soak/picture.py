@@ -17,7 +17,9 @@ PANELS = (
     ("allocators_free_mib", "kept free inside the allocators (pymalloc + malloc, MiB)"),
     ("shared_mib", "shared memory (PostgreSQL's buffers, MiB)"),
     ("fds", "open file descriptors"),
+    ("relation_fds", "of those, PostgreSQL's relation files (its backends' cache)"),
     ("sockets", "open sockets"),
+    ("processes", "processes (PostgreSQL: postmaster and backends)"),
     ("consumer_lag", "consumer lag (records)"),
     ("outbox_backlog", "outbox backlog (rows)"),
     ("ledger_rows", "audit ledger (rows)"),
@@ -31,7 +33,7 @@ def draw(samples: Path, png: Path, *, title: str) -> Path:
             minutes, values = lines.setdefault(row["figure"], {}).setdefault(row["subject"], ([], []))
             minutes.append(float(row["minute"]))
             values.append(float(row["value"]))
-    figure, axes = plt.subplots(5, 2, figsize=(14, 19), sharex=True)
+    figure, axes = plt.subplots(6, 2, figsize=(14, 23), sharex=True)
     for axis, (name, label) in zip(axes.flat, PANELS, strict=True):
         for subject, (minutes, values) in sorted(lines.get(name, {}).items()):
             axis.plot(minutes, values, label=subject, linewidth=1)

@@ -142,8 +142,8 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
     await audit.close()
     findings = judge(samples, plan)
     png = picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted))
-    report = _report(plan, submitted, tally.count("consultation.received"), findings, png)
-    report += "\n## Where the memory is (reported, not judged)\n\n" + "\n".join(where_memory_is(samples, plan)) + "\n"
+    cluster_files = sampling.relation_files(stack.postgres.data_dir)
+    report = _report(plan, submitted, tally.count("consultation.received"), findings, png, cluster_files=cluster_files)
     (plan.out / "report.md").write_text(report)
     print("\n" + report)
     every_one_received = tally.count("consultation.received") == submitted
@@ -216,6 +216,8 @@ async def _sample(
             (minute, name, "private_mib", round(each.private_bytes / 2**20, 1)),
             (minute, name, "shared_mib", round(each.shared_bytes / 2**20, 1)),
             (minute, name, "fds", each.fds),
+            (minute, name, "relation_fds", each.relation_fds),
+            (minute, name, "processes", each.processes),
             (minute, name, "sockets", each.sockets),
         ]
     for service, url in urls.items():
@@ -237,17 +239,28 @@ def judge(samples: Path, plan: Plan) -> list[Finding]:
     """Private memory of every process flat after warm-up; consumer lag and outbox backlog of every service not
     growing.
 
+    Descriptors, sockets and processes not growing either; PostgreSQL's descriptors without those on relation
+    files, its backends' cache (sampling.py), so that a leak of anything else is not hidden by the cache's sawing.
+
     Reported, not judged: the ledger, which grows with the work by design (one row per event, kept for the
     auditors); PSS in all, whose shared part is PostgreSQL's buffer pool filling up to `shared_buffers` as the
-    ledger and the outboxes are written (sampling.py); and the allocators' figures, which say where a growth
+    ledger and the outboxes are written (sampling.py); the relation files held open, bounded by the files the
+    cluster has, which the report gives beside them; and the allocators' figures, which say where a growth
     of private memory is when there is one."""
     findings = []
     shape = {"warmup": plan.warmup_minutes, "window": plan.window_minutes}
-    for (subject, figure), (minutes, values) in sorted(_series(samples).items()):
+    counts = shape | {"slack": 20, "relative": 0.1}
+    series = _series(samples)
+    for (subject, figure), (minutes, values) in sorted(series.items()):
         if figure == "private_mib":
             findings.append(memory_flat(f"{subject} memory (private MiB)", minutes, values, **shape))
-        elif figure in ("fds", "sockets"):
-            findings.append(not_growing(f"{subject} {figure}", minutes, values, **shape, slack=20, relative=0.1))
+        elif figure == "fds" and (relations := series.get((subject, "relation_fds"))) and any(relations[1]):
+            others = [v - r for v, r in zip(values, relations[1], strict=True)]
+            findings.append(not_growing(f"{subject} fds (relation files aside)", minutes, others, **counts))
+        elif figure == "fds":
+            findings.append(not_growing(f"{subject} fds", minutes, values, **counts))
+        elif figure in ("sockets", "processes"):
+            findings.append(not_growing(f"{subject} {figure}", minutes, values, **counts))
         elif figure in ("consumer_lag", "outbox_backlog"):
             findings.append(not_growing(f"{subject} {figure.replace('_', ' ')}", minutes, values, **shape, slack=50))
     return findings
@@ -276,6 +289,17 @@ def where_memory_is(samples: Path, plan: Plan) -> list[str]:
     return lines
 
 
+def relation_files_held(samples: Path, plan: Plan) -> list[str]:
+    """A table, for the report: the relation files PostgreSQL's backends held open and how many processes there
+    were, in the verdict's two windows."""
+    lines = ["| figure | first window | last window |", "|---|---:|---:|"]
+    for figure, label in (("relation_fds", "relation files held open, all backends"), ("processes", "processes")):
+        minutes, values = _series(samples).get(("postgresql", figure), ([], []))
+        if (means := windows(minutes, values, warmup=plan.warmup_minutes, window=plan.window_minutes)) is not None:
+            lines.append(f"| {label} | {means[0]:,.0f} | {means[1]:,.0f} |")
+    return lines
+
+
 def _progress(
     minute: float, plan: Plan, submitted: int, tally: watch.Tally, rows: list[tuple[float, str, str, float]]
 ) -> str:
@@ -295,7 +319,9 @@ def _title(plan: Plan, submitted: int) -> str:
     return f"backbone soak {day}: {plan.hours:g} h, {plan.rate_per_minute:g}/min, {submitted:,} consultations"
 
 
-def _report(plan: Plan, submitted: int, received: int, findings: list[Finding], png: Path) -> str:
+def _report(
+    plan: Plan, submitted: int, received: int, findings: list[Finding], png: Path, *, cluster_files: int
+) -> str:
     held = sum(f.ok for f in findings)
     too_short = [f for f in findings if f.rule.startswith("run too short")]
     judged = (
@@ -324,5 +350,16 @@ def _report(plan: Plan, submitted: int, received: int, findings: list[Finding], 
         f"- verdict: {held} of {len(findings)} hold",
         "",
         *judged,
+        "",
+        "## Where the memory is (reported, not judged)",
+        "",
+        *where_memory_is(plan.out / "samples.csv", plan),
+        "",
+        "## PostgreSQL's relation files held open (reported, not judged)",
+        "",
+        *relation_files_held(plan.out / "samples.csv", plan),
+        "",
+        f"The cluster has {cluster_files:,} relation files; each backend holds at most its own database's and the"
+        " shared catalogs'.",
     ]
     return "\n".join(lines) + "\n"

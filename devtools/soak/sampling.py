@@ -7,16 +7,26 @@ once per backend. PSS is then split by kind. *Private* (anonymous) memory is wha
 heaps, Python's objects, a JVM's heap, a backend's caches; a leak shows there. *Shared* memory is PostgreSQL's
 buffer pool and the like: PSS counts a page of it once touched, so it fills as the database is read and written,
 up to the configured size (`shared_buffers`) and no further. The rest is files mapped (code and libraries).
+
+Descriptors are split the same way. A PostgreSQL backend keeps open each relation file (a table's, an index's, and
+their free-space and visibility maps) it has touched, as a cache: it holds more of them as it lives and as the
+tables grow those maps, at most as many as its database has, and never more than `max_files_per_process`. The
+pools close a connection idle for five minutes and open a new backend, whose cache starts empty, so the count
+saws. Those are counted apart (`relation_fds`); a leak of anything else (sockets, pipes, logs) shows in the rest.
 """
 
 from __future__ import annotations
 
+import re
 from dataclasses import dataclass
 from pathlib import Path
 
 from prometheus_client.parser import text_string_to_metric_families
 
 PROC = Path("/proc")
+RELATION_FILE = re.compile(r"/(base/\d+|global)/(t\d+_)?\d+(_fsm|_vm|_init)?(\.\d+)?$")
+"""A PostgreSQL relation file, by its place under the data directory: base/<database>/<relation>[_fork][.segment]
+(t<backend>_<relation> for a temporary table), or global/<relation> for the catalogs every database shares."""
 
 
 @dataclass(frozen=True)
@@ -27,6 +37,8 @@ class ProcessFigures:
     shared_bytes: int
     """Pss_Shmem: shared memory, bounded by its configured size."""
     fds: int
+    relation_fds: int
+    """Of `fds`, those open on PostgreSQL's relation files: its backends' cache (see above)."""
     sockets: int
     processes: int
     """How many processes were summed (PostgreSQL: the postmaster and its backends)."""
@@ -53,7 +65,7 @@ def process_tree(pid: int, *, proc: Path = PROC) -> list[int]:
 
 def figures(pids: list[int], *, proc: Path = PROC) -> ProcessFigures:
     """The summed figures of `pids`; a process that ended meanwhile counts nothing."""
-    pss = private = shared = fds = sockets = counted = 0
+    pss = private = shared = fds = relation_fds = sockets = counted = 0
     for pid in pids:
         try:
             memory = _rollup(proc / str(pid) / "smaps_rollup")
@@ -64,9 +76,10 @@ def figures(pids: list[int], *, proc: Path = PROC) -> ProcessFigures:
         private += memory.get("Pss_Anon", memory["Pss"])  # a kernel without the split: all of it
         shared += memory.get("Pss_Shmem", 0)
         fds += len(links)
+        relation_fds += sum(RELATION_FILE.search(link) is not None for link in links)
         sockets += sum(link.startswith("socket:") for link in links)
         counted += 1
-    return ProcessFigures(pss, private, shared, fds, sockets, counted)
+    return ProcessFigures(pss, private, shared, fds, relation_fds, sockets, counted)
 
 
 def _link(fd: Path) -> str | None:
@@ -86,6 +99,12 @@ def _rollup(smaps_rollup: Path) -> dict[str, int]:
     if "Pss" not in found:
         raise OSError(f"no Pss line in {smaps_rollup}")
     return found
+
+
+def relation_files(data_dir: Path) -> int:
+    """How many relation files a PostgreSQL cluster has: the most its backends could hold open between them, each
+    at most its own database's and the shared catalogs'."""
+    return sum(RELATION_FILE.search(str(file)) is not None for file in data_dir.rglob("*"))
 
 
 @dataclass(frozen=True)

@@ -10,7 +10,7 @@ import sys
 from pathlib import Path
 
 from devtools.soak import sampling
-from devtools.soak.run import Plan, judge, where_memory_is
+from devtools.soak.run import Plan, judge, relation_files_held, where_memory_is
 from devtools.soak.verdict import memory_flat, not_growing
 
 MINUTES = [float(m) for m in range(121)]
@@ -57,6 +57,18 @@ def test_a_process_figures_come_from_proc_and_a_new_socket_shows() -> None:
     assert sampling.figures([2**22 + 1]).processes == 0  # no such process: nothing counted, no error
 
 
+def test_descriptors_on_postgresqls_relation_files_are_counted_apart(tmp_path: Path) -> None:
+    relation = tmp_path / "data" / "base" / "16384" / "2619_fsm"
+    relation.parent.mkdir(parents=True)
+    relation.write_bytes(b"")
+    (relation.parent / "pg_internal.init").write_bytes(b"")  # a cache file beside them, not a relation
+    before = sampling.figures([os.getpid()])
+    with relation.open() as _, (relation.parent / "pg_internal.init").open() as _:
+        during = sampling.figures([os.getpid()])
+    assert during.fds == before.fds + 2 and during.relation_fds == before.relation_fds + 1
+    assert sampling.relation_files(tmp_path / "data") == 1
+
+
 def test_a_process_tree_holds_the_children() -> None:
     child = subprocess.Popen([sys.executable, "-c", "import time; time.sleep(30)"])
     try:
@@ -75,6 +87,10 @@ def test_the_verdict_over_a_samples_file_names_the_series_that_grows(tmp_path: P
             f"{m},postgresql,private_mib,50",
             f"{m},postgresql,shared_mib,{10 + m}",
             f"{m},postgresql,pss_mib,{60 + m}",
+            f"{m},postgresql,fds,{100 + 5 * (m % 10) + m}",  # its backends' relation files sawing as they grow
+            f"{m},postgresql,relation_fds,{5 * (m % 10) + m}",
+            f"{m},postgresql,processes,12",
+            f"{m},kafka,fds,{300 + 2 * m}",  # a descriptor every half minute
         ]
     samples.write_text("\n".join(rows) + "\n")
     plan = Plan(2.0, 20, 1, tmp_path)
@@ -84,6 +100,11 @@ def test_the_verdict_over_a_samples_file_names_the_series_that_grows(tmp_path: P
         "notify memory (private MiB)": False,
         "notify outbox backlog": True,
         "postgresql memory (private MiB)": True,  # its buffer pool filling is shared memory: reported, not judged
+        "postgresql fds (relation files aside)": True,
+        "postgresql processes": True,
+        "kafka fds": False,
     }
     table = where_memory_is(samples, plan)
     assert "| postgresql | shared | 37.0 | 123.0 |" in table and "| postgresql | pss | 87.0 | 173.0 |" in table
+    held = relation_files_held(samples, plan)
+    assert "| relation files held open, all backends | 45 | 138 |" in held and "| processes | 12 | 12 |" in held
