@@ -23,7 +23,7 @@ from aiokafka import AIOKafkaProducer
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
-from backbone import involvement, logs
+from backbone import involvement, keylocks, logs
 from backbone.db import Connection
 from backbone.kafka import encode_headers
 from backbone.loops import Wakeup, keep_running
@@ -60,6 +60,8 @@ class Outbox:
     ) -> Envelope:
         """Write `event` to the outbox in the caller's transaction. `caused_by` is the event (or its id) that
         led to this one; `event_id` when the caller needs to store the id in its own row first."""
+        # The key's lock before the time is stamped: a key's events are then stamped in the order they commit.
+        await keylocks.hold(conn, event.record_key())
         envelope = Envelope(
             id=event_id or uuid4(),
             source=self.source,

@@ -25,6 +25,7 @@ import httpx
 from opentelemetry import trace
 from opentelemetry.trace import SpanKind
 
+from backbone import keylocks
 from backbone.db import Connection
 from backbone.directory import Directory
 from backbone.loops import Wakeup, keep_running, uninterrupted
@@ -212,6 +213,8 @@ class Dispatcher:
             store = self.notifier.on(conn)
             due = await store.due(now, limit=self.batch)
             tries = await asyncio.gather(*(self._send(each, now) for each in due))
+            # Every case's lock at once and sorted, after the sends, before the events (backbone/keylocks.py).
+            await keylocks.hold(conn, *(str(each.delivery.case_id) for each in due))
             now = self.clock()  # delivered (or failed) when the sends finished, not when they were picked
             outcomes: list[Outcome] = []
             for each, tried in zip(due, tries, strict=True):
@@ -293,6 +296,7 @@ class Dispatcher:
         async with self.pool.acquire() as conn, conn.transaction():
             store = self.notifier.on(conn)
             unanswered = await store.unacknowledged(now, limit=self.batch)
+            await keylocks.hold(conn, *(str(due.delivery.case_id) for due in unanswered))
             for due in unanswered:
                 # The climb continues the trace of the event that caused the notification, as its send did.
                 with self.tracer.start_as_current_span(
