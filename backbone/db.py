@@ -21,6 +21,20 @@ from backbone.settings import DatabaseSettings
 Connection: TypeAlias = "asyncpg.Connection[asyncpg.Record] | PoolConnectionProxy[asyncpg.Record]"
 """A connection, whether opened directly or borrowed from a pool."""
 
+OUTAGES: tuple[type[Exception], ...] = (
+    OSError,
+    asyncpg.PostgresConnectionError,
+    asyncpg.InterfaceError,
+    asyncpg.CannotConnectNowError,
+    asyncpg.TooManyConnectionsError,
+    asyncpg.SerializationError,
+    asyncpg.DeadlockDetectedError,
+)
+"""The database or the network is down, or PostgreSQL gave up a transaction that may well succeed when tried
+again (a serialization failure, a deadlock): waiting and trying again helps, and the work itself is fine. A
+consumer retries it without spending an attempt (backbone/delivery.py); an HTTP request is answered 503 with
+Retry-After (backbone/http.py)."""
+
 KIT_MIGRATIONS = Path(__file__).parent / "migrations"
 _MIGRATION_LOCK = 727_001  # any constant shared by every instance of every service
 

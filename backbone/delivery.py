@@ -36,7 +36,7 @@ from opentelemetry import trace
 from opentelemetry.trace import Span, SpanKind, StatusCode
 
 from backbone import inbox, involvement, logs
-from backbone.db import Connection
+from backbone.db import OUTAGES, Connection
 from backbone.deadletter import dead_letter_headers
 from backbone.metrics import ServiceMetrics
 from backbone.records import NewerEventError, PoisonReason, PoisonRecordError, Received, decode
@@ -51,17 +51,6 @@ E = TypeVar("E", bound=Event)
 Handler = Callable[[Connection, Received[E]], Awaitable[None]]
 RecordHandler = Callable[[Connection, ConsumerRecord[bytes, bytes]], Awaitable[None]]
 Apply = Callable[[Connection], Awaitable[str]]
-
-# The database or the network is down: waiting helps, dead-lettering would lose good records.
-OUTAGES: tuple[type[BaseException], ...] = (
-    OSError,
-    asyncpg.PostgresConnectionError,
-    asyncpg.InterfaceError,
-    asyncpg.CannotConnectNowError,
-    asyncpg.TooManyConnectionsError,
-    asyncpg.SerializationError,
-    asyncpg.DeadlockDetectedError,
-)
 
 
 _scratch: contextvars.ContextVar[dict[str, Any] | None] = contextvars.ContextVar("transaction_scratch", default=None)

@@ -24,13 +24,26 @@ from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
 
+from backbone.db import OUTAGES
 from backbone.telemetry import context_from_headers
+
+log = logging.getLogger(__name__)
 
 PROBLEM_JSON = "application/problem+json"
 # FastAPI's own OpenTelemetry, on by default, adds a second server span to every request that records the query
 # string as `url.query` (an acknowledgement link's token) and exports exception messages: the kit's span, which
 # records the path only, is the one (`create_app` passes this).
 NATIVE_TELEMETRY_OFF: TelemetryConfig = {"tracing": False, "metrics": False, "logs": False, "operation_spans": False}
+RETRY_AFTER_SECONDS = 5
+"""What a 503 asks the caller to wait: a failover of the database takes about ten seconds, a lost connection one."""
+UNAVAILABLE: dict[int | str, dict[str, Any]] = {
+    503: {
+        "description": "The service cannot reach its database just now: nothing was stored; send the same request"
+        " again after Retry-After seconds",
+        "content": {PROBLEM_JSON: {}},
+    }
+}
+"""Every business operation's documented 503 (`install_problem_handlers` answers it)."""
 # Probes and scrapes come every few seconds and say nothing about a case: no span for them.
 _UNTRACED = frozenset({"/health", "/ready", "/metrics"})
 
@@ -64,6 +77,24 @@ def install_problem_handlers(app: FastAPI) -> None:
         response = problem(error.status_code, _title(error.status_code), str(error.detail))
         response.headers.update(error.headers or {})  # WWW-Authenticate, Retry-After
         return response
+
+    async def unavailable(request: Request, error: Exception) -> JSONResponse:
+        # The request is fine and its transaction rolled back: a 503 that says so, not a bare 500, so that the
+        # caller's system tries again rather than reporting a fault of its own.
+        log.warning("%s %s: %s, answered 503", request.method, request.url.path, type(error).__name__)
+        response = problem(
+            503,
+            "Service Unavailable",
+            "The service cannot reach its database just now (it may be failing over to its standby). Nothing was"
+            f" stored. Send the same request again in {RETRY_AFTER_SECONDS} seconds; with the same Idempotency-Key,"
+            " a submission is stored once however often it is sent.",
+            type_="urn:jp:fujisawa:welfare:problem:unavailable",
+        )
+        response.headers["Retry-After"] = str(RETRY_AFTER_SECONDS)
+        return response
+
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, unavailable)
 
 
 def _title(status: int) -> str:

@@ -25,6 +25,7 @@ from backbone.db import create_pool, migrate
 from backbone.delivery import Handler, RecordHandler, Subscription
 from backbone.http import (
     NATIVE_TELEMETRY_OFF,
+    UNAVAILABLE,
     health_router,
     install_problem_handlers,
     install_server_spans,
@@ -216,7 +217,7 @@ def create_app(
     install_problem_handlers(app)
     install_server_spans(app, runtime.tracer)
     for router in routers:
-        app.include_router(router)
+        app.include_router(router, responses=UNAVAILABLE)
     app.include_router(health_router(runtime.readiness, runtime.liveness))
     app.include_router(metrics_router(runtime.metrics.render))
     return app

@@ -16,7 +16,7 @@ from fastapi.staticfiles import StaticFiles
 from starlette.exceptions import HTTPException
 
 from backbone import directory
-from backbone.db import create_pool, migrate
+from backbone.db import OUTAGES, create_pool, migrate
 from backbone.http import NATIVE_TELEMETRY_OFF, health_router, install_server_spans, metrics_router
 from backbone.telemetry import setup_tracing
 from services.workbench import (
@@ -35,7 +35,7 @@ from services.workbench.metrics import WorkbenchMetrics, install_request_metrics
 from services.workbench.oidc import Provider
 from services.workbench.sessions import Sessions, TokenSeal
 from services.workbench.settings import WorkbenchSettings
-from services.workbench.text import REFUSED
+from services.workbench.text import DATABASE_UNAVAILABLE, REFUSED
 from services.workbench.web import NotYours, Workbench, language, page_environment, render
 
 log = logging.getLogger(__name__)
@@ -113,23 +113,7 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
             "identity_provider": await _answers(workbench.provider.endpoints()),
         }
 
-    @app.exception_handler(HTTPException)
-    async def refused(request: Request, error: HTTPException) -> Response:
-        workbench: Workbench = request.app.state.workbench
-        said = SAID.get(error.status_code, (str(error.detail), str(error.detail)))
-        log.info("refused %s %s: %s", request.method, request.url.path, error.detail)
-        # Signed in with a role these pages are not for: say which are, with the header of the session.
-        session = error.session if isinstance(error, NotYours) else None
-        said = error.said if isinstance(error, NotYours) else said
-        return render(
-            request, workbench, "error.html", language(request), status=error.status_code, session=session, message=said
-        )
-
-    @app.exception_handler(RequestValidationError)
-    async def malformed(request: Request, _: RequestValidationError) -> Response:
-        # A malformed id in an address is nothing the staff member may see, as an unknown one is.
-        workbench: Workbench = request.app.state.workbench
-        return render(request, workbench, "error.html", language(request), status=404, message=REFUSED[404])
+    _install_error_pages(app)
 
     app.include_router(auth.router)
     app.include_router(pages.router)
@@ -144,6 +128,38 @@ def build_app(settings: WorkbenchSettings) -> FastAPI:
     app.include_router(metrics_router(metrics.render))
     app.mount("/static", StaticFiles(directory=HERE / "static"), name="static")
     return app
+
+
+def _install_error_pages(app: FastAPI) -> None:
+    """Refusals, malformed addresses and a database outage, said on a page in the staff member's language."""
+
+    @app.exception_handler(HTTPException)
+    async def refused(request: Request, error: HTTPException) -> Response:
+        workbench: Workbench = request.app.state.workbench
+        said = SAID.get(error.status_code, (str(error.detail), str(error.detail)))
+        log.info("refused %s %s: %s", request.method, request.url.path, error.detail)
+        # Signed in with a role these pages are not for: say which are, with the header of the session.
+        session = error.session if isinstance(error, NotYours) else None
+        said = error.said if isinstance(error, NotYours) else said
+        return render(
+            request, workbench, "error.html", language(request), status=error.status_code, session=session, message=said
+        )
+
+    async def database_unavailable(request: Request, error: Exception) -> Response:
+        # Its own database (the sessions) down or failing over: a page that says so, not a bare 500.
+        log.warning("%s %s: %s, answered 503", request.method, request.url.path, type(error).__name__)
+        workbench: Workbench = request.app.state.workbench
+        lang = language(request)
+        return render(request, workbench, "error.html", lang, status=503, message=DATABASE_UNAVAILABLE)
+
+    for outage in OUTAGES:
+        app.add_exception_handler(outage, database_unavailable)
+
+    @app.exception_handler(RequestValidationError)
+    async def malformed(request: Request, _: RequestValidationError) -> Response:
+        # A malformed id in an address is nothing the staff member may see, as an unknown one is.
+        workbench: Workbench = request.app.state.workbench
+        return render(request, workbench, "error.html", language(request), status=404, message=REFUSED[404])
 
 
 async def _answers(request: object) -> bool:

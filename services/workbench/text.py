@@ -201,6 +201,11 @@ UNAVAILABLE = (
     "The referral service did not answer; try again in a moment.",
 )
 
+DATABASE_UNAVAILABLE = (
+    "ワークベンチのデータベースに一時的に接続できません。この操作は保存されていません。数秒後にもう一度お試しください。",
+    "The workbench cannot reach its database just now. Nothing was saved: try again in a few seconds.",
+)
+
 FORM_PROBLEMS: dict[str, tuple[str, str]] = {
     "reason": ("辞退の理由を選んでください。", "Choose a reason for declining."),
     "note": ("補足は200字以内で書いてください。", "Keep the note within 200 characters."),

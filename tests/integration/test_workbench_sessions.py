@@ -9,13 +9,18 @@ from collections.abc import AsyncIterator
 from pathlib import Path
 
 import asyncpg
+import httpx
 import pytest
 
 from backbone.db import create_pool, migrate
 from backbone.staff import StaffMember
 from devtools.local.stack import LocalStack
+from services.workbench.app import build_app
 from services.workbench.oidc import Tokens
 from services.workbench.sessions import Sessions, TokenSeal, _hash
+from services.workbench.web import SESSION_COOKIE
+from tests.integration.receivers import free_port
+from tests.integration.workbench_browser import serving
 
 MIGRATIONS = Path(__file__).parents[2] / "services" / "workbench" / "migrations"
 
@@ -83,3 +88,23 @@ async def test_the_session_table_holds_no_token_and_a_rows_tokens_open_in_that_r
     finally:
         for session_id in (my_id, their_id):
             await sessions.close(_hash(session_id))
+
+
+async def test_the_workbench_says_on_a_page_when_its_database_is_out_of_reach(
+    stack: LocalStack, monkeypatch: pytest.MonkeyPatch
+) -> None:
+    """Its sessions' database down or failing over: a 503 page in both languages that says nothing was saved,
+    not a bare 500."""
+
+    async def out_of_reach(_: Sessions, __: str) -> None:
+        raise asyncpg.CannotConnectNowError("the database system is in recovery mode")
+
+    monkeypatch.setattr(Sessions, "find", out_of_reach)
+    app = build_app(stack.workbench_settings())
+    async with (
+        serving(app, free_port(), lifespan=True) as url,
+        httpx.AsyncClient(base_url=url, cookies={SESSION_COOKIE: "a-session"}) as browser,
+    ):
+        page = await browser.get("/")
+    assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
+    assert "この操作は保存されていません" in page.text and "Nothing was saved" in page.text

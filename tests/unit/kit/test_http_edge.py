@@ -5,7 +5,9 @@ from __future__ import annotations
 
 from typing import Any
 
+import asyncpg
 import httpx
+import pytest
 from fastapi import FastAPI
 from opentelemetry.sdk.trace import TracerProvider
 from opentelemetry.sdk.trace.export import SimpleSpanProcessor
@@ -55,3 +57,30 @@ async def test_the_body_guard_hands_the_whole_body_on_and_refuses_what_is_too_bi
     assert (too_big.status_code, too_big.headers["content-type"]) == (413, "application/problem+json")
     not_utf8 = await post(app, '{"a": "\xff"}'.encode("latin-1"))
     assert not_utf8.status_code == 400 and "UTF-8" in not_utf8.json()["detail"]
+
+
+@pytest.mark.parametrize(
+    "outage",
+    [
+        asyncpg.CannotConnectNowError("the database system is starting up"),
+        asyncpg.DeadlockDetectedError("deadlock detected"),
+        ConnectionRefusedError(111, "Connection refused"),
+    ],
+)
+async def test_a_database_outage_is_answered_503_with_retry_after_and_a_problem_that_says_what_to_do(
+    outage: Exception,
+) -> None:
+    app = FastAPI()
+    install_problem_handlers(app)
+
+    @app.post("/v1/consultations")
+    async def submit() -> None:
+        raise outage
+
+    async with httpx.AsyncClient(transport=httpx.ASGITransport(app=app), base_url="http://edge") as client:
+        answer = await client.post("/v1/consultations")
+    assert answer.status_code == 503 and answer.headers["retry-after"] == "5"
+    assert answer.headers["content-type"] == "application/problem+json"
+    problem = answer.json()
+    assert problem["type"] == "urn:jp:fujisawa:welfare:problem:unavailable"
+    assert "Nothing was stored" in problem["detail"]
