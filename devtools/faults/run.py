@@ -193,6 +193,7 @@ async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload:
         await workload.inject_poison(producer, round(plan.consultations * plan.poison_share))
         await asyncio.sleep(plan.consultations / rate / 3)
         await scenario.fault(stack, plan.outage)
+        fault_over = time.monotonic()  # healed, restarted or promoted: each scenario's fault returns then
         await load
         # Recovery is counted from the moment the fault is healed and the last submission was answered.
         healed = time.monotonic()
@@ -202,6 +203,7 @@ async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload:
     verdict = await checker.check(workload, dbs, bootstrap, since, mailbox.Maildir(stack.mail.maildir, create=True))
     passed = verdict.passed and recovery is not None
     longest, p99 = workload.answering()
+    first_after, met = workload.after(fault_over)
     return Outcome(
         scenario=scenario.name,
         what=scenario.what,
@@ -224,6 +226,8 @@ async def _measured(stack: LocalStack, scenario: Scenario, plan: Plan, workload:
             "declines_by_versions_recorded": dict(verdict.declines),
             "longest_without_acceptance_s": round(longest, 1),
             "p99_answer_ms": round(p99 * 1000),
+            "first_acceptance_after_fault_s": None if first_after is None else round(first_after, 1),
+            "failed_tries_before_it": met,
         },
     )
 
@@ -245,6 +249,10 @@ def _line(o: Outcome) -> str:
     declined = f", declines recorded as {versions}" if declines else ""
     longest, p99 = o.detail.get("longest_without_acceptance_s"), o.detail.get("p99_answer_ms")
     seen = "" if longest is None else f"; agencies saw at most {longest}s without an acceptance, p99 answer {p99} ms"
+    first, met = o.detail.get("first_acceptance_after_fault_s"), o.detail.get("failed_tries_before_it") or {}
+    if first is not None and first >= 1:
+        tries = ", ".join(f"{n} {kind}" for kind, n in sorted(met.items())) or "no failed try"
+        seen += f"; the first acceptance came {first}s after the fault was over ({tries} before it)"
     return (
         f"{verdict}: accepted {o.accepted}, refused {o.refused}, lost {o.lost}, duplicates {o.duplicates}"
         f" (transport {o.transport_duplicates}), order {o.order_violations}, phantoms {o.phantoms},"

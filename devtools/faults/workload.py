@@ -23,6 +23,7 @@ import itertools
 import random
 import time
 import uuid
+from collections import Counter
 from collections.abc import Mapping
 from dataclasses import dataclass, field
 
@@ -62,6 +63,9 @@ class Workload:
     referral_url: str = ""
     answerers: Mapping[str, str] = field(default_factory=dict)  # agency id → token, for the declines
     submitted: list[Submitted] = field(default_factory=list)
+    failed_tries: list[tuple[float, str]] = field(default_factory=list)
+    """(monotonic time, what it met) of every try that got no definite answer: a status (503), or an error's
+    name (ReadTimeout, ConnectError)."""
     poison_keys: list[str] = field(default_factory=list)
     declined: dict[uuid.UUID, uuid.UUID] = field(default_factory=dict)  # case → its declined referral
 
@@ -114,8 +118,11 @@ class Workload:
             item.attempts += 1
             try:
                 answer = await http.post("/v1/consultations", json=body, headers={"Idempotency-Key": item.key})
-            except httpx.HTTPError:
+            except httpx.HTTPError as error:
                 answer = None
+                self.failed_tries.append((time.monotonic(), type(error).__name__))
+            if answer is not None and answer.status_code >= 500:
+                self.failed_tries.append((time.monotonic(), str(answer.status_code)))
             if answer is not None and answer.status_code < 500:
                 item.status, item.answered_at = answer.status_code, time.monotonic()
                 if answer.status_code in (200, 201):
@@ -169,6 +176,17 @@ class Workload:
         waits = sorted(s.answered_at - s.sent_at for s in self.submitted if s.answered_at is not None)
         p99 = waits[min(len(waits) - 1, int(len(waits) * 0.99))] if waits else 0.0
         return max(gaps, default=0.0), p99
+
+    def after(self, healed: float) -> tuple[float | None, dict[str, int]]:
+        """Seconds from `healed` to the first consultation accepted after it (None: none was), and what the tries
+        that failed in between met, by kind: a service that took its time to come back shows 503s, a load
+        generator whose tries hung shows timeouts."""
+        firsts = [s.answered_at for s in self.submitted if s.answered_at is not None and s.case_id]
+        first = min((at for at in firsts if at >= healed), default=None)
+        if first is None:
+            return None, {}
+        met = Counter(kind for at, kind in self.failed_tries if healed <= at < first)
+        return first - healed, dict(met)
 
     def accepted(self) -> list[Submitted]:
         return [item for item in self.submitted if item.status in (200, 201)]

@@ -86,3 +86,20 @@ def test_what_agencies_saw_is_the_longest_time_without_an_acceptance_and_the_p99
     outcome = Outcome("postgres-failover", "…", 9, 3, 1, 0, 0, 0, 0, 0, "0/0 (+0 other)", 1.0, True, {})
     outcome.detail.update(longest_without_acceptance_s=7.5, p99_answer_ms=7000)
     assert "at most 7.5s without an acceptance, p99 answer 7000 ms" in _line(outcome)
+
+
+def test_the_first_acceptance_after_the_fault_and_what_the_tries_before_it_met() -> None:
+    workload = Workload("http://127.0.0.1:1", "agency.secret", run_id="r", seed=1)
+    case = uuid.uuid4()
+    workload.submitted = [
+        Submitted("a", True, 201, case, sent_at=0.5, answered_at=1.0),
+        Submitted("b", False, 422, sent_at=2.0, answered_at=40.5),  # a refusal is no acceptance
+        Submitted("c", True, 201, case, sent_at=2.0, answered_at=56.0),
+    ]
+    # the fault over at 40 s: before the acceptance at 56 s, tries hung to the load generator's timeout
+    workload.failed_tries = [(20.0, "503"), (41.0, "503"), (51.0, "ReadTimeout"), (52.0, "ReadTimeout")]
+    assert workload.after(40.0) == (16.0, {"503": 1, "ReadTimeout": 2})
+    assert workload.after(60.0) == (None, {})
+    outcome = Outcome("db-cutoff", "…", 9, 2, 1, 0, 0, 0, 0, 0, "0/0 (+0 other)", 4.7, True, {})
+    outcome.detail.update(first_acceptance_after_fault_s=16.0, failed_tries_before_it={"503": 1, "ReadTimeout": 2})
+    assert "first acceptance came 16.0s after the fault was over (1 503, 2 ReadTimeout before it)" in _line(outcome)
