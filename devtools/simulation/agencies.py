@@ -20,6 +20,7 @@ import hashlib
 import mailbox
 import re
 from collections import Counter
+from collections.abc import Awaitable
 from dataclasses import dataclass, field
 from datetime import UTC, datetime, timedelta
 from pathlib import Path
@@ -100,6 +101,8 @@ class Agencies:
     _outreach: dict[str, str] = field(default_factory=dict)
     """Today's cases under an outreach plan, and the agency holding it."""
     _attempts: Counter[str] = field(default_factory=Counter)
+    transport_errors: Counter[str] = field(default_factory=Counter)
+    """Requests that met a transport error, by the error's name: each ended an agency's round (`work`)."""
     cases: set[str] = field(default_factory=set)
     """Today's cases. Staff answer only these: a machine that keeps its data holds earlier runs' and the
     fault suite's unanswered referrals, and answering all of them at once floods every inbox and mailbox."""
@@ -134,11 +137,23 @@ class Agencies:
         path.rename(self.maildir / "cur" / f"{path.name}:2,S")
 
     async def work(self, http: httpx.AsyncClient) -> None:
-        """One round: every agency looks at its inbox; staff read their mail; coordinators hold meetings."""
-        await asyncio.gather(*(self._answer_inbox(http, agency) for agency in self.tokens))
-        await self._read_mail(http)
-        await asyncio.gather(*(self._convene(http, agency) for agency in self.coordinators))
-        await asyncio.gather(*(self._reach_out(http, case, holder) for case, holder in list(self._outreach.items())))
+        """One round: every agency looks at its inbox; staff read their mail; coordinators hold meetings.
+
+        A request that meets a transport error (a kept-alive connection the server closed just as it was reused,
+        a service restarting) ends that agency's part of the round, counted in `transport_errors`; it carries on
+        in the next round, as an agency's system does on its next poll."""
+        await asyncio.gather(*(self._on_next_round(self._answer_inbox(http, agency)) for agency in self.tokens))
+        await self._on_next_round(self._read_mail(http))
+        await asyncio.gather(*(self._on_next_round(self._convene(http, agency)) for agency in self.coordinators))
+        await asyncio.gather(
+            *(self._on_next_round(self._reach_out(http, case, holder)) for case, holder in list(self._outreach.items()))
+        )
+
+    async def _on_next_round(self, step: Awaitable[None]) -> None:
+        try:
+            await step
+        except httpx.TransportError as error:
+            self.transport_errors[type(error).__name__] += 1
 
     async def _answer_inbox(self, http: httpx.AsyncClient, agency: str) -> None:
         headers = {"Authorization": f"Bearer {self.tokens[agency]}"}

@@ -14,7 +14,8 @@ PANELS = (
     ("private_mib", "private memory (judged, MiB)"),
     ("pss_mib", "memory in all (PSS, MiB)"),
     ("pymalloc_used_mib", "Python's objects (pymalloc blocks in use, MiB)"),
-    ("allocators_free_mib", "kept free inside the allocators (pymalloc + malloc, MiB)"),
+    # mallinfo2 counts a free chunk whether or not malloc_trim gave its pages back: not all of it is resident.
+    ("allocators_free_mib", "free inside the allocators (pymalloc + malloc, trimmed pages too, MiB)"),
     ("shared_mib", "shared memory (PostgreSQL's buffers, MiB)"),
     ("fds", "open file descriptors"),
     ("relation_fds", "of those, PostgreSQL's relation files (its backends' cache)"),
@@ -45,7 +46,7 @@ def draw(samples: Path, png: Path, *, title: str) -> Path:
     for axis in axes[-1]:
         axis.set_xlabel("minutes")
     figure.suptitle(title)
-    figure.tight_layout()
+    figure.tight_layout(rect=(0, 0, 1, 0.985))  # room for the title above the panels
     figure.savefig(png, dpi=90)
     plt.close(figure)
     return png

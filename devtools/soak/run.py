@@ -14,6 +14,7 @@ import dataclasses
 import os
 import signal
 import time
+from collections import Counter
 from collections.abc import Callable
 from datetime import UTC, datetime
 from pathlib import Path
@@ -143,7 +144,15 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
     findings = judge(samples, plan)
     png = picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted))
     cluster_files = sampling.relation_files(stack.postgres.data_dir)
-    report = _report(plan, submitted, tally.count("consultation.received"), findings, png, cluster_files=cluster_files)
+    report = _report(
+        plan,
+        submitted,
+        tally.count("consultation.received"),
+        findings,
+        png,
+        cluster_files=cluster_files,
+        transport_errors=agencies.transport_errors,
+    )
     (plan.out / "report.md").write_text(report)
     print("\n" + report)
     every_one_received = tally.count("consultation.received") == submitted
@@ -320,7 +329,14 @@ def _title(plan: Plan, submitted: int) -> str:
 
 
 def _report(
-    plan: Plan, submitted: int, received: int, findings: list[Finding], png: Path, *, cluster_files: int
+    plan: Plan,
+    submitted: int,
+    received: int,
+    findings: list[Finding],
+    png: Path,
+    *,
+    cluster_files: int,
+    transport_errors: Counter[str],
 ) -> str:
     held = sum(f.ok for f in findings)
     too_short = [f for f in findings if f.rule.startswith("run too short")]
@@ -346,6 +362,8 @@ def _report(
         f"- warm-up {plan.warmup_minutes:g} min; each verdict compares the first {plan.window_minutes:g} min after"
         f" it with the last {plan.window_minutes:g} min",
         f"- picture: {png}",
+        "- requests of the simulated agencies that met a transport error (each ended that agency's round, and the"
+        f" next round tried again): {', '.join(f'{n} {e}' for e, n in sorted(transport_errors.items())) or 'none'}",
         *([f"- where memory grew (tracemalloc, by source line): {plan.out / 'memory'}"] if plan.trace_memory else []),
         f"- verdict: {held} of {len(findings)} hold",
         "",

@@ -105,6 +105,7 @@ async def test_the_workbench_says_on_a_page_when_its_database_is_out_of_reach(
         serving(app, free_port(), lifespan=True) as url,
         httpx.AsyncClient(base_url=url, cookies={SESSION_COOKIE: "a-session"}) as browser,
     ):
-        page = await browser.get("/")
+        page, english = await browser.get("/"), await browser.get("/", params={"lang": "en"})
     assert page.status_code == 503 and page.headers["content-type"].startswith("text/html")
-    assert "この操作は保存されていません" in page.text and "Nothing was saved" in page.text
+    assert "この操作は保存されていません" in page.text
+    assert english.status_code == 503 and "Nothing was saved" in english.text
