@@ -302,8 +302,9 @@ def relation_files_held(samples: Path, plan: Plan) -> list[str]:
     """A table, for the report: the relation files PostgreSQL's backends held open and how many processes there
     were, in the verdict's two windows."""
     lines = ["| figure | first window | last window |", "|---|---:|---:|"]
+    series = _series(samples)
     for figure, label in (("relation_fds", "relation files held open, all backends"), ("processes", "processes")):
-        minutes, values = _series(samples).get(("postgresql", figure), ([], []))
+        minutes, values = series.get(("postgresql", figure), ([], []))
         if (means := windows(minutes, values, warmup=plan.warmup_minutes, window=plan.window_minutes)) is not None:
             lines.append(f"| {label} | {means[0]:,.0f} | {means[1]:,.0f} |")
     return lines
