@@ -23,8 +23,10 @@ from prometheus_client import CONTENT_TYPE_LATEST
 from starlette.datastructures import Headers
 from starlette.exceptions import HTTPException
 from starlette.types import ASGIApp, Message, Receive, Scope, Send
+from uvicorn import Config, Server
 
 from backbone.db import OUTAGES
+from backbone.settings import HttpSettings
 from backbone.telemetry import context_from_headers
 
 log = logging.getLogger(__name__)
@@ -291,7 +293,26 @@ def _path_only(arg: object) -> object:
 
 def keep_access_log() -> None:
     """Put `AccessLog` on uvicorn's access log, whose lines then go where every other line goes (`logs.configure`);
-    call it before every uvicorn a service runs in, with `uvicorn.run(..., log_config=None)`."""
+    `server` calls it, and so must anything else that runs a service in uvicorn (with `log_config=None`)."""
     access = logging.getLogger("uvicorn.access")
     if not any(isinstance(kept, AccessLog) for kept in access.filters):
         access.addFilter(AccessLog())
+
+
+def server(app: ASGIApp, http: HttpSettings) -> Server:
+    """The uvicorn server a service runs in (`backbone serve`)."""
+    keep_access_log()
+    # uvicorn's loggers keep no handlers of their own (log_config=None): their lines go through logs.configure's.
+    # Requests are parsed in C (httptools; h11 costs more CPU per request). The loop stays asyncio's own: on uvloop,
+    # aiokafka's group coordinator dies when it writes to a connection a restarted broker closed (uvloop raises
+    # RuntimeError where asyncio ignores the write; aiokafka issue 1038), and the service stops consuming for good.
+    config = Config(
+        app,
+        host=http.host,
+        port=http.port,
+        log_config=None,
+        loop="asyncio",
+        http="httptools",
+        timeout_keep_alive=http.keep_alive_seconds,
+    )
+    return Server(config)

@@ -97,6 +97,14 @@ class HttpSettings(BaseModel):
     # one consultation a second); the limit is there for runaway clients, not to shape normal traffic.
     agency_rate: float = Field(default=300.0, gt=0, description="Requests a second each agency may make (average)")
     agency_burst: int = Field(default=600, ge=1, description="Requests an agency may make at once")
+    # An idle kept-alive connection must be closed by the client, not the server: when both give up after the same
+    # time (uvicorn's default and httpx's are both 5 s), a client can send its next request on a connection the
+    # server is closing, and meets a transport error for a request that never arrived. A server that waits longer
+    # than any client's or load balancer's idle timeout (60 s is the common one) closes no connection under a
+    # request.
+    keep_alive_seconds: int = Field(
+        default=75, ge=1, le=3600, description="Seconds an idle kept-alive connection stays open (longer than clients')"
+    )
 
 
 class ServiceSettings(BaseSettings):

@@ -21,6 +21,9 @@ from backbone.settings import ServiceName
 from console import operators as operator_commands
 from console.errors import OperatorError
 
+# uvicorn's own exit status when its server could not start (the port taken, the application failing to load).
+STARTUP_FAILED = 3
+
 EPILOG = """\
 examples:
 {tools}  backbone serve referral                    one service in the foreground (settings from BACKBONE_*)
@@ -98,27 +101,19 @@ def _parser(tools: ModuleType | None) -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    import uvicorn  # noqa: PLC0415
-
     from backbone import logs, memory_probe  # noqa: PLC0415
-    from backbone.http import keep_access_log  # noqa: PLC0415
+    from backbone.http import server  # noqa: PLC0415
     from backbone.settings import ServiceSettings  # noqa: PLC0415
     from services.workbench.settings import WorkbenchSettings  # noqa: PLC0415
 
     # The rest comes from BACKBONE_*; the workbench, a client of the services, has settings of its own.
     settings = WorkbenchSettings() if args.service == "workbench" else ServiceSettings(service=args.service)
     logs.configure(args.service, settings.log)
-    keep_access_log()
     memory_probe.install_if_asked(args.service)
     app = importlib.import_module(f"services.{args.service}.app").build_app(settings)
-    # uvicorn's loggers keep no handlers of their own (log_config=None): their lines go through logs.configure's.
-    # Requests are parsed in C (httptools; h11 costs more CPU per request). The loop stays asyncio's own: on uvloop,
-    # aiokafka's group coordinator dies when it writes to a connection a restarted broker closed (uvloop raises
-    # RuntimeError where asyncio ignores the write; aiokafka issue 1038), and the service stops consuming for good.
-    uvicorn.run(
-        app, host=settings.http.host, port=settings.http.port, log_config=None, loop="asyncio", http="httptools"
-    )
-    return 0
+    running = server(app, settings.http)
+    running.run()
+    return 0 if running.started else STARTUP_FAILED
 
 
 if __name__ == "__main__":
