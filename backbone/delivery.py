@@ -38,6 +38,7 @@ from opentelemetry.trace import Span, SpanKind, StatusCode
 from backbone import inbox, involvement, logs
 from backbone.db import OUTAGES, Connection
 from backbone.deadletter import dead_letter_headers
+from backbone.kafka import prompt
 from backbone.metrics import ServiceMetrics
 from backbone.records import NewerEventError, PoisonReason, PoisonRecordError, Received, decode
 from backbone.settings import DeliverySettings
@@ -169,16 +170,18 @@ class Subscription:
         async def raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...]) -> KafkaAckableMessage:
             return _raw_batch(records, consumer=subscriber.consumer)
 
-        subscriber = broker.subscriber(
-            *self.topics,
-            group_id=self.consumer,
-            batch=True,
-            max_records=batch_size,
-            batch_timeout_ms=self.settings.poll_timeout_ms,
-            auto_offset_reset="earliest",
-            ack_policy=AckPolicy.MANUAL,
-            parser=raw_batch,
-            decoder=_undecoded,
+        subscriber = prompt(
+            broker.subscriber(
+                *self.topics,
+                group_id=self.consumer,
+                batch=True,
+                max_records=batch_size,
+                batch_timeout_ms=self.settings.poll_timeout_ms,
+                auto_offset_reset="earliest",
+                ack_policy=AckPolicy.MANUAL,
+                parser=raw_batch,
+                decoder=_undecoded,
+            )
         )
         subscriber(self._on_batch)
         self._subscriber = subscriber
@@ -499,7 +502,6 @@ async def _commit_past(consumer: Any, records: list[ConsumerRecord[bytes, bytes]
 
 
 def _raw_batch(records: tuple[ConsumerRecord[bytes, bytes], ...], *, consumer: Any) -> KafkaAckableMessage:
-    message_id = f"{records[0].topic}-{records[0].partition}-{records[0].offset}" if records else "empty"
     return KafkaAckableMessage(
         body=records,
         headers={},

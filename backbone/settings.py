@@ -72,10 +72,10 @@ class DeliverySettings(BaseModel):
     # min.insync.replicas), the relay keeps waiting, since sending again would only pile up copies, and
     # says so in the log at this interval.
     relay_stall_warning_seconds: float = Field(default=30.0, gt=0)
-    # FastStream's batch subscriber waits this long for records and, when none came, sleeps as long again
-    # before its next fetch: a record arriving meanwhile waits out the sleep. Its default, 200 ms, put up
-    # to 200 ms on every hop of a consultation's way; 25 ms costs an idle consumer ~20 polls a second.
-    poll_timeout_ms: int = Field(default=25, ge=1, le=5_000)
+    # How long a consumer's poll waits for records; they are taken as soon as they arrive
+    # (backbone.kafka.PromptBatchSubscriber), so this only says how often an idle consumer wakes: twice a second,
+    # as often as aiokafka's fetches return empty (fetch_max_wait_ms).
+    poll_timeout_ms: int = Field(default=500, ge=1, le=5_000)
 
 
 class TelemetrySettings(BaseModel):
