@@ -8,7 +8,8 @@ neither is favoured by going first or by what the other left behind. Each round 
 - **P1**: consultations per second, submitted over HTTP until their e-mail is delivered (`Pipeline.throughput`);
 - **C1**: the backbone's CPU per consultation in that P1 (every process of the services, PostgreSQL, Kafka and the
   SMTP server, from /proc: `devtools/bench/cpu.py`), and the load generator's own beside it;
-- **L1**: submission → e-mail delivered at half of the side's P1, open loop (p50, p99);
+- **L1**: submission → e-mail delivered at half of the side's P1, open loop (p50, p99), and each hop's p50 on the
+  way (`devtools/bench/hops.py`);
 - **L3**: intake's POST answered, at half of the side's P1, open loop (p50, p99), and the load generator's CPU.
 
 Only the services' code differs between the sides: Kafka, PostgreSQL, the SMTP server and the load generator
@@ -26,6 +27,7 @@ from pathlib import Path
 from typing import Any
 
 from devtools.bench.cpu import LOAD_GENERATOR
+from devtools.bench.hops import HOPS
 from devtools.bench.pipeline import Pipeline
 from devtools.bench.stages import intake_post_latency
 from devtools.local.operators import use_directory_defaults
@@ -34,6 +36,7 @@ from devtools.local.stack import MEASURING, SERVICE_PORTS, LocalStack
 
 TODAY = "today"
 GROUP_PREFIX = "C1 of "  # each process group's CPU per consultation, in the second table
+HOP_PREFIX = "L1 hop: "  # each hop's p50 of a consultation's way in L1 (devtools/bench/hops.py), after them
 
 
 @dataclass
@@ -120,6 +123,8 @@ async def _round(side: Side, pipeline: Pipeline, intake_url: str, consultations:
     l1 = await pipeline.latency(p1 / 2, seconds)
     side.add("L1 p50 at half of P1", l1["p50"])
     side.add("L1 p99 at half of P1", l1["p99"])
+    for hop in HOPS:
+        side.add(f"{HOP_PREFIX}{hop} p50", l1[f"{hop} p50"])
     l3 = await intake_post_latency(intake_url, pipeline.token, rate=p1 / 2, seconds=seconds)
     side.add("L3 intake POST p50 at half of P1", l3["p50"])
     side.add("L3 intake POST p99 at half of P1", l3["p99"])
@@ -139,7 +144,8 @@ def markdown(before: Side, after: Side, *, rounds: int, consultations: int) -> s
         "|---|---|---:|---:|---:|---|---|",
     ]
     groups = sorted({f for side in (before, after) for f in side.rounds if f.startswith(GROUP_PREFIX)})
-    for figure, unit in [*FIGURES, *((group, "ms") for group in groups)]:
+    hops = [f"{HOP_PREFIX}{hop} p50" for hop in HOPS]
+    for figure, unit in [*FIGURES, *((group, "ms") for group in groups), *((hop, "ms") for hop in hops)]:
         a, b = (side.median(figure) if figure in side.rounds else 0.0 for side in (before, after))
         ratio = f"{b / a:.2f}×" if a else "—"
         each = [", ".join(f"{v:g}" for v in side.rounds.get(figure, [])) for side in (before, after)]

@@ -20,17 +20,21 @@ import asyncio
 import itertools
 import time
 import uuid
+from collections.abc import Mapping
 from datetime import UTC, datetime
 
 import asyncpg
 import httpx
 
+from backbone.settings import ServiceName
+from devtools.bench import hops
 from devtools.bench.cpu import CpuMeter, CpuUse
 from devtools.bench.measure import open_loop, percentiles
 from devtools.local.stack import LocalStack
 from schemas.vocabulary import District
 
 SETTLE_TIMEOUT_SECONDS = 300.0
+WAY: tuple[ServiceName, ...] = ("intake", "referral", "notify")  # the services a benchmark consultation crosses
 SUBMITTER = "chiku-fukushi-katase"  # the agency whose staff submit the benchmark's consultations
 CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: audit's ledger and the outboxes catch up
 _DISTRICTS = [district.value for district in District]
@@ -54,18 +58,19 @@ def _submission(agency: str, n: int) -> dict[str, object]:
 class Pipeline:
     """Submits consultations and waits for their notifications; shared by P1, L1 and O1."""
 
-    def __init__(self, intake_url: str, token: str, notify_dsn: str) -> None:
+    def __init__(self, intake_url: str, token: str, dsns: Mapping[str, str]) -> None:
+        """`dsns`: the databases of intake, referral and notify, where a consultation's way is read."""
         self.intake_url = intake_url
         self.token = token
         self.agency = token.split(".", 1)[0]
-        self.notify_dsn = notify_dsn
+        self.dsns = dsns
         self._serial = itertools.count()
 
     @classmethod
     def on(cls, stack: LocalStack, tokens: dict[str, str]) -> Pipeline:
         """Against the local stack's intake, as the benchmark's submitter (`tokens`: agency id → token)."""
-        notify_dsn = stack.settings_for("notify").database.dsn.get_secret_value()
-        return cls(stack.base_url("intake"), tokens[SUBMITTER], notify_dsn)
+        dsns: dict[str, str] = {s: stack.settings_for(s).database.dsn.get_secret_value() for s in WAY}
+        return cls(stack.base_url("intake"), tokens[SUBMITTER], dsns)
 
     def client(self, connections: int) -> httpx.AsyncClient:
         return httpx.AsyncClient(
@@ -85,7 +90,7 @@ class Pipeline:
 
     async def delivered(self, cases: list[uuid.UUID]) -> dict[uuid.UUID, datetime]:
         """When each case's referral notification was delivered; waits while deliveries keep arriving."""
-        conn = await asyncpg.connect(self.notify_dsn)
+        conn = await asyncpg.connect(self.dsns["notify"])
         try:
             seen: dict[uuid.UUID, datetime] = {}
             last_progress = time.monotonic()
@@ -133,7 +138,8 @@ class Pipeline:
         return rate, meter.use
 
     async def latency(self, rate: float, seconds: float) -> dict[str, float]:
-        """L1: submission → delivered at `rate` consultations/s, open loop; percentiles in ms."""
+        """L1: submission → delivered at `rate` consultations/s, open loop; percentiles in ms, and each hop's
+        p50 and p99 (`devtools.bench.hops`) as "<hop> p50" and "<hop> p99"."""
         submitted: dict[uuid.UUID, datetime] = {}
         errors = 0
         async with self.client(500) as http:
@@ -152,4 +158,10 @@ class Pipeline:
         in_order = sorted(submitted, key=submitted.__getitem__)
         warm = in_order[len(in_order) // 10 :]  # the first 10% meet cold caches and connections
         samples = [(delivered[case] - submitted[case]).total_seconds() * 1000 for case in warm]
-        return percentiles(samples) | {"consultations": float(len(submitted)), "errors": float(errors)}
+        found = await hops.ways(self.dsns, {case: submitted[case] for case in warm})
+        by_hop = {
+            f"{hop} {name}": figures[name]
+            for hop, figures in hops.hop_percentiles(list(found.values())).items()
+            for name in ("p50", "p99")
+        }
+        return percentiles(samples) | by_hop | {"consultations": float(len(submitted)), "errors": float(errors)}

@@ -15,6 +15,7 @@ from typing import Any
 from backbone.settings import ServiceName
 from devtools.bench import baselines, stages, workbench
 from devtools.bench.cpu import LOAD_GENERATOR, CpuUse
+from devtools.bench.hops import HOPS
 from devtools.bench.measure import Figure, repeat
 from devtools.bench.otlp_sink import OtlpSink
 from devtools.bench.pipeline import SUBMITTER, Pipeline
@@ -141,7 +142,12 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
     p1.extra["ratio_to_B3"] = _ratio(p1, b3)
     report.append(_cpu_figure(cpu_runs, scale["p1"]))
     l1_runs = [await pipeline.latency(p1.median / 2, scale["l1"]) for _ in range(REPETITIONS)]
-    report.append(_latency_figure(f"L1 submission → notification delivered at {p1.median / 2:,.0f}/s", l1_runs))
+    l1 = _latency_figure(f"L1 submission → notification delivered at {p1.median / 2:,.0f}/s", l1_runs)
+    l1.extra["hops p50 / p99 ms"] = {
+        hop: [round(statistics.median(run[f"{hop} {name}"] for run in l1_runs), 1) for name in ("p50", "p99")]
+        for hop in HOPS
+    }
+    report.append(l1)
     report.extend(await _tracing_cost(stack, pipeline, scale["p1"]))
     report.append(await _scaled_out(stack, pipeline, scale["p1"], p1))
     print(f"  building a ledger of {scale['ledger']:,} events (reused when it exists) …", flush=True)

@@ -23,12 +23,11 @@ from collections import Counter
 from dataclasses import dataclass, field
 from datetime import datetime
 
-import asyncpg
-
 from backbone.kafka import decode_headers
 from devtools.faults import topics
 from devtools.faults.topics import Offsets
 from devtools.faults.workload import Workload
+from devtools.local.postgres import fetch
 from schemas.events import (
     ConsultationReceived,
     NotificationDelivered,
@@ -109,7 +108,7 @@ async def outstanding(workload: Workload, dbs: Databases) -> int:
     delivered, and the audit ledger holding each of the case's records. audit reads the topics independently
     (a restarted audit may catch up on one before another), so no one record stands for the others."""
     cases = [item.case_id for item in workload.accepted()]
-    delivered = await _rows(
+    delivered = await fetch(
         dbs.notify,
         "SELECT case_id, count(*) AS n FROM deliveries WHERE case_id = ANY($1::uuid[])"
         " AND category = 'referral-proposed' AND state = 'delivered' GROUP BY 1",
@@ -135,7 +134,7 @@ async def outstanding(workload: Workload, dbs: Databases) -> int:
 
 async def _ledger_counts(dbs: Databases, cases: list[uuid.UUID | None]) -> dict[tuple[str, str], int]:
     """How many records of each checked type the ledger holds per case: (event type, case id) → count."""
-    rows = await _rows(
+    rows = await fetch(
         dbs.audit,
         "SELECT event_type, case_id, count(*) AS n FROM ledger WHERE case_id = ANY($1::text[])"
         " AND event_type = ANY($2::text[]) AND topic <> ALL($3::text[]) GROUP BY 1, 2",
@@ -150,7 +149,7 @@ async def _declines_recorded(dbs: Databases, workload: Workload) -> dict[str, Co
     """The run's declined referrals in the ledger: referral id → how many records of each version."""
     if not workload.declined:
         return {}
-    rows = await _rows(
+    rows = await fetch(
         dbs.audit,
         "SELECT data->>'referral_id' AS referral_id, event_type, count(*) AS n FROM ledger"
         " WHERE case_id = ANY($1::text[]) AND event_type = ANY($2::text[]) AND topic <> ALL($3::text[]) GROUP BY 1, 2",
@@ -182,14 +181,6 @@ async def check(
     return verdict
 
 
-async def _rows(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
-    conn = await asyncpg.connect(dsn)
-    try:
-        return list(await conn.fetch(query, *args))
-    finally:
-        await conn.close()
-
-
 async def _effects(verdict: Verdict, dbs: Databases, workload: Workload) -> None:
     cases = [item.case_id for item in workload.accepted()]
     events = [item.event_id for item in workload.accepted()]
@@ -199,18 +190,18 @@ async def _effects(verdict: Verdict, dbs: Databases, workload: Workload) -> None
         wanted = [(recorded.get((event_type, str(case)), 0), expected[case] if per_referral else 1) for case in cases]
         verdict.missing[kind] = sum(1 for n, want in wanted if n < want)
         verdict.duplicate_effects[kind] = sum(n - want for n, want in wanted if n > want)
-    intake_rows = await _rows(dbs.intake, "SELECT event_id FROM consultations WHERE staff_id = $1", workload.staff_id)
+    intake_rows = await fetch(dbs.intake, "SELECT event_id FROM consultations WHERE staff_id = $1", workload.staff_id)
     stored = Counter(row["event_id"] for row in intake_rows)
     verdict.missing["intake: consultation"] = sum(1 for event in events if stored[event] == 0)
     # Refused submissions store nothing: every row of this run's staff id must be an accepted one.
     verdict.phantoms = len(intake_rows) - sum(1 for event in events if stored[event] > 0)
     referrals = Counter(
         row["case_id"]
-        for row in await _rows(dbs.referral, "SELECT case_id FROM referrals WHERE case_id = ANY($1::uuid[])", cases)
+        for row in await fetch(dbs.referral, "SELECT case_id FROM referrals WHERE case_id = ANY($1::uuid[])", cases)
     )
     verdict.missing["referral: referral"] = sum(1 for case in cases if referrals[case] < expected[case])
     verdict.duplicate_effects["referral: referral"] = sum(max(referrals[case] - expected[case], 0) for case in cases)
-    deliveries = await _rows(
+    deliveries = await fetch(
         dbs.notify,
         "SELECT case_id, state FROM deliveries WHERE case_id = ANY($1::uuid[]) AND category = 'referral-proposed'",
         cases,

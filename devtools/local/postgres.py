@@ -225,3 +225,12 @@ async def ensure_databases(admin: asyncpg.Connection, local_secrets: LocalSecret
         if not await admin.fetchval("SELECT 1 FROM pg_database WHERE datname = $1", service):
             await admin.execute(f'CREATE DATABASE "{service}" OWNER "{service}"')
         await admin.execute(f'REVOKE ALL ON DATABASE "{service}" FROM PUBLIC')
+
+
+async def fetch(dsn: str, query: str, *args: object) -> list[asyncpg.Record]:
+    """One query's rows, on a connection of its own: what the fault checker and the benchmarks read afterwards."""
+    conn = await asyncpg.connect(dsn)
+    try:
+        return list(await conn.fetch(query, *args))
+    finally:
+        await conn.close()

@@ -1,0 +1,103 @@
+"""Where L1's time goes: a consultation's way from its submission to its e-mail, hop by hop.
+
+Read afterwards from what the services record anyway, so that measuring adds nothing to the way measured. Every
+stamp is this machine's clock; a stamp PostgreSQL writes (`now()`) is the start of the transaction that wrote it.
+
+| stamp | read from |
+|---|---|
+| submitted | the load generator, before its POST |
+| intake's transaction | intake's outbox row of the `ConsultationReceived` (`created_at`) |
+| intake's relay | the same row's `published_at`: when the relay's transaction that sent it began |
+| referral's transaction | referral's inbox row of that event (`processed_at`) |
+| referral's relay | referral's outbox row of the case's `ReferralProposed` (`published_at`) |
+| notify's transaction | notify's inbox row of that event (`processed_at`) |
+| delivered | notify's delivery of it (`delivered_at`): when the SMTP server accepted the e-mail |
+
+So each hop holds what happens between two stamps: "Kafka to referral", for one, holds the relay's send, the
+broker's acknowledgement (acks=all), referral's fetch and the wait for its batch's transaction.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Mapping, Sequence
+from datetime import datetime
+from uuid import UUID
+
+from devtools.bench.measure import percentiles
+from devtools.local.postgres import fetch
+from schemas.events import ConsultationReceived, ReferralProposed
+
+HOPS = (
+    "to intake's transaction",  # the HTTP request, its authentication and the reads before intake's transaction
+    "to intake's relay",  # intake's transaction and commit, its NOTIFY, the relay's wake-up
+    "Kafka to referral",
+    "to referral's relay",
+    "Kafka to notify",
+    "notify's dispatch and SMTP",
+)
+"""The hops between the stamps, in order: len(HOPS) + 1 stamps a way."""
+
+Way = tuple[datetime, ...]
+
+
+async def ways(dsns: Mapping[str, str], submitted: Mapping[UUID, datetime]) -> dict[UUID, Way]:
+    """Each submitted case's stamps, for the cases whose whole way was found (`dsns`: service → its database)."""
+    keys = [str(case) for case in submitted]
+    intake = await fetch(
+        dsns["intake"],
+        "SELECT record_key, event_id, created_at, published_at FROM outbox"
+        " WHERE record_key = ANY($1::text[]) AND headers->>'ce_type' = $2",
+        keys,
+        ConsultationReceived.TYPE,
+    )
+    received = {UUID(row["record_key"]): row for row in intake if row["published_at"] is not None}
+    proposals = await fetch(
+        dsns["referral"],
+        "SELECT DISTINCT ON (record_key) record_key, event_id, published_at FROM outbox"
+        " WHERE record_key = ANY($1::text[]) AND headers->>'ce_type' = $2 ORDER BY record_key, seq",
+        keys,
+        ReferralProposed.TYPE,
+    )
+    proposed = {UUID(row["record_key"]): row for row in proposals if row["published_at"] is not None}
+    referral_took = await _first_processed(dsns["referral"], [row["event_id"] for row in received.values()])
+    notify_took = await _first_processed(dsns["notify"], [row["event_id"] for row in proposed.values()])
+    deliveries = await fetch(
+        dsns["notify"],
+        "SELECT cause_event_id, delivered_at FROM deliveries"
+        " WHERE cause_event_id = ANY($1::uuid[]) AND state = 'delivered'",
+        [row["event_id"] for row in proposed.values()],
+    )
+    delivered = {row["cause_event_id"]: row["delivered_at"] for row in deliveries}
+    found: dict[UUID, Way] = {}
+    for case, at in submitted.items():
+        consultation, proposal = received.get(case), proposed.get(case)
+        if consultation is None or proposal is None:
+            continue
+        stamps = (
+            at,
+            consultation["created_at"],
+            consultation["published_at"],
+            referral_took.get(consultation["event_id"]),
+            proposal["published_at"],
+            notify_took.get(proposal["event_id"]),
+            delivered.get(proposal["event_id"]),
+        )
+        if all(stamp is not None for stamp in stamps):
+            found[case] = stamps  # type: ignore[assignment]  # every stamp checked above
+    return found
+
+
+def hop_percentiles(found: Sequence[Way]) -> dict[str, dict[str, float]]:
+    """Each hop's percentiles in ms over the ways."""
+    return {
+        hop: percentiles([(way[n + 1] - way[n]).total_seconds() * 1000 for way in found]) for n, hop in enumerate(HOPS)
+    }
+
+
+async def _first_processed(dsn: str, events: list[UUID]) -> dict[UUID, datetime]:
+    rows = await fetch(
+        dsn,
+        "SELECT event_id, min(processed_at) AS at FROM inbox WHERE event_id = ANY($1::uuid[]) GROUP BY event_id",
+        events,
+    )
+    return {row["event_id"]: row["at"] for row in rows}
