@@ -23,6 +23,8 @@ from collections.abc import Mapping, Sequence
 from datetime import datetime
 from uuid import UUID
 
+import asyncpg
+
 from devtools.bench.measure import percentiles
 from devtools.local.postgres import fetch
 from schemas.events import ConsultationReceived, ReferralProposed
@@ -42,20 +44,44 @@ Way = tuple[datetime, ...]
 
 async def ways(dsns: Mapping[str, str], submitted: Mapping[UUID, datetime]) -> dict[UUID, Way]:
     """Each submitted case's stamps, for the cases whose whole way was found (`dsns`: service → its database)."""
-    keys = [str(case) for case in submitted]
-    intake = await fetch(
+    received = await fetch(
         dsns["intake"],
-        "SELECT record_key, event_id, created_at, published_at FROM outbox"
-        " WHERE record_key = ANY($1::text[]) AND headers->>'ce_type' = $2",
-        keys,
+        f"{_RECEIVED} AND record_key = ANY($2::text[])",
         ConsultationReceived.TYPE,
+        [str(case) for case in submitted],
     )
+    found = await _onwards(dsns, received)
+    return {case: (submitted[case], *way) for case, way in found.items()}
+
+
+async def ways_between(dsns: Mapping[str, str], began: datetime, ended: datetime) -> list[Way]:
+    """The ways of the consultations intake took in between two moments, from intake's transaction on: their
+    hops are `HOPS[1:]` (the submission is the agency's, unknown here)."""
+    received = await fetch(
+        dsns["intake"], f"{_RECEIVED} AND created_at >= $2 AND created_at < $3", ConsultationReceived.TYPE, began, ended
+    )
+    return list((await _onwards(dsns, received)).values())
+
+
+def hop_percentiles(found: Sequence[Way], hops: Sequence[str] = HOPS) -> dict[str, dict[str, float]]:
+    """Each hop's percentiles in ms over the ways (`hops`: the names of their hops, one fewer than their stamps)."""
+    return {
+        hop: percentiles([(way[n + 1] - way[n]).total_seconds() * 1000 for way in found]) for n, hop in enumerate(hops)
+    }
+
+
+_RECEIVED = "SELECT record_key, event_id, created_at, published_at FROM outbox WHERE headers->>'ce_type' = $1"
+
+
+async def _onwards(dsns: Mapping[str, str], intake: Sequence[asyncpg.Record]) -> dict[UUID, Way]:
+    """From intake's outbox rows of `ConsultationReceived` on: each case's stamps from intake's transaction to the
+    e-mail, for the cases whose whole way was found."""
     received = {UUID(row["record_key"]): row for row in intake if row["published_at"] is not None}
     proposals = await fetch(
         dsns["referral"],
         "SELECT DISTINCT ON (record_key) record_key, event_id, published_at FROM outbox"
         " WHERE record_key = ANY($1::text[]) AND headers->>'ce_type' = $2 ORDER BY record_key, seq",
-        keys,
+        [str(case) for case in received],
         ReferralProposed.TYPE,
     )
     proposed = {UUID(row["record_key"]): row for row in proposals if row["published_at"] is not None}
@@ -63,18 +89,17 @@ async def ways(dsns: Mapping[str, str], submitted: Mapping[UUID, datetime]) -> d
     notify_took = await _first_processed(dsns["notify"], [row["event_id"] for row in proposed.values()])
     deliveries = await fetch(
         dsns["notify"],
-        "SELECT cause_event_id, delivered_at FROM deliveries"
-        " WHERE cause_event_id = ANY($1::uuid[]) AND state = 'delivered'",
+        "SELECT cause_event_id, min(delivered_at) AS at FROM deliveries"
+        " WHERE cause_event_id = ANY($1::uuid[]) AND state = 'delivered' GROUP BY cause_event_id",
         [row["event_id"] for row in proposed.values()],
     )
-    delivered = {row["cause_event_id"]: row["delivered_at"] for row in deliveries}
+    delivered = {row["cause_event_id"]: row["at"] for row in deliveries}
     found: dict[UUID, Way] = {}
-    for case, at in submitted.items():
-        consultation, proposal = received.get(case), proposed.get(case)
-        if consultation is None or proposal is None:
-            continue
+    for case, consultation in received.items():
+        proposal = proposed.get(case)
+        if proposal is None:
+            continue  # a consultation that proposed no referral (a coordination theme goes to a meeting first)
         stamps = (
-            at,
             consultation["created_at"],
             consultation["published_at"],
             referral_took.get(consultation["event_id"]),
@@ -85,13 +110,6 @@ async def ways(dsns: Mapping[str, str], submitted: Mapping[UUID, datetime]) -> d
         if all(stamp is not None for stamp in stamps):
             found[case] = stamps  # type: ignore[assignment]  # every stamp checked above
     return found
-
-
-def hop_percentiles(found: Sequence[Way]) -> dict[str, dict[str, float]]:
-    """Each hop's percentiles in ms over the ways."""
-    return {
-        hop: percentiles([(way[n + 1] - way[n]).total_seconds() * 1000 for way in found]) for n, hop in enumerate(HOPS)
-    }
 
 
 async def _first_processed(dsn: str, events: list[UUID]) -> dict[UUID, datetime]:

@@ -16,7 +16,7 @@ import signal
 import time
 from collections import Counter
 from collections.abc import Callable
-from datetime import UTC, datetime
+from datetime import UTC, datetime, timedelta
 from pathlib import Path
 
 import asyncpg
@@ -26,6 +26,7 @@ from aiokafka import AIOKafkaConsumer
 from backbone import directory
 from backbone.memory_probe import ALLOCATOR_FIGURES
 from backbone.settings import ServiceName
+from devtools.bench import hops
 from devtools.local.postgres import LocalSecrets
 from devtools.local.stack import LocalStack
 from devtools.simulation import watch, workload
@@ -110,7 +111,7 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
     )
     intake = f"{urls['intake']}/v1/consultations"
     scraped = {service: stack.base_url(service) for service in SERVICES}  # each one's /metrics
-    began = time.monotonic()
+    began, began_at = time.monotonic(), datetime.now(UTC)
     submitted = chunk = 0
     pending: list[workload.Consultation] = []
     next_sample = 0.0
@@ -137,21 +138,21 @@ async def _soak(stack: LocalStack, plan: Plan) -> int:
                     print(_progress(now / 60, plan, submitted, tally, rows), flush=True)
                     next_sample += plan.sample_seconds
                 await asyncio.sleep(1.0)
+    ended_at = datetime.now(UTC)
     if plan.trace_memory:
         _signal_services(stack, signal.SIGUSR1)  # what grew since the baseline
     await _settle(consumer, tally, submitted)
     await audit.close()
     findings = judge(samples, plan)
-    png = picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted))
-    cluster_files = sampling.relation_files(stack.postgres.data_dir)
     report = _report(
         plan,
         submitted,
         tally.count("consultation.received"),
         findings,
-        png,
-        cluster_files=cluster_files,
+        picture.draw(samples, plan.out / "soak.png", title=_title(plan, submitted)),
+        cluster_files=sampling.relation_files(stack.postgres.data_dir),
         transport_errors=agencies.transport_errors,
+        way=await ways_report(stack, plan, began_at, ended_at),
     )
     (plan.out / "report.md").write_text(report)
     print("\n" + report)
@@ -310,6 +311,34 @@ def relation_files_held(samples: Path, plan: Plan) -> list[str]:
     return lines
 
 
+async def ways_report(stack: LocalStack, plan: Plan, began_at: datetime, ended_at: datetime) -> list[str]:
+    """Each hop's p50 and p95 from intake's transaction to the e-mail (devtools/bench/hops.py), in the first window
+    after the warm-up and in the last: a queue that grows shows here before it shows in memory."""
+    dsns: dict[str, str] = {
+        s: stack.settings_for(s).database.dsn.get_secret_value() for s in ("intake", "referral", "notify")
+    }
+    first_from = began_at + timedelta(minutes=plan.warmup_minutes)
+    spans = {
+        "first window": (first_from, first_from + timedelta(minutes=plan.window_minutes)),
+        "last window": (ended_at - timedelta(minutes=plan.window_minutes), ended_at),
+    }
+    if ended_at - began_at < timedelta(minutes=plan.warmup_minutes + 2 * plan.window_minutes):
+        return ["The run was too short for two windows after the warm-up."]
+    figures = {name: await hops.ways_between(dsns, *span) for name, span in spans.items()}
+    by_window = {name: hops.hop_percentiles(found, hops.HOPS[1:]) for name, found in figures.items()}
+    lines = [
+        "From intake's transaction to the e-mail's acceptance by the SMTP server, for the consultations that proposed"
+        f" a referral ({', '.join(f'{len(found):,} in the {name}' for name, found in figures.items())}), in ms.",
+        "",
+        "| hop | first window p50 | p95 | last window p50 | p95 |",
+        "|---|---:|---:|---:|---:|",
+    ]
+    for hop in hops.HOPS[1:]:
+        first, last = (by_window[name][hop] for name in spans)
+        lines.append(f"| {hop} | {first['p50']:,.1f} | {first['p95']:,.1f} | {last['p50']:,.1f} | {last['p95']:,.1f} |")
+    return lines
+
+
 def _progress(
     minute: float, plan: Plan, submitted: int, tally: watch.Tally, rows: list[tuple[float, str, str, float]]
 ) -> str:
@@ -338,6 +367,7 @@ def _report(
     *,
     cluster_files: int,
     transport_errors: Counter[str],
+    way: list[str],
 ) -> str:
     held = sum(f.ok for f in findings)
     too_short = [f for f in findings if f.rule.startswith("run too short")]
@@ -380,5 +410,9 @@ def _report(
         "",
         f"The cluster has {cluster_files:,} relation files; each backend holds at most its own database's and the"
         " shared catalogs'.",
+        "",
+        "## A consultation's way, hop by hop (reported, not judged)",
+        "",
+        *way,
     ]
     return "\n".join(lines) + "\n"
