@@ -25,8 +25,10 @@ from uuid import UUID
 
 import asyncpg
 
+from backbone.settings import ServiceName
 from devtools.bench.measure import percentiles
 from devtools.local.postgres import fetch
+from devtools.local.stack import LocalStack
 from schemas.events import ConsultationReceived, ReferralProposed
 
 HOPS = (
@@ -40,6 +42,14 @@ HOPS = (
 """The hops between the stamps, in order: len(HOPS) + 1 stamps a way."""
 
 Way = tuple[datetime, ...]
+
+WAY: tuple[ServiceName, ...] = ("intake", "referral", "notify")
+"""The services whose records hold a consultation's way."""
+
+
+def databases(stack: LocalStack) -> dict[str, str]:
+    """The databases of the services on the way, as `ways` and `ways_between` take them."""
+    return {service: stack.settings_for(service).database.dsn.get_secret_value() for service in WAY}
 
 
 async def ways(dsns: Mapping[str, str], submitted: Mapping[UUID, datetime]) -> dict[UUID, Way]:

@@ -26,7 +26,6 @@ from datetime import UTC, datetime
 import asyncpg
 import httpx
 
-from backbone.settings import ServiceName
 from devtools.bench import hops
 from devtools.bench.cpu import CpuMeter, CpuUse
 from devtools.bench.measure import open_loop, percentiles
@@ -34,7 +33,6 @@ from devtools.local.stack import LocalStack
 from schemas.vocabulary import District
 
 SETTLE_TIMEOUT_SECONDS = 300.0
-WAY: tuple[ServiceName, ...] = ("intake", "referral", "notify")  # the services a benchmark consultation crosses
 SUBMITTER = "chiku-fukushi-katase"  # the agency whose staff submit the benchmark's consultations
 CPU_SETTLE_SECONDS = 2.0  # after P1's last delivery, still counted: audit's ledger and the outboxes catch up
 _DISTRICTS = [district.value for district in District]
@@ -69,8 +67,7 @@ class Pipeline:
     @classmethod
     def on(cls, stack: LocalStack, tokens: dict[str, str]) -> Pipeline:
         """Against the local stack's intake, as the benchmark's submitter (`tokens`: agency id → token)."""
-        dsns: dict[str, str] = {s: stack.settings_for(s).database.dsn.get_secret_value() for s in WAY}
-        return cls(stack.base_url("intake"), tokens[SUBMITTER], dsns)
+        return cls(stack.base_url("intake"), tokens[SUBMITTER], hops.databases(stack))
 
     def client(self, connections: int) -> httpx.AsyncClient:
         return httpx.AsyncClient(

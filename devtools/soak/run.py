@@ -314,16 +314,14 @@ def relation_files_held(samples: Path, plan: Plan) -> list[str]:
 async def ways_report(stack: LocalStack, plan: Plan, began_at: datetime, ended_at: datetime) -> list[str]:
     """Each hop's p50 and p95 from intake's transaction to the e-mail (devtools/bench/hops.py), in the first window
     after the warm-up and in the last: a queue that grows shows here before it shows in memory."""
-    dsns: dict[str, str] = {
-        s: stack.settings_for(s).database.dsn.get_secret_value() for s in ("intake", "referral", "notify")
-    }
+    if ended_at - began_at < timedelta(minutes=plan.warmup_minutes + 2 * plan.window_minutes):
+        return ["The run was too short for two windows after the warm-up."]
     first_from = began_at + timedelta(minutes=plan.warmup_minutes)
     spans = {
         "first window": (first_from, first_from + timedelta(minutes=plan.window_minutes)),
         "last window": (ended_at - timedelta(minutes=plan.window_minutes), ended_at),
     }
-    if ended_at - began_at < timedelta(minutes=plan.warmup_minutes + 2 * plan.window_minutes):
-        return ["The run was too short for two windows after the warm-up."]
+    dsns = hops.databases(stack)
     figures = {name: await hops.ways_between(dsns, *span) for name, span in spans.items()}
     by_window = {name: hops.hop_percentiles(found, hops.HOPS[1:]) for name, found in figures.items()}
     lines = [

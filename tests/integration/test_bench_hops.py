@@ -6,8 +6,7 @@ from __future__ import annotations
 from datetime import UTC, datetime
 from uuid import UUID
 
-from devtools.bench.hops import HOPS, hop_percentiles, ways
-from devtools.bench.pipeline import WAY
+from devtools.bench.hops import HOPS, databases, hop_percentiles, ways
 from devtools.local.stack import LocalStack
 from tests.integration.kafka_tools import eventually
 from tests.integration.services import RunningServices
@@ -17,7 +16,7 @@ from tests.integration.test_notify import consult
 async def test_a_consultations_way_is_found_hop_by_hop_and_in_order(
     services: RunningServices, stack: LocalStack
 ) -> None:
-    dsns: dict[str, str] = {service: stack.settings_for(service).database.dsn.get_secret_value() for service in WAY}
+    dsns = databases(stack)
     submitted = datetime.now(UTC)
     case = UUID(await consult(services, "katase", ["elderly"], "経路"))
     other = UUID(int=case.int ^ 1)  # a case nobody submitted: no way, and no error
