@@ -143,7 +143,7 @@ def create_producer(settings: KafkaSettings, client_id: str) -> AIOKafkaProducer
         client_id=client_id,
         acks="all",
         enable_idempotence=True,
-        linger_ms=5,
+        linger_ms=settings.linger_ms,
         request_timeout_ms=30_000,
     )
 

@@ -189,7 +189,8 @@ def _add_tool_commands(commands: Commands) -> None:
         "--against",
         metavar="COMMIT",
         help="instead of the suite, today's services against that release's, in alternating rounds: P1, the CPU per"
-        " consultation (C1), L1 and intake's POST latency (L3) at half of P1, with the ratios."
+        " consultation (C1), then L1 and intake's POST latency (L3) at one rate for both sides (half of the lower"
+        " P1), with the ratios."
         " Example: backbone bench --against 9f3b003 --rounds 3",
     )
     bench.add_argument(
@@ -201,6 +202,22 @@ def _add_tool_commands(commands: Commands) -> None:
     )
     bench.add_argument(
         "--seconds", type=float, default=20.0, help="with --against: seconds of L1 and of L3 per round (default 20)"
+    )
+    bench.add_argument(
+        "--rate",
+        type=float,
+        metavar="PER_SECOND",
+        help="with --against: L1 and L3 at this many consultations a second on both sides"
+        " (default: half of the lower of each round's two P1)",
+    )
+    bench.add_argument(
+        "--to-env",
+        type=_setting,
+        action="append",
+        default=[],
+        metavar="NAME=VALUE",
+        help="with --against: a setting of the later side's services, to measure a setting as a change;"
+        " repeatable. Example: backbone bench --against HEAD --to-env BACKBONE_KAFKA__LINGER_MS=0",
     )
     bench.set_defaults(command=_bench)
 
@@ -440,6 +457,16 @@ def _compatibility(args: argparse.Namespace) -> int:
     return 0
 
 
+def _setting(text: str) -> tuple[str, str]:
+    """A NAME=VALUE of `--to-env`: one of the services' settings (README, "Settings")."""
+    name, equals, value = text.partition("=")
+    if not equals or not name.startswith("BACKBONE_"):
+        raise argparse.ArgumentTypeError(
+            f"{text!r} is not a setting: give NAME=VALUE with a BACKBONE_ name, e.g. BACKBONE_KAFKA__LINGER_MS=0"
+        )
+    return name, value
+
+
 def _bench(args: argparse.Namespace) -> int:
     from devtools.bench.run import run_bench  # noqa: PLC0415
 
@@ -456,6 +483,8 @@ def _bench(args: argparse.Namespace) -> int:
             rounds=args.rounds,
             consultations=args.consultations,
             seconds=args.seconds,
+            rate=args.rate,
+            to_env=dict(args.to_env),
             out=out,
         )
         print(f"results: {written} (and the .json beside it)")
