@@ -101,7 +101,7 @@ def _parser(tools: ModuleType | None) -> argparse.ArgumentParser:
 
 
 def _serve(args: argparse.Namespace) -> int:
-    from backbone import logs, memory_probe  # noqa: PLC0415
+    from backbone import collector, logs, memory_probe  # noqa: PLC0415
     from backbone.http import server  # noqa: PLC0415
     from backbone.settings import ServiceSettings  # noqa: PLC0415
     from services.workbench.settings import WorkbenchSettings  # noqa: PLC0415
@@ -112,6 +112,7 @@ def _serve(args: argparse.Namespace) -> int:
     memory_probe.install_if_asked(args.service)
     app = importlib.import_module(f"services.{args.service}.app").build_app(settings)
     running = server(app, settings.http)
+    collector.freeze_start_up()  # here, not in the kit: a test process starts many apps and must collect them
     running.run()
     return 0 if running.started else STARTUP_FAILED
 

@@ -12,6 +12,7 @@ from __future__ import annotations
 
 import asyncio
 import contextlib
+import gc
 import hashlib
 import json
 import random
@@ -27,6 +28,7 @@ from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
 from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from opentelemetry import trace
 
+from backbone import collector
 from backbone.db import Connection, migrate
 from backbone.delivery import Subscription
 from backbone.kafka import create_broker, create_producer, ensure_topics, place_group_at_end
@@ -75,10 +77,21 @@ def _bench_event_known() -> Iterator[None]:
         del EVENT_TYPES[BenchHappened.TYPE]
 
 
+@contextlib.contextmanager
+def _frozen_like_a_service() -> Iterator[None]:
+    """What this process has built so far frozen, as `backbone serve` freezes a service's (backbone/collector.py)."""
+    collector.freeze_start_up()
+    try:
+        yield
+    finally:
+        gc.unfreeze()  # the later stages' objects collected as the process's own again
+
+
 async def relay_and_consume(dsn: str, bootstrap: str, count: int) -> float:
     """Events per second from committed outbox rows to committed effects downstream, consumed as the services
-    consume: decoded and claimed in the inbox by the kit, then one effect row written by the handler."""
-    with _bench_event_known():
+    consume: decoded and claimed in the inbox by the kit, then one effect row written by the handler; in a process
+    whose start-up objects are frozen, as a service's are."""
+    with _bench_event_known(), _frozen_like_a_service():
         return await _relay_and_consume(dsn, bootstrap, count)
 
 
