@@ -34,10 +34,12 @@ class KafkaSettings(BaseModel):
     bootstrap_servers: str = Field(default="127.0.0.1:9092", description="host:port[,host:port…]")
     consumer_batch: int = Field(default=200, ge=1, le=10_000, description="Records per consumed batch")
     # The relay hands the producer a whole batch before it waits for the acknowledgements, so a batch's records
-    # leave together without a linger; the linger gathers the records of the relay's successive cycles into fewer
-    # produce requests, and holds each back by up to as long (docs/capacity.md, "相談の経路 / L1 hop by hop").
+    # leave together without a linger. A linger would gather the records of the relay's successive cycles into
+    # fewer produce requests, and hold each back by up to as long: at the rates an installation sees there is
+    # nothing to gather, and 5 ms cost each of a consultation's two Kafka hops 5–6 ms (docs/capacity.md,
+    # "相談の経路 / L1 hop by hop"). One near its capacity may measure a few ms.
     linger_ms: int = Field(
-        default=5, ge=0, le=1_000, description="How long the producer waits to fill a request before sending it"
+        default=0, ge=0, le=1_000, description="How long the producer waits to fill a request before sending it"
     )
     security_protocol: SecurityProtocol = "PLAINTEXT"
     sasl_mechanism: SaslMechanism = Field(default="SCRAM-SHA-512", description="Used with the SASL_* protocols")

@@ -217,7 +217,7 @@ def _add_tool_commands(commands: Commands) -> None:
         default=[],
         metavar="NAME=VALUE",
         help="with --against: a setting of the later side's services, to measure a setting as a change;"
-        " repeatable. Example: backbone bench --against HEAD --to-env BACKBONE_KAFKA__LINGER_MS=0",
+        " repeatable. Example: backbone bench --against HEAD --to-env BACKBONE_KAFKA__LINGER_MS=5",
     )
     bench.set_defaults(command=_bench)
 
