@@ -8,9 +8,10 @@ moves every object tracked at that moment to a permanent generation that collect
 afterwards (a batch's records, a request's objects) is collected as before. `backbone serve` freezes once the
 app is built, just before it starts serving.
 
-Measured on P2, the kit's relay and consume stage in one process: its CPU per event 10% lower and P2 7% higher
-(docs/capacity.md, change 13). Nothing is lost by it: a frozen object that later becomes garbage in a cycle
-stays in memory, and start-up's objects are held until shutdown anyway.
+Measured on P2, the kit's relay and consume stage in one process: its CPU per event 6–10% lower and P2 4–7%
+higher (docs/capacity.md, change 13); the services' own CPU per consultation did not move beyond the noise. The
+price: a frozen object that later becomes garbage in a cycle stays in memory. Start-up's objects are held until
+shutdown anyway.
 """
 
 from __future__ import annotations
