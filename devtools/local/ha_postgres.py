@@ -113,7 +113,10 @@ class LocalHaPostgres:
                 self._create_node(node)
             self._run_keeper(node)
             self.wait_until(functools.partial(self._serving, node), within=180, what=f"{node} to serve")
-        self.wait_until(self.replicating, within=120, what="a primary with its synchronous standby")
+        # Held for a few seconds: a kept pair's monitor first shows the states of its last run, and the keepers'
+        # first reports can still move them (pg_auto_failover's monitor may fail a node's first report on a
+        # deadlock between the two nodes' calls, and then sends the standby back to catching up).
+        self.wait_until(self.replicating, within=120, what="a primary with its synchronous standby", steady=3.0)
         asyncio.run(self._ensure_databases(local_secrets))
         self.wait_until(lambda: self.primary() is not None, within=60, what="the monitor to name the primary")
         primary = self.primary()
@@ -151,9 +154,10 @@ class LocalHaPostgres:
         return next((n.name for n in self.state() if n.reported in writable and n.assigned in writable), None)
 
     def replicating(self) -> bool:
-        """A primary with a standby in sync, as after start and after a rejoin."""
-        states = {(n.reported, n.assigned) for n in self.state()}
-        return {("primary", "primary"), ("secondary", "secondary")} <= states
+        """A primary with a standby in sync, both healthy in the monitor's eyes, as after start and after a rejoin."""
+        nodes = self.state()
+        states = {(n.reported, n.assigned) for n in nodes}
+        return all(n.healthy for n in nodes) and {("primary", "primary"), ("secondary", "secondary")} <= states
 
     def crash(self, node: str) -> None:
         """SIGKILL the node's keeper and its PostgreSQL together (their process group), as a machine that dies:
@@ -169,14 +173,19 @@ class LocalHaPostgres:
         """Run the node's keeper again: it finds a new primary, rewinds its PostgreSQL and follows it."""
         self._run_keeper(node)
 
-    def wait_until(self, check: Callable[[], bool], *, within: float, what: str) -> None:
+    def wait_until(self, check: Callable[[], bool], *, within: float, what: str, steady: float = 0.0) -> None:
+        """Until `check` holds, and has held for `steady` seconds in a row; LocalRuntimeError after `within`."""
         deadline = time.monotonic() + within
+        held_since: float | None = None
         while time.monotonic() < deadline:
             try:
-                if check():
-                    return
+                holds = check()
             except LocalRuntimeError:
-                pass  # the monitor restarting, or a state being written: asked again
+                holds = False  # the monitor restarting, or a state being written: asked again
+            now = time.monotonic()
+            held_since = (now if held_since is None else held_since) if holds else None
+            if held_since is not None and now - held_since >= steady:
+                return
             time.sleep(0.3)
         raise LocalRuntimeError(f"{self.label}: waited {within:g}s for {what}; logs in {self.paths.logs}")
 
