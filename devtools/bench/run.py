@@ -123,6 +123,12 @@ async def _measure(stack: LocalStack, dsn: str, tokens: dict[str, str], scale: d
         "P2 relay + consume stage (kit)", "events/s", lambda: stages.relay_and_consume(dsn, bootstrap, scale["p2"])
     )
     p2.extra["ratio_to_B2"] = _ratio(p2, b2)
+    a1 = await step(
+        "A1 relay + audit's recording (hash, chain, sign, append)",
+        "events/s",
+        lambda: stages.relay_and_record(dsn, bootstrap, scale["p2"]),
+    )
+    a1.extra["ratio_to_P2"] = _ratio(a1, p2)
     # Before P1, whose consultations are left open in the same centre's inbox, so that W1 sees the count it asks for.
     print(f"  measuring W0/W1, the inbox with {scale['inbox']:,} open referrals …", flush=True)
     report.extend(

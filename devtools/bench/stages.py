@@ -3,6 +3,8 @@
 - P2: the relay + consume stage alone — outbox rows already committed → published by the kit's relay →
   consumed by the kit's subscription as the services consume (decoded, claimed in the inbox by the kit, ack
   after commit) → an inbox row and an effect row committed.
+- A1: the same stage with audit's recording as its consumer: every record hashed, chained, signed and appended to
+  a ledger, as audit appends every record of every topic.
 - Q1: the audit trace query (a case's timeline) on a ledger of many events.
 - L3: intake's POST latency at a fixed arrival rate (open loop: requests leave on schedule whatever the
   answers do).
@@ -18,7 +20,8 @@ import json
 import random
 import time
 import uuid
-from collections.abc import Iterator
+from collections.abc import Awaitable, Callable, Iterator
+from dataclasses import dataclass
 from datetime import UTC, datetime
 from pathlib import Path
 
@@ -40,7 +43,7 @@ from devtools.bench.measure import Stopwatch, open_loop, percentiles
 from schemas.envelope import Envelope
 from schemas.events import EVENT_TYPES, TYPE_PREFIX, CaseEvent
 from schemas.topics import TopicSpec, dead_letter_topic
-from services.audit import ledger, queries
+from services.audit import ledger, queries, recording
 
 BENCH_TOPIC = TopicSpec("bench.events.v1", 6, "benchmark traffic only")
 AUDIT_MIGRATION = Path(__file__).resolve().parents[2] / "services" / "audit" / "migrations" / "001_ledger.sql"
@@ -88,18 +91,70 @@ def _frozen_like_a_service() -> Iterator[None]:
 
 
 async def relay_and_consume(dsn: str, bootstrap: str, count: int) -> float:
-    """Events per second from committed outbox rows to committed effects downstream, consumed as the services
+    """P2: events per second from committed outbox rows to committed effects downstream, consumed as the services
     consume: decoded and claimed in the inbox by the kit, then one effect row written by the handler; in a process
     whose start-up objects are frozen, as a service's are."""
+
+    async def effects(pool: asyncpg.Pool, subscription: Subscription) -> Applied:
+        await pool.execute("CREATE TABLE effects (event_id uuid PRIMARY KEY)")
+
+        async def apply(conn: Connection, received: Received[BenchHappened]) -> None:
+            await conn.execute("INSERT INTO effects VALUES ($1)", received.envelope.id)
+
+        subscription.on(BenchHappened, apply)
+        return Applied("effects")
+
     with _bench_event_known(), _frozen_like_a_service():
-        return await _relay_and_consume(dsn, bootstrap, count)
+        return await _relay_then(dsn, bootstrap, count, effects)
 
 
-async def _relay_and_consume(dsn: str, bootstrap: str, count: int) -> float:
+async def relay_and_record(dsn: str, bootstrap: str, count: int) -> float:
+    """A1: the same stage with audit's recording as the consumer, the one consumer that takes every record of every
+    topic and has a single writer: each record hashed, chained under the ledger's lock and signed (Ed25519), then
+    appended, in a ledger of the stage's own."""
+
+    async def ledger_rows(pool: asyncpg.Pool, subscription: Subscription) -> Applied:
+        await pool.execute(AUDIT_MIGRATION.read_text())
+        key = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
+        signer = ledger.Signer(key)
+        subscription.on_records(BENCH_TOPIC.name, recording.on_record(signer))
+
+        async def chain_verifies(conn: Connection) -> None:
+            findings = await ledger.verify(conn, signer.public)
+            if findings:  # a rate of appends that broke the chain would measure nothing the ledger needs
+                raise BenchStageError(f"A1's ledger does not verify at row {findings[0].seq}: {findings[0].problem}")
+
+        return Applied("ledger", chain_verifies)
+
+    with _frozen_like_a_service():
+        return await _relay_then(dsn, bootstrap, count, ledger_rows)
+
+
+class BenchStageError(Exception):
+    """A stage that did not do what it measures: its figure would mean nothing."""
+
+
+@dataclass(frozen=True)
+class Applied:
+    """Where a stage's consumer leaves one row per event it applied, and what must hold of them afterwards."""
+
+    table: str
+    check: Callable[[Connection], Awaitable[None]] | None = None
+
+
+Consuming = Callable[[asyncpg.Pool, Subscription], Awaitable[Applied]]
+"""Sets a stage's consumer up in the stage's schema."""
+
+STAGE_DEADLINE = 300.0
+"""Seconds a stage may take before it is stopped as stuck: P2's 10,000 events take a few seconds."""
+
+
+async def _relay_then(dsn: str, bootstrap: str, count: int, consuming: Consuming) -> float:
+    """`count` events committed to a fresh outbox, then timed from the relay's start until the consumer that
+    `consuming` sets up has applied them all."""
     consumer = f"bench_{uuid.uuid4().hex[:8]}"
     pool = await _schema_pool(dsn, consumer)
     await migrate(pool, "bench", Path("/nonexistent"))  # the kit's outbox and inbox, in this schema
-    await pool.execute("CREATE TABLE effects (event_id uuid PRIMARY KEY)")
     await ensure_topics(bootstrap, [BENCH_TOPIC, dead_letter_topic(consumer)])
     now = datetime.now(UTC)
     rows = []
@@ -113,10 +168,6 @@ async def _relay_and_consume(dsn: str, bootstrap: str, count: int) -> float:
     await pool.copy_records_to_table(
         "outbox", records=rows, columns=["event_id", "topic", "record_key", "headers", "payload"]
     )
-
-    async def apply(conn: Connection, received: Received[BenchHappened]) -> None:
-        await conn.execute("INSERT INTO effects VALUES ($1)", received.envelope.id)
-
     settings = KafkaSettings(bootstrap_servers=bootstrap)
     producer = create_producer(settings, client_id=consumer)
     await producer.start()
@@ -124,22 +175,31 @@ async def _relay_and_consume(dsn: str, bootstrap: str, count: int) -> float:
     subscription = Subscription(
         consumer, [BENCH_TOPIC.name], pool=pool, producer=producer, settings=DeliverySettings(), tracer=tracer
     )
-    subscription.on(BenchHappened, apply)
+    applied = await consuming(pool, subscription)
     await place_group_at_end(bootstrap, consumer, [BENCH_TOPIC.name])  # earlier runs' traffic is not ours
     broker = create_broker(settings, client_id=consumer)
     subscription.register(broker, batch_size=500)
     await broker.start()
     await asyncio.sleep(2)  # the group settles before the clock starts
     relay = OutboxRelay(pool, producer, DeliverySettings(relay_batch=2000), tracer)
+    counting = f"SELECT count(*) FROM {applied.table}"  # noqa: S608 - the stage's own table
+    task = asyncio.create_task(relay.run())
     try:
         with Stopwatch() as watch:
-            task = asyncio.create_task(relay.run())
-            while await pool.fetchval("SELECT count(*) FROM effects") < count:  # noqa: ASYNC110 - polls the database
+            while (done := await pool.fetchval(counting)) < count:
+                if time.perf_counter() - watch.began > STAGE_DEADLINE:
+                    raise BenchStageError(
+                        f"{done:,} of {count:,} events applied after {STAGE_DEADLINE:.0f} s: the stage is stuck; "
+                        "see the broker's and PostgreSQL's logs in $BACKBONE_HOME/logs"
+                    )
                 await asyncio.sleep(0.05)
-        task.cancel()
-        await asyncio.gather(task, return_exceptions=True)
+        if applied.check is not None:
+            async with pool.acquire() as conn:
+                await applied.check(conn)
         return count / watch.seconds
     finally:
+        task.cancel()
+        await asyncio.gather(task, return_exceptions=True)
         await broker.stop()
         await producer.stop()
         await pool.execute(f"DROP SCHEMA {consumer} CASCADE")
