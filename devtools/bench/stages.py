@@ -27,8 +27,6 @@ from pathlib import Path
 
 import asyncpg
 import httpx
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 from opentelemetry import trace
 
 from backbone import collector
@@ -115,8 +113,7 @@ async def relay_and_record(dsn: str, bootstrap: str, count: int) -> float:
 
     async def ledger_rows(pool: asyncpg.Pool, subscription: Subscription) -> Applied:
         await pool.execute(AUDIT_MIGRATION.read_text())
-        key = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        signer = ledger.Signer(key)
+        signer = ledger.Signer.with_new_key()
         subscription.on_records(BENCH_TOPIC.name, recording.on_record(signer))
 
         async def chain_verifies(conn: Connection) -> None:
@@ -218,8 +215,7 @@ async def build_ledger(dsn: str, events: int, *, per_case: int = 10) -> tuple[st
             return schema, [r["case_id"] for r in await pool.fetch("SELECT DISTINCT case_id FROM ledger LIMIT 5000")]
         await pool.execute(f"DROP SCHEMA {schema} CASCADE; CREATE SCHEMA {schema}")
         await pool.execute(AUDIT_MIGRATION.read_text())
-        key = Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption())
-        signer = ledger.Signer(key)
+        signer = ledger.Signer.with_new_key()
         cases = [str(uuid.uuid4()) for _ in range(max(1, events // per_case))]
         prev, batch = ledger.GENESIS, []
         columns = [

@@ -23,6 +23,7 @@ from typing import Any
 
 from cryptography.exceptions import InvalidSignature
 from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey, Ed25519PublicKey
+from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from backbone.db import Connection
 
@@ -69,6 +70,11 @@ class Signer:
     def __init__(self, private_key: bytes) -> None:
         self._key = Ed25519PrivateKey.from_private_bytes(private_key)
         self.public = self._key.public_key()
+
+    @classmethod
+    def with_new_key(cls) -> Signer:
+        """A signer with a key made for it, for a ledger that only its maker verifies (tests, the benchmark)."""
+        return cls(Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
 
     def sign(self, text: str) -> str:
         return base64.b64encode(self._key.sign(text.encode())).decode()

@@ -12,8 +12,6 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from backbone.db import migrate
 from backbone.kafka import encode_headers
@@ -25,7 +23,7 @@ from services.audit import ledger, queries
 from services.audit.ledger import Entry, Signer
 from tests.integration.stores import schema_pool
 
-SIGNER = Signer(Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+SIGNER = Signer.with_new_key()
 AUDIT_MIGRATIONS = Path(__file__).parents[2] / "services" / "audit" / "migrations"
 AT = datetime(2041, 6, 2, 1, 0, tzinfo=UTC)  # fiscal year 2041: nothing else in the tests database
 PLACE, ANSWERS_FOR_IT, CENTRE = "ibasho-zengyo", "csw-zengyo", "ikiiki-zengyo"

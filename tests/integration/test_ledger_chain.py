@@ -11,15 +11,13 @@ from typing import Any
 
 import asyncpg
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from backbone.settings import DatabaseSettings
 from services.audit import ledger
 from services.audit.ledger import Entry, Signer
 
 MIGRATION = (Path(__file__).parents[2] / "services" / "audit" / "migrations" / "001_ledger.sql").read_text()
-SIGNER = Signer(Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+SIGNER = Signer.with_new_key()
 
 
 def entry(number: int, event_id: str | None = None) -> Entry:

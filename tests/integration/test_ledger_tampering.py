@@ -10,15 +10,13 @@ from pathlib import Path
 
 import asyncpg
 import pytest
-from cryptography.hazmat.primitives.asymmetric.ed25519 import Ed25519PrivateKey
-from cryptography.hazmat.primitives.serialization import Encoding, NoEncryption, PrivateFormat
 
 from backbone.settings import DatabaseSettings
 from services.audit import ledger
 from services.audit.ledger import Entry, Signer
 
 MIGRATION = (Path(__file__).parents[2] / "services" / "audit" / "migrations" / "001_ledger.sql").read_text()
-SIGNER = Signer(Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+SIGNER = Signer.with_new_key()
 
 
 @pytest.fixture
@@ -85,7 +83,7 @@ async def test_two_swapped_rows_are_named(chain: asyncpg.Connection) -> None:
 
 async def test_a_forged_row_with_recomputed_hashes_is_named_by_its_signature(chain: asyncpg.Connection) -> None:
     # The forger rewrites row 4 and re-chains everything after it, but cannot sign with the audit key.
-    forger = Signer(Ed25519PrivateKey.generate().private_bytes(Encoding.Raw, PrivateFormat.Raw, NoEncryption()))
+    forger = Signer.with_new_key()
     rows = await chain.fetch("SELECT seq, prev_hash FROM ledger WHERE seq >= 4 ORDER BY seq")
     prev = rows[0]["prev_hash"]
     for row in rows:
