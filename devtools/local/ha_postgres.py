@@ -182,9 +182,11 @@ class LocalHaPostgres:
                 holds = check()
             except LocalRuntimeError:
                 holds = False  # the monitor restarting, or a state being written: asked again
-            now = time.monotonic()
-            held_since = (now if held_since is None else held_since) if holds else None
-            if held_since is not None and now - held_since >= steady:
+            if not holds:
+                held_since = None
+            elif held_since is None:
+                held_since = time.monotonic()
+            if held_since is not None and time.monotonic() - held_since >= steady:
                 return
             time.sleep(0.3)
         raise LocalRuntimeError(f"{self.label}: waited {within:g}s for {what}; logs in {self.paths.logs}")
